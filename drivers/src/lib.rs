@@ -10,7 +10,11 @@
 
 use std::time::Duration;
 
+pub mod camera;
 pub mod image;
+pub mod serial;
+pub mod simulated;
+pub mod usb;
 
 pub use crate::image::{GrayImage, RgbFrame};
 

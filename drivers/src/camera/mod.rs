@@ -1,0 +1,1 @@
+//! Cameras: webcams through nokhwa and file sources (being written).

@@ -1,0 +1,1 @@
+//! Serial R30x / AS608 fingerprint sensors (being written).

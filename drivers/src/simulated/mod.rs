@@ -1,0 +1,1 @@
+//! Simulated scanners and cameras for demos and tests (being written).

@@ -1,0 +1,1 @@
+//! USB fingerprint scanners over rusb (being written).
