@@ -1,1 +1,35 @@
-//! Placeholder: being written.
+//! Face capture pipeline for the biometric capture station, on real ONNX models.
+//!
+//! * [`FacePipeline::analyze`]: per-frame detection (BlazeFace), 468-point mesh, head pose, eye
+//!   openness, size/position, blur, exposure/contrast, single-face check, UI ROI and target box, and
+//!   feedback codes with prompts ([`FeedbackCode`]).
+//! * [`AutoCapture`]: fires after N consecutive compliant frames, keeps the best one and produces an
+//!   ISO/IEC 19794-5 full-frontal crop as PNG.
+//! * [`LivenessSession`]: active challenge (blink, turn left/right in random order) with timing
+//!   limits, plus passive motion cues; result shaped like Knomi's analyze.
+//! * [`Embedder`] / [`Gallery`]: 128-d descriptors, 1:1 verify and 1:N search.
+//!
+//! ONNX Runtime is loaded at run time from `ORT_DYLIB_PATH` (or the cache of
+//! `scripts/fetch-onnxruntime.sh`); model files come from `models/` and are sha256-checked.
+
+pub mod error;
+pub mod runtime;
+pub mod imaging;
+pub mod detect;
+pub mod landmarks;
+pub mod quality;
+pub mod pipeline;
+
+pub use detect::{Detection, Detector, DetectorKind, Rect};
+pub use error::{FaceError, Result};
+pub use landmarks::{FaceMesh, HeadPose};
+pub use pipeline::{FaceAnalysis, FacePipeline, FrameAnalysis, PipelineConfig};
+pub use quality::{CaptureProfile, Feedback, FeedbackCode};
+pub use runtime::ModelFile;
+
+/// Pitch (degrees) that the landmark-frame pose formula gives for a frontal face; subtracted so that
+/// a frontal face reads ≈ 0. Measured as the median over frontal portraits (see docs/benchmarks/face.md).
+pub const DEFAULT_PITCH_OFFSET: f32 = 4.0;
+
+/// Default minimum Laplacian variance of the levelled 192-px face crop (see docs/benchmarks/face.md).
+pub const DEFAULT_MIN_SHARPNESS: f32 = 20.0;
