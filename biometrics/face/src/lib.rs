@@ -33,3 +33,19 @@ pub const DEFAULT_PITCH_OFFSET: f32 = 4.0;
 
 /// Default minimum Laplacian variance of the levelled 192-px face crop (see docs/benchmarks/face.md).
 pub const DEFAULT_MIN_SHARPNESS: f32 = 20.0;
+
+/// Default descriptor crop side as a multiple of the BlazeFace box side (see docs/benchmarks/face.md).
+pub const DEFAULT_CROP_SCALE: f32 = 1.2;
+
+pub mod capture;
+pub mod matching;
+pub use capture::{AutoCapture, AutoCaptureConfig, CaptureResult, FrameResult, IsoFaceImage};
+pub use matching::{Candidate, Embedder, EmbedderConfig, Embedding, Gallery, VerifyResult};
+
+/// Default minimum non-rigid landmark motion (RMS affine residual / eye distance) a head turn must
+/// show (see docs/benchmarks/face.md for how it was set).
+pub const DEFAULT_TURN_MIN_NONRIGID: f32 = 0.05;
+
+pub mod liveness;
+pub use liveness::{Challenge, Decision, LivenessConfig, LivenessResult, LivenessSession};
+pub mod synth;

@@ -1,12 +1,201 @@
-use face::*;
-fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let mut p = FacePipeline::new(&PipelineConfig::default())?;
-    for a in &args[1..] {
-        let img = face::imaging::load(std::path::Path::new(a))?;
-        let r = p.analyze(&img)?;
-        let f = r.face.as_ref();
-        println!("{a}: faces={} codes={:?} pose={:?} ear={:?} sharp={:?} exp={:?} size={:?}", r.faces.len(), r.codes(), f.map(|f| f.pose), f.map(|f| f.eye_openness), f.map(|f| f.sharpness), f.map(|f| f.exposure), f.map(|f| f.face_size));
+//! `face`: command-line front end of the face pipeline, for operators, scripts and the station CLI.
+//!
+//! Every command prints JSON on stdout; errors go to stderr with exit status 2 and say what to do
+//! (e.g. run scripts/fetch-onnxruntime.sh when the runtime is missing).
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use face::liveness::{Challenge, LivenessConfig, LivenessSession};
+use face::{AutoCapture, AutoCaptureConfig, DetectorKind, Embedder, EmbedderConfig, FaceError, FacePipeline, PipelineConfig};
+
+#[derive(Parser)]
+#[command(name = "face", version, about = "Face capture pipeline: analyze, autocapture, liveness, verify")]
+struct Cli {
+    /// libonnxruntime path (default: $ORT_DYLIB_PATH, then the cache of scripts/fetch-onnxruntime.sh).
+    #[arg(long, global = true, env = "ORT_DYLIB_PATH")]
+    runtime: Option<PathBuf>,
+    /// Folder with the ONNX models (default: $FACE_MODELS_DIR, then ./models or the repository's models/).
+    #[arg(long, global = true, env = "FACE_MODELS_DIR")]
+    models_dir: Option<PathBuf>,
+    /// Face detector.
+    #[arg(long, global = true, value_enum, default_value_t = Det::Front128)]
+    detector: Det,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Det {
+    Front128,
+    FullRange192,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Step {
+    Blink,
+    TurnLeft,
+    TurnRight,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Analyse one image: faces, pose, eyes, size, blur, exposure and feedback codes.
+    Analyze {
+        /// Image file (PNG, JPEG, TIFF, BMP).
+        image: PathBuf,
+        /// Include the 468 mesh points in the output.
+        #[arg(long)]
+        landmarks: bool,
+    },
+    /// Run autocapture over a folder of frames (sorted by name); writes the ISO crop when it fires.
+    Autocapture {
+        /// Folder of frames.
+        dir: PathBuf,
+        /// Consecutive compliant frames needed.
+        #[arg(long, default_value_t = 5)]
+        min_frames: usize,
+        /// Where to write the ISO/IEC 19794-5 crop (PNG).
+        #[arg(long, default_value = "enrolled.png")]
+        out: PathBuf,
+    },
+    /// Active + passive liveness over a folder of frames (sorted by name).
+    Liveness {
+        /// Folder of frames.
+        dir: PathBuf,
+        /// The challenge order that was prompted while recording.
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Step::Blink, Step::TurnLeft, Step::TurnRight])]
+        order: Vec<Step>,
+        /// Frame rate of the recording (timestamps = index / fps).
+        #[arg(long, default_value_t = 15.0)]
+        fps: f32,
+    },
+    /// 1:1 verification of the main faces in two images.
+    Verify {
+        /// First image.
+        a: PathBuf,
+        /// Second image.
+        b: PathBuf,
+        /// Distance threshold (default: the calibrated one).
+        #[arg(long)]
+        threshold: Option<f32>,
+    },
+}
+
+fn frames_in(dir: &Path) -> Result<Vec<PathBuf>, FaceError> {
+    let rd = std::fs::read_dir(dir).map_err(|source| FaceError::Io { path: dir.to_path_buf(), source })?;
+    let mut v: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg" | "bmp" | "tif" | "tiff"))
+        })
+        .collect();
+    v.sort();
+    if v.is_empty() {
+        return Err(FaceError::Config(format!("no image frames (png/jpg/bmp/tiff) in {}", dir.display())));
     }
-    Ok(())
+    Ok(v)
+}
+
+fn run(cli: Cli) -> Result<serde_json::Value, FaceError> {
+    let pcfg = PipelineConfig {
+        runtime_library: cli.runtime.clone(),
+        models_dir: cli.models_dir.clone(),
+        detector: match cli.detector {
+            Det::Front128 => DetectorKind::Front128,
+            Det::FullRange192 => DetectorKind::FullRange192,
+        },
+        ..Default::default()
+    };
+    match cli.cmd {
+        Cmd::Analyze { image, landmarks } => {
+            let img = face::imaging::load(&image)?;
+            let mut p = FacePipeline::new(&pcfg)?;
+            let mut r = p.analyze(&img)?;
+            if !landmarks {
+                if let Some(f) = r.face.as_mut() {
+                    f.mesh.points.clear();
+                }
+            }
+            Ok(json(&r))
+        }
+        Cmd::Autocapture { dir, min_frames, out } => {
+            let mut p = FacePipeline::new(&pcfg)?;
+            let mut ac = AutoCapture::new(AutoCaptureConfig { min_consecutive: min_frames, ..Default::default() });
+            let mut results = Vec::new();
+            for (i, f) in frames_in(&dir)?.iter().enumerate() {
+                let img = face::imaging::load(f)?;
+                if i > 0 && ac.result().is_some() {
+                    break;
+                }
+                let a = p.analyze(&img)?;
+                results.push(ac.feed(&img, &a)?);
+            }
+            let captured = ac.result().map(|c| {
+                std::fs::write(&out, &c.iso.png).map_err(|source| FaceError::Io { path: out.clone(), source })?;
+                Ok::<_, FaceError>(serde_json::json!({
+                    "frame_index": c.frame_index, "iso": c.iso, "written_to": out,
+                    "quality": c.analysis.face.as_ref().map(|f| f.quality)
+                }))
+            });
+            let captured = match captured {
+                Some(r) => Some(r?),
+                None => None,
+            };
+            Ok(serde_json::json!({ "frameResults": results, "captured": captured.is_some(), "capture": captured }))
+        }
+        Cmd::Liveness { dir, order, fps } => {
+            let mut p = FacePipeline::new(&pcfg)?;
+            let order = order
+                .into_iter()
+                .map(|s| match s {
+                    Step::Blink => Challenge::Blink,
+                    Step::TurnLeft => Challenge::TurnLeft,
+                    Step::TurnRight => Challenge::TurnRight,
+                })
+                .collect();
+            let mut s = LivenessSession::with_order(LivenessConfig::default(), order);
+            let dt = 1000.0 / fps.max(0.1);
+            for (i, f) in frames_in(&dir)?.iter().enumerate() {
+                let img = face::imaging::load(f)?;
+                let a = p.analyze(&img)?;
+                s.feed(&a, (i as f32 * dt) as u64);
+            }
+            Ok(json(&serde_json::json!({ "liveness_result": s.finish() })))
+        }
+        Cmd::Verify { a, b, threshold } => {
+            let mut p = FacePipeline::new(&pcfg)?;
+            let mut ecfg = EmbedderConfig { runtime_library: cli.runtime, models_dir: cli.models_dir, ..Default::default() };
+            if let Some(t) = threshold {
+                ecfg.threshold = t;
+            }
+            let mut e = Embedder::new(ecfg)?;
+            let mut emb = Vec::new();
+            for path in [&a, &b] {
+                let img = face::imaging::load(path)?;
+                let r = p.analyze(&img)?;
+                let face = r.face.ok_or_else(|| FaceError::NoFace(path.display().to_string()))?;
+                emb.push(e.embed(&img, &face)?);
+            }
+            Ok(json(&e.verify(&emb[0], &emb[1])?))
+        }
+    }
+}
+
+/// Serialises a result for printing.
+fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(v) => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
+        Err(e) => {
+            eprintln!("face: {e}");
+            std::process::exit(2);
+        }
+    }
 }
