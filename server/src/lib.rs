@@ -1,1 +1,159 @@
-//! Being written.
+//! `server`: the SPID-compatible enrollment server.
+//!
+//! It runs embedded in the station (one binary, SQLite file in the station's data dir) or as a
+//! standalone service. Handlers in [`api`] are thin: they parse and authorise, then call domain
+//! functions in [`enrollment`], [`people`], [`operators`] and [`auth`], which own the SQL.
+//! Only `wire` knows the JSON shapes; this crate knows no devices and no station queue.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod enrollment;
+pub mod error;
+pub mod extract;
+pub mod images;
+pub mod operators;
+pub mod people;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+
+
+use axum::Router;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use tokio::sync::Notify;
+use wire::ErrorCode;
+
+pub use config::{BootstrapAdmin, ServerConfig};
+pub use error::ApiError;
+
+/// Shared state of every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: SqlitePool,
+    pub config: Arc<ServerConfig>,
+    /// Wakes the enrollment worker when a transaction is accepted.
+    pub enrollment_work: Arc<Notify>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open database {path}: {source}")]
+    Database { path: String, source: sqlx::Error },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create bootstrap admin: {0}")]
+    Bootstrap(ApiError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens (creating when missing) the SQLite database in WAL mode and applies migrations.
+pub async fn open_database(path: &Path) -> Result<SqlitePool, StartError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let db_err = |source| StartError::Database { path: path.display().to_string(), source };
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+        .map_err(db_err)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // WAL + NORMAL survives power loss up to the last checkpointed commit, and a crashed
+        // process loses nothing; FULL would halve enroll throughput for little gain.
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_err)?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}
+
+/// Builds the state and the complete router (API, `/openapi.json`, JSON fallbacks).
+pub async fn build(config: ServerConfig) -> Result<(Router, AppState), StartError> {
+    let db = open_database(&config.database_path).await?;
+    if let Some(admin) = &config.bootstrap_admin {
+        auth::ensure_bootstrap_admin(&db, admin).await.map_err(StartError::Bootstrap)?;
+    }
+    let state = AppState { db, config: Arc::new(config), enrollment_work: Arc::new(Notify::new()) };
+    Ok((router(state.clone()), state))
+}
+
+/// The router for `state`, with the OpenAPI document served at `/openapi.json`.
+pub fn router(state: AppState) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    let openapi_json = Arc::new(openapi.to_pretty_json().unwrap_or_default());
+    api_router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let doc = openapi_json.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|uri: axum::http::Uri| async move {
+            ApiError::new(ErrorCode::RouteNotFound, format!("no route for {uri}"))
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed on this path")
+        })
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The OpenAPI document of every API route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::router().split_for_parts().1
+}
+
+/// A server running on a background task; dropping it does not stop it, [`shutdown`] does.
+///
+/// [`shutdown`]: RunningServer::shutdown
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Base URL, e.g. `http://127.0.0.1:8082`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections, finishes in-flight requests and waits for the task.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Starts the server on `addr` (port 0 picks a free port) with the enrollment worker.
+pub async fn spawn(config: ServerConfig, addr: SocketAddr) -> Result<RunningServer, StartError> {
+    let (app, state) = build(config).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    let addr = listener.local_addr()?;
+    let worker = tokio::spawn(enrollment::run_worker(state.clone()));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let result = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
+        if let Err(e) = result.await {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+        worker.abort();
+    });
+    Ok(RunningServer { addr, state, shutdown: Some(tx), task })
+}
+

@@ -1,0 +1,217 @@
+//! Enrollment: accept a transaction (validated, stored, idempotent), then process it in the
+//! background into a person or a rejection the client can poll.
+
+use sqlx::SqlitePool;
+use uuid::Uuid;
+use wire::spid::{EnrollStatus, ExternalResult, TransactionStatus, TransactionType, UserTransaction};
+use wire::ErrorCode;
+
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
+use crate::{images, AppState};
+
+/// Outcome of a submission: the result to return, and whether it was a replay of an earlier
+/// submission with the same idempotency key (answered 200 instead of 201).
+#[derive(Debug)]
+pub struct Submission {
+    pub result: ExternalResult,
+    pub replayed: bool,
+}
+
+struct CheckedImage {
+    index: u16,
+    format: images::StoredFormat,
+    width: u32,
+    height: u32,
+    resolution: Option<u32>,
+    bytes: Vec<u8>,
+}
+
+/// Validates and stores an enrollment. Nothing is written unless every check passes.
+pub async fn submit(
+    state: &AppState,
+    caller: &Caller,
+    tx: UserTransaction,
+    idempotency_key: Option<&str>,
+    body_sha256: &str,
+) -> ApiResult<Submission> {
+    let decoded = wire::validate::validate_transaction(&tx, &state.config.limits)?;
+    let mut checked = Vec::with_capacity(decoded.len());
+    for (bio, dec) in tx.biometrics.iter().zip(decoded) {
+        let (format, width, height) = images::probe(&dec.bytes, state.config.max_image_pixels)
+            .map_err(|e| ApiError::new(e.code, format!("biometrics[{}]: {}", dec.position, e.message)))?;
+        if (width, height) != (bio.width, bio.height) {
+            return Err(ApiError::new(
+                ErrorCode::ImageDimensions,
+                format!(
+                    "biometrics[{}] declares {}x{} but the image is {width}x{height}",
+                    dec.position, bio.width, bio.height
+                ),
+            ));
+        }
+        checked.push(CheckedImage { index: bio.index.code(), format, width, height, resolution: bio.resolution, bytes: dec.bytes });
+    }
+
+    if let Some(key) = idempotency_key {
+        if let Some(existing) = replay(&state.db, key, body_sha256).await? {
+            return Ok(Submission { result: existing, replayed: true });
+        }
+    }
+
+    let tguid = Uuid::new_v4().to_string();
+    let now = now_ms();
+    let message = "Enrollment enqueued";
+    let mut dbtx = state.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO transactions (tguid, kind, status, message, user_id, operator_id, client_timestamp, biographics, missing, submitted_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&tguid)
+    .bind(TransactionType::Enroll.as_str())
+    .bind(TransactionStatus::EnrollEnqueued.as_str())
+    .bind(message)
+    .bind(&tx.user_id)
+    .bind(&tx.operator_id)
+    .bind(tx.timestamp)
+    .bind(serde_json::to_string(&tx.biographics).unwrap_or_else(|_| "[]".into()))
+    .bind(serde_json::to_string(&tx.missing_biometrics).unwrap_or_else(|_| "[]".into()))
+    .bind(&caller.document)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *dbtx)
+    .await?;
+    for img in &checked {
+        sqlx::query("INSERT INTO biometrics (tguid, idx, format, width, height, resolution, content) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .bind(&tguid)
+            .bind(img.index as i64)
+            .bind(img.format.as_str())
+            .bind(img.width as i64)
+            .bind(img.height as i64)
+            .bind(img.resolution.map(|r| r as i64))
+            .bind(&img.bytes)
+            .execute(&mut *dbtx)
+            .await?;
+    }
+    if let Some(key) = idempotency_key {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (key, body_sha256, tguid, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(body_sha256)
+        .bind(&tguid)
+        .bind(now)
+        .execute(&mut *dbtx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            // A concurrent request with the same key won the race: drop ours, answer theirs.
+            dbtx.rollback().await?;
+            return match replay(&state.db, key, body_sha256).await? {
+                Some(existing) => Ok(Submission { result: existing, replayed: true }),
+                None => Err(ApiError::new(ErrorCode::Unavailable, "concurrent submission in progress; retry")),
+            };
+        }
+    }
+    dbtx.commit().await?;
+    state.enrollment_work.notify_one();
+    Ok(Submission {
+        result: ExternalResult { id: tguid, message: message.into(), status: TransactionStatus::EnrollEnqueued },
+        replayed: false,
+    })
+}
+
+async fn replay(db: &SqlitePool, key: &str, body_sha256: &str) -> ApiResult<Option<ExternalResult>> {
+    let row: Option<(String, String)> = sqlx::query_as("SELECT body_sha256, tguid FROM idempotency_keys WHERE key = ?")
+        .bind(key)
+        .fetch_optional(db)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some((hash, tguid)) if hash == body_sha256 => Ok(Some(result(db, &tguid).await?)),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::IdempotencyConflict,
+            format!("Idempotency-Key {key} was already used for a different request body"),
+        )),
+    }
+}
+
+/// The current `ExternalResult` of any transaction.
+pub async fn result(db: &SqlitePool, tguid: &str) -> ApiResult<ExternalResult> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT status, message FROM transactions WHERE tguid = ?").bind(tguid).fetch_optional(db).await?;
+    let (status, message) =
+        row.ok_or_else(|| ApiError::new(ErrorCode::TransactionNotFound, format!("no transaction with id {tguid}")))?;
+    let status = TransactionStatus::parse(&status)
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, format!("stored status {status} is unknown")))?;
+    Ok(ExternalResult { id: tguid.to_owned(), message, status })
+}
+
+/// Processes every queued enrollment, oldest first. Returns how many were decided.
+///
+/// A transaction becomes a person (`ENROLL_OK`) unless a person with the same key is already
+/// enrolled (`ENROLL_REJECTED`, with the existing person named in the message). Runs again
+/// after a restart, so a crash between accept and decision loses nothing.
+pub async fn process_pending(db: &SqlitePool) -> ApiResult<usize> {
+    let pending: Vec<(String, String)> = sqlx::query_as(
+        "SELECT tguid, user_id FROM transactions WHERE kind = 'ENROLL' AND status IN ('ENROLL_ENQUEUED', 'ENROLL_PENDING') ORDER BY created_at",
+    )
+    .fetch_all(db)
+    .await?;
+    let mut decided = 0;
+    for (tguid, user_id) in pending {
+        let mut dbtx = db.begin().await?;
+        let existing: Option<(String,)> =
+            sqlx::query_as("SELECT person_guid FROM people WHERE user_id = ?").bind(&user_id).fetch_optional(&mut *dbtx).await?;
+        let now = now_ms();
+        let (status, message, person_guid) = match existing {
+            Some((person,)) => (
+                TransactionStatus::EnrollRejected,
+                format!("a person with key {user_id} is already enrolled (person-guid {person})"),
+                None,
+            ),
+            None => {
+                let person = Uuid::new_v4().to_string();
+                sqlx::query("INSERT INTO people (person_guid, user_id, tguid, enroll_status, created_at) VALUES (?, ?, ?, ?, ?)")
+                    .bind(&person)
+                    .bind(&user_id)
+                    .bind(&tguid)
+                    .bind(EnrollStatus::Enrolled.as_str())
+                    .bind(now)
+                    .execute(&mut *dbtx)
+                    .await?;
+                (TransactionStatus::EnrollOk, "Person enrolled".to_owned(), Some(person))
+            }
+        };
+        let updated = sqlx::query(
+            "UPDATE transactions SET status = ?, message = ?, person_guid = ?, updated_at = ? WHERE tguid = ? AND status IN ('ENROLL_ENQUEUED', 'ENROLL_PENDING')",
+        )
+        .bind(status.as_str())
+        .bind(&message)
+        .bind(&person_guid)
+        .bind(now)
+        .bind(&tguid)
+        .execute(&mut *dbtx)
+        .await?;
+        if updated.rows_affected() == 1 {
+            dbtx.commit().await?;
+            decided += 1;
+        } else {
+            dbtx.rollback().await?;
+        }
+    }
+    Ok(decided)
+}
+
+/// Background task: decides queued enrollments whenever one arrives (and every few seconds, in
+/// case a notification was missed).
+pub async fn run_worker(state: AppState) {
+    loop {
+        if let Err(e) = process_pending(&state.db).await {
+            tracing::warn!(error = %e, "enrollment processing failed; will retry");
+        }
+        tokio::select! {
+            _ = state.enrollment_work.notified() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+        }
+    }
+}
