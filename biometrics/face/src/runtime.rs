@@ -37,10 +37,12 @@ pub fn default_runtime_dir() -> Option<PathBuf> {
 pub fn locate_runtime(explicit: Option<&Path>) -> Result<PathBuf> {
     let mut tried = Vec::new();
     if let Some(p) = explicit {
+        // An explicitly configured library must exist: silently falling back to another one would
+        // hide a configuration mistake.
         if p.is_file() {
             return Ok(p.to_path_buf());
         }
-        tried.push(format!("configured {}", p.display()));
+        return Err(FaceError::RuntimeNotFound { detail: format!("configured path {} does not exist", p.display()) });
     }
     if let Some(p) = std::env::var_os(ORT_DYLIB_ENV).filter(|v| !v.is_empty()) {
         let p = PathBuf::from(p);

@@ -73,7 +73,7 @@ pub fn posed_face(face: &FaceAnalysis, yaw_deg: f32, eye_open: f32, pitch_offset
     let n = f.mesh.points.len() as f32;
     let (mx, mz) = f.mesh.points.iter().fold((0.0, 0.0), |(x, z), p| (x + p[0] / n, z + p[2] / n));
     // yaw > 0 = subject turns to their right = nose moves to image-left (x decreases for z < 0 points).
-    let t = (-yaw_deg).to_radians();
+    let t = yaw_deg.to_radians();
     let (s, c) = t.sin_cos();
     for p in f.mesh.points.iter_mut() {
         let (x, z) = (p[0] - mx, p[2] - mz);
