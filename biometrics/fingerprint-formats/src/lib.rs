@@ -19,9 +19,11 @@
 
 mod cursor;
 pub mod raster;
+pub mod template;
 pub mod wsq;
 
 pub use raster::{load, probe_dimensions, GrayImage, ImageError, ImageFormat};
+pub use template::{read_template, write_template, Template, TemplateError, TemplateFormat};
 
 /// Largest accepted image width or height. Rolled ten-print slaps at 1000
 /// ppi stay below it; anything larger in a header is treated as forged.
