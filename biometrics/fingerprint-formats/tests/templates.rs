@@ -382,3 +382,31 @@ fn malformed_records_give_typed_errors() {
     t.fingers[0].minutiae[0].x = 0x4000;
     assert!(matches!(write_template(&t), Err(TemplateError::FieldTooLarge { .. })));
 }
+
+/// NIST libbiomeval samples: the ANSI 2004 record (three views, ridge
+/// counts and a core/delta block; two unexplained bytes inside its declared
+/// length) and the "030" record with a 2-byte equipment field, which holds
+/// the same views as fingerprintio's ANSI 2009 sample.
+#[test]
+fn libbiomeval_ansi_records() {
+    let raw = common::read("templates/libbiomeval/fmr.ansi2004");
+    let t = read_template(&raw).unwrap();
+    assert_eq!(t.format, TemplateFormat::Ansi378_2004);
+    assert_eq!(t.fingers.iter().map(|v| v.minutiae.len()).collect::<Vec<_>>(), vec![27, 22, 28]);
+    assert_eq!(t.fingers.iter().map(|v| v.position).collect::<Vec<_>>(), vec![7, 2, 3]);
+    assert!(t.fingers[1].ridge_counts.is_some() && t.fingers[2].ridge_counts.is_some());
+    assert_eq!(t.fingers[2].extensions.iter().map(|e| e.type_code).collect::<Vec<_>>(), vec![template::CORE_DELTA_EXTENSION]);
+    assert_eq!(
+        read_template_with(&raw, LengthCheck::Strict),
+        Err(TemplateError::LengthMismatch { declared: 1238, parsed: 1236 })
+    );
+    assert_eq!(write_template(&t).unwrap()[10..], raw[10..1236]);
+
+    let raw = common::read("templates/libbiomeval/fmr.ansi2007");
+    let t = read_template_with(&raw, LengthCheck::Strict).unwrap();
+    assert_eq!(t.format, TemplateFormat::Ansi378_2007);
+    assert_eq!((t.vendor_id, t.subformat, t.sensor_id), (66, 17, 181));
+    assert_eq!(write_template(&t).unwrap(), raw);
+    let sample = read_template(&common::read("templates/fingerprintio/ansi378v2009-sample.dat")).unwrap();
+    assert_eq!(t.fingers, sample.fingers);
+}

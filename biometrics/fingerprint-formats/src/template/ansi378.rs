@@ -3,7 +3,10 @@
 //! 2004 differs from ISO 2005 only in the header: a 2-byte record length
 //! (or 0 followed by 4 bytes for records above 64 KiB) and a CBEFF product
 //! identifier. 2009 moves image size, resolution and a quality record into
-//! each finger view and widens the capture device id to 16 bits.
+//! each finger view and widens the capture device id to 16 bits. NIST
+//! libbiomeval also writes an intermediate "030" layout ("378-2007") with the
+//! 2009 views but the 2004 two-byte equipment field; it is read and written
+//! as [`TemplateFormat::Ansi378_2007`].
 
 use super::blocks::{self, Geometry};
 use super::{check_declared, fits, BlockLength, FingerView, QualityRecord, Template, TemplateError, TemplateFormat};
@@ -13,6 +16,8 @@ use crate::cursor::Cursor;
 const HEADER_2004: u64 = 26;
 /// Fixed header size of a 2009 record.
 const HEADER_2009: u64 = 21;
+/// Fixed header size of the libbiomeval "2007" variant (2-byte equipment field).
+const HEADER_2007: u64 = 20;
 
 /// Parses a 2004 record; returns it with its declared and parsed lengths.
 pub(super) fn read_2004(data: &[u8]) -> Result<(Template, u64, usize), TemplateError> {
@@ -104,16 +109,23 @@ fn read_view_2009(c: &mut Cursor<'_>) -> Result<FingerView, TemplateError> {
     Ok(v)
 }
 
-/// Parses a 2009 (or 2009 Amendment 1) record.
-pub(super) fn read_2009(data: &[u8], format: TemplateFormat) -> Result<(Template, u64, usize), TemplateError> {
+/// Parses a version "030"/"035" ANSI record. `format` selects the header
+/// layout: 2009 (1-byte compliance + 2-byte device id) or the 2007 variant
+/// (2-byte equipment field as in 2004).
+fn read_030(data: &[u8], format: TemplateFormat) -> Result<(Template, u64, usize), TemplateError> {
+    let narrow = format == TemplateFormat::Ansi378_2007;
     let mut c = Cursor::new(data);
     c.skip(8)?;
     let declared = u64::from(c.u32()?);
-    check_declared(declared, HEADER_2009, data.len())?;
+    check_declared(declared, if narrow { HEADER_2007 } else { HEADER_2009 }, data.len())?;
     let vendor_id = c.u16()?;
     let subformat = c.u16()?;
-    let compliance = c.u8()?;
-    let sensor_id = c.u16()?;
+    let (sensor_certified, sensor_id) = if narrow {
+        let equipment = c.u16()?;
+        (equipment & 0x8000 != 0, equipment & 0x0FFF)
+    } else {
+        (c.u8()? & 0x80 != 0, c.u16()?)
+    };
     let count = c.u8()?;
     c.skip(1)?;
     let mut fingers = Vec::with_capacity(usize::from(count));
@@ -125,7 +137,7 @@ pub(super) fn read_2009(data: &[u8], format: TemplateFormat) -> Result<(Template
         format,
         vendor_id,
         subformat,
-        sensor_certified: compliance & 0x80 != 0,
+        sensor_certified,
         sensor_id,
         width: first.map_or(0, |v| v.width),
         height: first.map_or(0, |v| v.height),
@@ -136,7 +148,23 @@ pub(super) fn read_2009(data: &[u8], format: TemplateFormat) -> Result<(Template
     Ok((t, declared, c.position()))
 }
 
-/// Serialises a 2009 record ("035" for Amendment 1).
+/// Parses a 2009 (or 2009 Amendment 1) record. Version "030" records that
+/// do not fit the 2009 header but end exactly at their declared length with
+/// the 2-byte equipment field are read as [`TemplateFormat::Ansi378_2007`].
+pub(super) fn read_2009(data: &[u8], format: TemplateFormat) -> Result<(Template, u64, usize), TemplateError> {
+    let wide = read_030(data, format);
+    if format == TemplateFormat::Ansi378_2009 && !matches!(&wide, Ok((_, declared, parsed)) if *declared == *parsed as u64) {
+        if let Ok(narrow) = read_030(data, TemplateFormat::Ansi378_2007) {
+            if narrow.1 == narrow.2 as u64 {
+                return Ok(narrow);
+            }
+        }
+    }
+    wide
+}
+
+/// Serialises a 2009 record ("035" for Amendment 1, 2-byte equipment field
+/// for the 2007 variant).
 pub(super) fn write_2009(t: &Template) -> Result<Vec<u8>, TemplateError> {
     fits("finger view count", t.fingers.len(), 255)?;
     let mut body = Vec::new();
@@ -153,15 +181,21 @@ pub(super) fn write_2009(t: &Template) -> Result<Vec<u8>, TemplateError> {
         }
         blocks::write_extensions(&mut body, v)?;
     }
-    let total = HEADER_2009 as usize + body.len();
+    let narrow = t.format == TemplateFormat::Ansi378_2007;
+    let total = if narrow { HEADER_2007 } else { HEADER_2009 } as usize + body.len();
     fits("record length", total, u64::from(u32::MAX))?;
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(if t.format == TemplateFormat::Ansi378_2009Amd1 { b"FMR\0035\0" } else { b"FMR\0030\0" });
     out.extend_from_slice(&(total as u32).to_be_bytes());
     out.extend_from_slice(&t.vendor_id.to_be_bytes());
     out.extend_from_slice(&t.subformat.to_be_bytes());
-    out.push(if t.sensor_certified { 0x80 } else { 0 });
-    out.extend_from_slice(&t.sensor_id.to_be_bytes());
+    if narrow {
+        fits("sensor id", usize::from(t.sensor_id), 0x0FFF)?;
+        out.extend_from_slice(&(u16::from(t.sensor_certified) << 15 | t.sensor_id).to_be_bytes());
+    } else {
+        out.push(if t.sensor_certified { 0x80 } else { 0 });
+        out.extend_from_slice(&t.sensor_id.to_be_bytes());
+    }
     out.push(t.fingers.len() as u8);
     out.push(0);
     out.extend_from_slice(&body);

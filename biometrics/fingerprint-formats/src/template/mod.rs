@@ -29,6 +29,9 @@ pub enum TemplateFormat {
     Iso19794_2_2011,
     /// ANSI INCITS 378-2004 (version " 20", CBEFF product identifier in the header).
     Ansi378_2004,
+    /// NIST libbiomeval's "ANSI 378-2007" (version "030"): 2009 finger views
+    /// with the 2004 two-byte capture equipment field.
+    Ansi378_2007,
     /// ANSI INCITS 378-2009 (version "030", per-view image size).
     Ansi378_2009,
     /// ANSI INCITS 378-2009 Amendment 1 (version "035"); same layout as 2009.
@@ -41,14 +44,14 @@ impl TemplateFormat {
     pub fn angle_unit_degrees(self) -> f64 {
         match self {
             Self::Iso19794_2_2005 | Self::Iso19794_2_2011 => 360.0 / 256.0,
-            Self::Ansi378_2004 | Self::Ansi378_2009 | Self::Ansi378_2009Amd1 => 2.0,
+            Self::Ansi378_2004 | Self::Ansi378_2007 | Self::Ansi378_2009 | Self::Ansi378_2009Amd1 => 2.0,
         }
     }
 
     /// Whether image size and resolution are stored per finger view (true)
     /// or once in the record header (false).
     pub fn has_per_view_geometry(self) -> bool {
-        matches!(self, Self::Iso19794_2_2011 | Self::Ansi378_2009 | Self::Ansi378_2009Amd1)
+        matches!(self, Self::Iso19794_2_2011 | Self::Ansi378_2007 | Self::Ansi378_2009 | Self::Ansi378_2009Amd1)
     }
 }
 
@@ -457,6 +460,9 @@ pub enum LengthCheck {
 }
 
 /// Recognises the format from the header without parsing the content.
+///
+/// A version "030" record that is not ISO 2011 is reported as ANSI 2009;
+/// only a full parse ([`read_template`]) can tell the 2007 variant apart.
 pub fn detect_format(data: &[u8]) -> Result<TemplateFormat, TemplateError> {
     if data.len() < 4 || &data[..4] != b"FMR\0" {
         return Err(TemplateError::NotFmr);
@@ -502,6 +508,7 @@ pub fn read_template_with(data: &[u8], check: LengthCheck) -> Result<Template, T
         TemplateFormat::Iso19794_2_2011 => iso2011::read(data)?,
         TemplateFormat::Ansi378_2004 => ansi378::read_2004(data)?,
         TemplateFormat::Ansi378_2009 | TemplateFormat::Ansi378_2009Amd1 => ansi378::read_2009(data, format)?,
+        TemplateFormat::Ansi378_2007 => ansi378::read_2009(data, TemplateFormat::Ansi378_2009)?,
     };
     if check == LengthCheck::Strict && declared != parsed as u64 {
         return Err(TemplateError::LengthMismatch { declared, parsed });
@@ -515,7 +522,9 @@ pub fn write_template(template: &Template) -> Result<Vec<u8>, TemplateError> {
         TemplateFormat::Iso19794_2_2005 => iso2005::write(template),
         TemplateFormat::Iso19794_2_2011 => iso2011::write(template),
         TemplateFormat::Ansi378_2004 => ansi378::write_2004(template),
-        TemplateFormat::Ansi378_2009 | TemplateFormat::Ansi378_2009Amd1 => ansi378::write_2009(template),
+        TemplateFormat::Ansi378_2007 | TemplateFormat::Ansi378_2009 | TemplateFormat::Ansi378_2009Amd1 => {
+            ansi378::write_2009(template)
+        }
     }
 }
 
