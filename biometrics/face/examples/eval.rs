@@ -87,7 +87,20 @@ fn matching(dir: &Path) {
                 }
             }
         }
-        // real cross-photo genuine pairs: originals of obama, obama2, obama3 (same label "obama")
+        if crop_scale == 1.2 {
+            let mut low: Vec<(f32, &str, &str)> = Vec::new();
+            for i in 0..items.len() {
+                for j in i + 1..items.len() {
+                    if items[i].0 != items[j].0 && items[i].1 && items[j].1 {
+                        low.push((embs[i].distance(&embs[j]).unwrap(), &items[i].0, &items[j].0));
+                    }
+                }
+            }
+            low.sort_by(|a, b| a.0.total_cmp(&b.0));
+            println!("closest impostor pairs (originals): {:?}", &low[..8.min(low.len())]);
+            for (id, _, _, f) in items.iter().filter(|x| x.1) { print!("{id}:{:.0}px ", f.detection.rect.width); }
+            println!();
+        }
         imp.sort_by(|a, b| a.total_cmp(b));
         gen.sort_by(|a, b| a.total_cmp(b));
         let k = (imp.len() as f64 * 1e-3).floor() as usize; // number of impostor pairs allowed below
@@ -352,6 +365,13 @@ fn bench(dir: &Path) {
     let mut ac = AutoCapture::new(AutoCaptureConfig::default());
     let iso = times(&mut || { face::capture::iso_crop(&fr, &f, 480).unwrap(); });
     let _ = &mut ac;
+    let lb = face::imaging::Letterbox::new(640, 480);
+    let pre_det = times(&mut || { std::hint::black_box(face::imaging::sample(&fr, &lb.affine(128.0), 128, 128, [0.0; 3])); });
+    let (cx, cy, side, ang) = face::landmarks::MeshModel::roi_for(&f.detection);
+    let pre_mesh = times(&mut || { std::hint::black_box(face::imaging::sample(&fr, &face::imaging::Affine::rotated_square(cx, cy, side, ang, 192.0), 192, 192, [0.0; 3])); });
+    let det0 = f.detection.clone();
+    let measure = times(&mut || { p.measure(&fr, &det0).unwrap(); });
+    println!("  preprocessing: detector letterbox {:.2} ms, mesh crop {:.2} ms; measure (mesh + metrics) {:.2} ms", pre_det.1, pre_mesh.1, measure.1);
     println!("frame 640x480, 1 intra-op thread, {n} runs each (mean / median / p95 ms):");
     println!("  full per-frame analyze: {:.2} / {:.2} / {:.2}", full.0, full.1, full.2);
     println!("  detection only:         {:.2} / {:.2} / {:.2}", det.0, det.1, det.2);

@@ -107,7 +107,7 @@ impl Default for LivenessConfig {
             blink_max_ms: 1000,
             blink_max_aspect_change: 0.08,
             turn_min_nonrigid: crate::DEFAULT_TURN_MIN_NONRIGID,
-            repeat_mad: 0.25,
+            repeat_mad: 0.02,
             max_repeated_fraction: 0.3,
         }
     }
