@@ -199,9 +199,6 @@ pub fn decode(data: &[u8]) -> Result<WsqDecoded, WsqError> {
                 let (_, geom) = frame.as_ref().ok_or(WsqError::Missing("frame header"))?;
                 let q = quant.as_ref().ok_or(WsqError::Missing("quantization table"))?;
                 let limit = *expected.get_or_insert_with(|| expected_coefficients(geom, q));
-                if coeffs.capacity() == 0 {
-                    coeffs.reserve_exact(limit);
-                }
                 let spec = huff
                     .get(id)
                     .and_then(|s| s.as_ref())
