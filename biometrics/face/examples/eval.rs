@@ -63,8 +63,15 @@ fn matching(dir: &Path) {
                 if g != 1.0 { fr = gain(&fr, g); }
                 if sigma > 0.0 { fr = blur(&fr, sigma); }
                 fr = noise(&fr, 3, vi as u64);
-                let a = pf.analyze(&fr).unwrap();
-                if let Some(f) = a.face {
+                // the face placed at the frame centre (+dx), not a neighbour in a group photo
+                let want = (320.0 + dx, 240.0);
+                let placed = pf.detect(&fr).unwrap().into_iter().min_by(|a, b| {
+                    let da = (a.rect.center().0 - want.0).hypot(a.rect.center().1 - want.1);
+                    let db = (b.rect.center().0 - want.0).hypot(b.rect.center().1 - want.1);
+                    da.total_cmp(&db)
+                });
+                if let Some(d) = placed.filter(|d| (d.rect.center().0 - want.0).hypot(d.rect.center().1 - want.1) < 0.3 * d.rect.width) {
+                    let f = pf.measure(&fr, &d).unwrap();
                     items.push((id.clone(), vi == 0, fr, f));
                 }
             }

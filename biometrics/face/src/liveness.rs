@@ -389,7 +389,7 @@ impl LivenessSession {
                     }
                 } else if ratio > cfg.blink_open_ratio {
                     if let Some(t0) = step.closed_since.take() {
-                        let closed = timestamp_ms - t0;
+                        let closed = timestamp_ms.saturating_sub(t0);
                         if closed <= cfg.blink_max_ms && elapsed >= cfg.min_reaction_ms {
                             complete = Some(true);
                         }

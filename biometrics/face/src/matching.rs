@@ -17,7 +17,7 @@ use crate::pipeline::FaceAnalysis;
 use crate::runtime::{locate_models_dir, open_session, pinned, ModelFile};
 
 /// Default decision threshold on the Euclidean distance (see docs/benchmarks/face.md).
-pub const DEFAULT_THRESHOLD: f32 = 0.5;
+pub const DEFAULT_THRESHOLD: f32 = 0.45;
 
 /// How to run the descriptor model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
