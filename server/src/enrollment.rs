@@ -62,7 +62,7 @@ pub async fn submit(
     let tguid = Uuid::new_v4().to_string();
     let now = now_ms();
     let message = "Enrollment enqueued";
-    let mut dbtx = state.db.begin().await?;
+    let mut dbtx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
         "INSERT INTO transactions (tguid, kind, status, message, user_id, operator_id, client_timestamp, biographics, missing, submitted_by, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -159,7 +159,7 @@ pub async fn process_pending(db: &SqlitePool) -> ApiResult<usize> {
     .await?;
     let mut decided = 0;
     for (tguid, user_id) in pending {
-        let mut dbtx = db.begin().await?;
+        let mut dbtx = db.begin_with("BEGIN IMMEDIATE").await?;
         let existing: Option<(String,)> =
             sqlx::query_as("SELECT person_guid FROM people WHERE user_id = ?").bind(&user_id).fetch_optional(&mut *dbtx).await?;
         let now = now_ms();

@@ -78,7 +78,7 @@ pub async fn insert(db: &SqlitePool, op: &OperatorInsert) -> ApiResult<()> {
 
 /// Marks an operator deleted and revokes their tokens (the row stays for audit).
 pub async fn delete(db: &SqlitePool, document: &str) -> ApiResult<()> {
-    let mut dbtx = db.begin().await?;
+    let mut dbtx = db.begin_with("BEGIN IMMEDIATE").await?;
     let updated = sqlx::query("UPDATE operators SET status = 'DELETED', updated_at = ? WHERE document = ? AND status != 'DELETED'")
         .bind(now_ms())
         .bind(document)

@@ -116,7 +116,7 @@ impl DeletionMotive {
 /// Deletes the person with key `cpf`: their biometrics and person record go, an audit row and a
 /// `DELETE` transaction stay. Done synchronously, so the answer is already `DELETE_OK`.
 pub async fn delete_person(db: &SqlitePool, caller: &Caller, cpf: &str, motive: Option<DeletionMotive>) -> ApiResult<ExternalResult> {
-    let mut dbtx = db.begin().await?;
+    let mut dbtx = db.begin_with("BEGIN IMMEDIATE").await?;
     let person: Option<(String, String)> =
         sqlx::query_as("SELECT person_guid, tguid FROM people WHERE user_id = ?").bind(cpf).fetch_optional(&mut *dbtx).await?;
     let (person_guid, enroll_tguid) =

@@ -1,0 +1,597 @@
+//! The offline enrollment queue: a local SQLite database (WAL) that every capture lands in
+//! before anything touches the network.
+//!
+//! State machine (persisted before each network step, so a crash at any point resumes):
+//!
+//! ```text
+//! captured ──submit──► queued ──claim──► sending ──201/200──► accepted ──ENROLL_OK──► synced
+//!                        ▲                  │                      │
+//!                        └──retry/backoff───┘                      └──ENROLL_REJECTED──► rejected
+//!                                           └──────4xx (validation)──────────────────► rejected
+//! ```
+//! Nothing is deleted: images stay sealed on disk after `synced` until an admin purges them.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use uuid::Uuid;
+use wire::spid::{Biometric, KeyValue, MissingBiometric, UserTransaction};
+use wire::BiometricIndex;
+
+use crate::crypto::{self, DataKey};
+
+/// Where an enrollment is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrollmentState {
+    /// Captured, not yet submitted by the operator (still under review).
+    Captured,
+    /// Waiting to be sent (possibly after a backoff).
+    Queued,
+    /// An upload is in flight (or was, when the station stopped).
+    Sending,
+    /// The server took it; its final decision is pending.
+    Accepted,
+    /// The server refused it; `server_message` says why. Retry re-queues it.
+    Rejected,
+    /// The server enrolled the person.
+    Synced,
+}
+
+impl EnrollmentState {
+    /// Every state, in life order.
+    pub const ALL: [EnrollmentState; 6] = [
+        EnrollmentState::Captured,
+        EnrollmentState::Queued,
+        EnrollmentState::Sending,
+        EnrollmentState::Accepted,
+        EnrollmentState::Rejected,
+        EnrollmentState::Synced,
+    ];
+
+    /// Database / display spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnrollmentState::Captured => "captured",
+            EnrollmentState::Queued => "queued",
+            EnrollmentState::Sending => "sending",
+            EnrollmentState::Accepted => "accepted",
+            EnrollmentState::Rejected => "rejected",
+            EnrollmentState::Synced => "synced",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, QueueError> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| QueueError::Corrupt(format!("unknown state {s}")))
+    }
+}
+
+impl std::fmt::Display for EnrollmentState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Queue failures.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("queue migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("no enrollment {0} in the queue")]
+    NotFound(String),
+    #[error("enrollment {id} is {state}; {action} is not possible in that state")]
+    InvalidState { id: String, state: EnrollmentState, action: &'static str },
+    #[error("capture is not valid: {0}")]
+    Invalid(#[from] wire::validate::Violation),
+    #[error(transparent)]
+    Sealed(#[from] crypto::OpenError),
+    #[error("queue data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// One captured image, as the capture session hands it over (PNG/JPEG/WSQ bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedImage {
+    pub index: BiometricIndex,
+    pub width: u32,
+    pub height: u32,
+    pub resolution: Option<u32>,
+    pub bytes: Vec<u8>,
+}
+
+/// A finished capture to put in the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEnrollment {
+    pub user_id: String,
+    pub operator_id: String,
+    pub biographics: Vec<KeyValue>,
+    pub missing: Vec<MissingBiometric>,
+    pub images: Vec<CapturedImage>,
+    /// Capture time, epoch ms.
+    pub captured_at: i64,
+}
+
+/// A queue row for listings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnrollmentSummary {
+    pub id: String,
+    pub state: EnrollmentState,
+    pub user_id: String,
+    pub operator_id: String,
+    pub captured_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub server_tguid: Option<String>,
+    pub server_status: Option<String>,
+    pub server_code: Option<String>,
+    pub server_message: Option<String>,
+    pub updated_at: i64,
+}
+
+/// One state change of an enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnrollmentEvent {
+    pub at: i64,
+    pub from: Option<String>,
+    pub to: String,
+    pub detail: Option<String>,
+}
+
+/// An image's metadata (the bytes stay sealed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageInfo {
+    pub index: u16,
+    pub width: u32,
+    pub height: u32,
+    pub sealed_bytes: usize,
+}
+
+/// Everything `queue show` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnrollmentDetail {
+    #[serde(flatten)]
+    pub summary: EnrollmentSummary,
+    pub images: Vec<ImageInfo>,
+    pub events: Vec<EnrollmentEvent>,
+}
+
+/// Enrollment counts per state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct QueueCounts {
+    pub captured: i64,
+    pub queued: i64,
+    pub sending: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    pub synced: i64,
+}
+
+impl QueueCounts {
+    /// Enrollments the sync worker still has to move (queued, sending, accepted).
+    pub fn outstanding(&self) -> i64 {
+        self.queued + self.sending + self.accepted
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SealedDetails {
+    biographics: Vec<KeyValue>,
+    missing: Vec<MissingBiometric>,
+}
+
+type SummaryRow = (String, String, String, String, i64, i64, i64, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, i64);
+
+const SUMMARY_COLUMNS: &str = "id, state, user_id, operator_id, captured_at, attempts, next_attempt_at, last_error, \
+     server_tguid, server_status, server_code, server_message, updated_at";
+
+fn summary(row: SummaryRow) -> Result<EnrollmentSummary, QueueError> {
+    let (id, state, user_id, operator_id, captured_at, attempts, next_attempt_at, last_error, server_tguid, server_status, server_code, server_message, updated_at) = row;
+    Ok(EnrollmentSummary {
+        id,
+        state: EnrollmentState::parse(&state)?,
+        user_id,
+        operator_id,
+        captured_at,
+        attempts,
+        next_attempt_at,
+        last_error,
+        server_tguid,
+        server_status,
+        server_code,
+        server_message,
+        updated_at,
+    })
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn image_aad(id: &str, index: u16) -> Vec<u8> {
+    format!("image:{id}:{index}").into_bytes()
+}
+
+fn details_aad(id: &str) -> Vec<u8> {
+    format!("details:{id}").into_bytes()
+}
+
+/// Handle to the queue database.
+#[derive(Clone)]
+pub struct Queue {
+    pool: SqlitePool,
+    key: DataKey,
+}
+
+impl Queue {
+    /// Opens (creating) the queue at `path`, sealing with `key`. Enrollments left `sending` by
+    /// a crash go back to `queued`: the idempotency key makes the resend safe.
+    pub async fn open(path: &Path, key: DataKey) -> Result<Self, QueueError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| QueueError::Io { path: dir.display().to_string(), source })?;
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a capture acknowledged to the operator must survive a power cut.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let queue = Self { pool, key };
+        queue.recover_interrupted().await?;
+        Ok(queue)
+    }
+
+    async fn recover_interrupted(&self) -> Result<(), QueueError> {
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM enrollments WHERE state = 'sending'").fetch_all(&self.pool).await?;
+        for (id,) in ids {
+            self.transition(&id, &[EnrollmentState::Sending], EnrollmentState::Queued, Some("station restarted during upload; will resend with the same key"), None)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Validates and stores a capture. `submit` puts it straight into `queued`; otherwise it
+    /// waits in `captured` for the operator's review.
+    pub async fn add(&self, new: NewEnrollment, submit: bool) -> Result<String, QueueError> {
+        let probe = UserTransaction {
+            biometrics: new
+                .images
+                .iter()
+                .map(|i| Biometric {
+                    index: i.index,
+                    content: wire::validate::encode_base64(&i.bytes),
+                    width: i.width,
+                    height: i.height,
+                    resolution: i.resolution,
+                })
+                .collect(),
+            missing_biometrics: new.missing.clone(),
+            user_id: new.user_id.clone(),
+            operator_id: new.operator_id.clone(),
+            timestamp: Some(new.captured_at),
+            biographics: new.biographics.clone(),
+        };
+        wire::validate::validate_transaction(&probe, &wire::validate::Limits::default())?;
+
+        let id = Uuid::new_v4().to_string();
+        let state = if submit { EnrollmentState::Queued } else { EnrollmentState::Captured };
+        let details = serde_json::to_vec(&SealedDetails { biographics: new.biographics, missing: new.missing })
+            .map_err(|e| QueueError::Corrupt(e.to_string()))?;
+        let now = now_ms();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "INSERT INTO enrollments (id, state, user_id, operator_id, captured_at, sealed_details, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(state.as_str())
+        .bind(&new.user_id)
+        .bind(&new.operator_id)
+        .bind(new.captured_at)
+        .bind(crypto::seal(&self.key, &details_aad(&id), &details))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for img in &new.images {
+            sqlx::query("INSERT INTO enrollment_images (enrollment_id, idx, width, height, resolution, sealed) VALUES (?, ?, ?, ?, ?, ?)")
+                .bind(&id)
+                .bind(img.index.code() as i64)
+                .bind(img.width as i64)
+                .bind(img.height as i64)
+                .bind(img.resolution.map(|r| r as i64))
+                .bind(crypto::seal(&self.key, &image_aad(&id, img.index.code()), &img.bytes))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO enrollment_events (enrollment_id, at, from_state, to_state, detail) VALUES (?, ?, NULL, ?, ?)")
+            .bind(&id)
+            .bind(now)
+            .bind(state.as_str())
+            .bind(format!("{} images, {} missing", new.images.len(), probe.missing_biometrics.len()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Moves `id` from one of `from` to `to`, recording an event; `extra` sets more columns in
+    /// the same statement. Fails with `InvalidState` if the row is not in an allowed state.
+    async fn transition(
+        &self,
+        id: &str,
+        from: &[EnrollmentState],
+        to: EnrollmentState,
+        detail: Option<&str>,
+        extra: Option<(&str, Vec<Option<String>>)>,
+    ) -> Result<(), QueueError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let current: Option<(String,)> = sqlx::query_as("SELECT state FROM enrollments WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
+        let current = EnrollmentState::parse(&current.ok_or_else(|| QueueError::NotFound(id.to_owned()))?.0)?;
+        if !from.contains(&current) {
+            return Err(QueueError::InvalidState { id: id.to_owned(), state: current, action: action_name(to) });
+        }
+        let now = now_ms();
+        let (extra_sql, extra_values) = extra.unwrap_or(("", vec![]));
+        let sql = format!("UPDATE enrollments SET state = ?, updated_at = ?{extra_sql} WHERE id = ?");
+        let mut q = sqlx::query(&sql).bind(to.as_str()).bind(now);
+        for v in extra_values {
+            q = q.bind(v);
+        }
+        q.bind(id).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO enrollment_events (enrollment_id, at, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(now)
+            .bind(current.as_str())
+            .bind(to.as_str())
+            .bind(detail)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The operator confirms a reviewed capture: `captured` → `queued`.
+    pub async fn submit(&self, id: &str) -> Result<(), QueueError> {
+        self.transition(id, &[EnrollmentState::Captured], EnrollmentState::Queued, Some("submitted by operator"), None).await
+    }
+
+    /// Re-queues a rejected enrollment, or makes a backing-off one due now.
+    pub async fn retry(&self, id: &str) -> Result<(), QueueError> {
+        self.transition(
+            id,
+            &[EnrollmentState::Rejected, EnrollmentState::Queued],
+            EnrollmentState::Queued,
+            Some("retry requested"),
+            Some((", next_attempt_at = 0, attempts = 0, last_error = NULL", vec![])),
+        )
+        .await
+    }
+
+    /// Claims up to `limit` due enrollments for upload (`queued` → `sending`), oldest first.
+    pub async fn claim_due(&self, now: i64, limit: usize) -> Result<Vec<String>, QueueError> {
+        let candidates: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM enrollments WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY captured_at, id LIMIT ?",
+        )
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = Vec::with_capacity(candidates.len());
+        for (id,) in candidates {
+            match self.transition(&id, &[EnrollmentState::Queued], EnrollmentState::Sending, None, None).await {
+                Ok(()) => claimed.push(id),
+                Err(QueueError::InvalidState { .. }) => {} // taken by another worker meanwhile
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// The enrollment as the SPID request body (images unsealed).
+    pub async fn load_transaction(&self, id: &str) -> Result<UserTransaction, QueueError> {
+        let row: Option<(String, String, i64, Vec<u8>)> =
+            sqlx::query_as("SELECT user_id, operator_id, captured_at, sealed_details FROM enrollments WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (user_id, operator_id, captured_at, sealed_details) = row.ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
+        let details: SealedDetails = serde_json::from_slice(&crypto::open(&self.key, &details_aad(id), &sealed_details)?)
+            .map_err(|e| QueueError::Corrupt(format!("details of {id}: {e}")))?;
+        let images: Vec<(i64, i64, i64, Option<i64>, Vec<u8>)> = sqlx::query_as(
+            "SELECT idx, width, height, resolution, sealed FROM enrollment_images WHERE enrollment_id = ? ORDER BY idx",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut biometrics = Vec::with_capacity(images.len());
+        for (idx, width, height, resolution, sealed) in images {
+            let index = BiometricIndex::from_code(idx).ok_or_else(|| QueueError::Corrupt(format!("index {idx}")))?;
+            let bytes = crypto::open(&self.key, &image_aad(id, index.code()), &sealed)?;
+            biometrics.push(Biometric {
+                index,
+                content: wire::validate::encode_base64(&bytes),
+                width: width as u32,
+                height: height as u32,
+                resolution: resolution.map(|r| r as u32),
+            });
+        }
+        Ok(UserTransaction {
+            biometrics,
+            missing_biometrics: details.missing,
+            user_id,
+            operator_id,
+            timestamp: Some(captured_at),
+            biographics: details.biographics,
+        })
+    }
+
+    /// The server took the upload: `sending` → `accepted` with its TGUID.
+    pub async fn mark_accepted(&self, id: &str, tguid: &str, status: &str, message: &str) -> Result<(), QueueError> {
+        self.transition(
+            id,
+            &[EnrollmentState::Sending],
+            EnrollmentState::Accepted,
+            Some(&format!("server transaction {tguid}: {status}")),
+            Some((
+                ", server_tguid = ?, server_status = ?, server_message = ?, last_error = NULL",
+                vec![Some(tguid.into()), Some(status.into()), Some(message.into())],
+            )),
+        )
+        .await
+    }
+
+    /// The server refused the enrollment (validation error, or a final rejection).
+    pub async fn mark_rejected(&self, id: &str, status: Option<&str>, code: Option<&str>, message: &str) -> Result<(), QueueError> {
+        self.transition(
+            id,
+            &[EnrollmentState::Sending, EnrollmentState::Accepted],
+            EnrollmentState::Rejected,
+            Some(message),
+            Some((
+                ", server_status = COALESCE(?, server_status), server_code = ?, server_message = ?",
+                vec![status.map(Into::into), code.map(Into::into), Some(message.into())],
+            )),
+        )
+        .await
+    }
+
+    /// The server enrolled the person.
+    pub async fn mark_synced(&self, id: &str, status: &str, message: &str) -> Result<(), QueueError> {
+        self.transition(
+            id,
+            &[EnrollmentState::Accepted],
+            EnrollmentState::Synced,
+            Some(message),
+            Some((", server_status = ?, server_message = ?", vec![Some(status.into()), Some(message.into())])),
+        )
+        .await
+    }
+
+    /// Upload failed transiently: back to `queued`, due again at `next_attempt_at`.
+    pub async fn mark_retry_later(&self, id: &str, error: &str, next_attempt_at: i64) -> Result<(), QueueError> {
+        self.transition(
+            id,
+            &[EnrollmentState::Sending],
+            EnrollmentState::Queued,
+            Some(error),
+            Some((", attempts = attempts + 1, last_error = ?, next_attempt_at = ?", vec![Some(error.into()), Some(next_attempt_at.to_string())])),
+        )
+        .await
+    }
+
+    /// Records a failed status poll on an accepted enrollment (it stays accepted).
+    pub async fn note_poll_error(&self, id: &str, error: &str) -> Result<(), QueueError> {
+        sqlx::query("UPDATE enrollments SET last_error = ?, updated_at = ? WHERE id = ?")
+            .bind(error)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Attempt count of an enrollment (drives the backoff).
+    pub async fn attempts(&self, id: &str) -> Result<i64, QueueError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT attempts FROM enrollments WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.ok_or_else(|| QueueError::NotFound(id.to_owned()))?.0)
+    }
+
+    /// Accepted enrollments with their server TGUIDs, to poll for the final result.
+    pub async fn accepted(&self) -> Result<Vec<(String, String)>, QueueError> {
+        let rows: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT id, server_tguid FROM enrollments WHERE state = 'accepted' ORDER BY updated_at").fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().filter_map(|(id, t)| t.map(|t| (id, t))).collect())
+    }
+
+    /// Earliest `next_attempt_at` among queued enrollments.
+    pub async fn next_due_at(&self) -> Result<Option<i64>, QueueError> {
+        let row: (Option<i64>,) =
+            sqlx::query_as("SELECT MIN(next_attempt_at) FROM enrollments WHERE state = 'queued'").fetch_one(&self.pool).await?;
+        Ok(row.0)
+    }
+
+    /// Counts per state.
+    pub async fn counts(&self) -> Result<QueueCounts, QueueError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT state, COUNT(*) FROM enrollments GROUP BY state").fetch_all(&self.pool).await?;
+        let mut c = QueueCounts::default();
+        for (state, n) in rows {
+            match EnrollmentState::parse(&state)? {
+                EnrollmentState::Captured => c.captured = n,
+                EnrollmentState::Queued => c.queued = n,
+                EnrollmentState::Sending => c.sending = n,
+                EnrollmentState::Accepted => c.accepted = n,
+                EnrollmentState::Rejected => c.rejected = n,
+                EnrollmentState::Synced => c.synced = n,
+            }
+        }
+        Ok(c)
+    }
+
+    /// The newest `limit` enrollments, optionally only those in `state`.
+    pub async fn list(&self, state: Option<EnrollmentState>, limit: usize) -> Result<Vec<EnrollmentSummary>, QueueError> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM enrollments WHERE (?1 IS NULL OR state = ?1) ORDER BY captured_at DESC, id LIMIT ?2"
+        );
+        let rows: Vec<SummaryRow> =
+            sqlx::query_as(&sql).bind(state.map(|s| s.as_str())).bind(limit as i64).fetch_all(&self.pool).await?;
+        rows.into_iter().map(summary).collect()
+    }
+
+    /// One enrollment with its images and history.
+    pub async fn show(&self, id: &str) -> Result<EnrollmentDetail, QueueError> {
+        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM enrollments WHERE id = ?");
+        let row: Option<SummaryRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let summary = summary(row.ok_or_else(|| QueueError::NotFound(id.to_owned()))?)?;
+        let images: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT idx, width, height, length(sealed) FROM enrollment_images WHERE enrollment_id = ? ORDER BY idx",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let events: Vec<(i64, Option<String>, String, Option<String>)> = sqlx::query_as(
+            "SELECT at, from_state, to_state, detail FROM enrollment_events WHERE enrollment_id = ? ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(EnrollmentDetail {
+            summary,
+            images: images
+                .into_iter()
+                .map(|(i, w, h, n)| ImageInfo { index: i as u16, width: w as u32, height: h as u32, sealed_bytes: n as usize })
+                .collect(),
+            events: events.into_iter().map(|(at, from, to, detail)| EnrollmentEvent { at, from, to, detail }).collect(),
+        })
+    }
+
+    /// Finds an enrollment by a unique id prefix (operators type the first 8 characters).
+    pub async fn resolve_id(&self, prefix: &str) -> Result<String, QueueError> {
+        let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM enrollments WHERE id LIKE ? LIMIT 2").bind(pattern).fetch_all(&self.pool).await?;
+        match rows.as_slice() {
+            [(id,)] => Ok(id.clone()),
+            _ => Err(QueueError::NotFound(prefix.to_owned())),
+        }
+    }
+}
+
+fn action_name(to: EnrollmentState) -> &'static str {
+    match to {
+        EnrollmentState::Captured => "capture",
+        EnrollmentState::Queued => "queueing",
+        EnrollmentState::Sending => "sending",
+        EnrollmentState::Accepted => "accepting",
+        EnrollmentState::Rejected => "rejecting",
+        EnrollmentState::Synced => "marking synced",
+    }
+}

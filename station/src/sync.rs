@@ -1,0 +1,396 @@
+//! Sync: moves queued enrollments to the SPID server and records the server's decisions.
+//!
+//! Every upload carries the enrollment id as `Idempotency-Key`, so whatever fails — the
+//! network, the server, this process — resending is always safe and a person is never created
+//! twice. Transient failures back off exponentially with full jitter; validation failures are
+//! final and keep the server's reason for the operator.
+
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::StatusCode;
+use tokio::sync::Mutex;
+use wire::gbds::{TokenRequest, TokenResponse};
+use wire::spid::{ExternalResult, TransactionStatus, UserTransaction};
+use wire::{Envelope, ErrorResponse};
+
+use crate::config::SyncConfig;
+use crate::queue::{now_ms, Queue, QueueError};
+
+/// Sync failures that stop a sync run (per-enrollment failures are recorded in the queue).
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("login as {user} refused: {message}")]
+    Login { user: String, message: String },
+    #[error("cannot reach the server at {url}: {source}")]
+    Unreachable { url: String, source: reqwest::Error },
+    #[error("HTTP client setup failed: {0}")]
+    Client(reqwest::Error),
+    #[error("sync did not finish within {0:?}; {1} enrollments still outstanding")]
+    Deadline(Duration, i64),
+}
+
+/// Operator credentials for the server.
+#[derive(Clone)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("user", &self.user).finish_non_exhaustive()
+    }
+}
+
+/// What one upload attempt concluded.
+#[derive(Debug)]
+enum UploadOutcome {
+    Accepted(ExternalResult),
+    Refused { code: Option<String>, message: String },
+    Transient(String),
+    Unauthorised,
+}
+
+/// An SPID client bound to one server and operator; logs in lazily and again on 401.
+pub struct SpidClient {
+    http: reqwest::Client,
+    base: String,
+    credentials: Credentials,
+    token: Mutex<Option<String>>,
+}
+
+impl SpidClient {
+    /// A client for `base` (e.g. `http://127.0.0.1:8082`).
+    pub fn new(base: &str, credentials: Credentials, timeout: Duration) -> Result<Self, SyncError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(SyncError::Client)?;
+        Ok(Self { http, base: base.trim_end_matches('/').to_owned(), credentials, token: Mutex::new(None) })
+    }
+
+    /// The server's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// The underlying HTTP client (for extra calls such as fetching a person).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Logs in and returns a fresh token.
+    pub async fn login(&self) -> Result<String, SyncError> {
+        let url = format!("{}{}/tokens", self.base, wire::GBDS_PREFIX);
+        let resp = self
+            .http
+            .post(&url)
+            .json(&Envelope::new(TokenRequest::credentials(&self.credentials.user, &self.credentials.password)))
+            .send()
+            .await
+            .map_err(|source| SyncError::Unreachable { url: url.clone(), source })?;
+        if resp.status() == StatusCode::CREATED || resp.status() == StatusCode::OK {
+            let body: Envelope<TokenResponse> = resp.json().await.map_err(|source| SyncError::Unreachable { url, source })?;
+            *self.token.lock().await = Some(body.data.token.clone());
+            Ok(body.data.token)
+        } else {
+            let status = resp.status();
+            let message = resp
+                .json::<ErrorResponse>()
+                .await
+                .map(|e| e.first_message().to_owned())
+                .unwrap_or_else(|_| format!("HTTP {status}"));
+            Err(SyncError::Login { user: self.credentials.user.clone(), message })
+        }
+    }
+
+    /// The cached token, logging in when there is none.
+    pub async fn token(&self) -> Result<String, SyncError> {
+        if let Some(t) = self.token.lock().await.clone() {
+            return Ok(t);
+        }
+        self.login().await
+    }
+
+    async fn forget_token(&self) {
+        *self.token.lock().await = None;
+    }
+
+    async fn upload(&self, key: &str, tx: &UserTransaction) -> UploadOutcome {
+        let token = match self.token().await {
+            Ok(t) => t,
+            Err(SyncError::Login { message, .. }) => return UploadOutcome::Transient(format!("login refused: {message}")),
+            Err(e) => return UploadOutcome::Transient(e.to_string()),
+        };
+        let url = format!("{}{}/people", self.base, wire::SPID_PREFIX);
+        let resp = match self
+            .http
+            .post(&url)
+            .bearer_auth(token)
+            .header(wire::IDEMPOTENCY_KEY_HEADER, key)
+            .json(&Envelope::new(tx))
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return UploadOutcome::Transient(format!("upload failed: {e}")),
+        };
+        let status = resp.status();
+        match status {
+            StatusCode::OK | StatusCode::CREATED => match resp.json::<ExternalResult>().await {
+                Ok(r) => UploadOutcome::Accepted(r),
+                Err(e) => UploadOutcome::Transient(format!("unreadable answer: {e}")),
+            },
+            StatusCode::UNAUTHORIZED => UploadOutcome::Unauthorised,
+            s if s.is_client_error() && s != StatusCode::REQUEST_TIMEOUT && s != StatusCode::TOO_MANY_REQUESTS => {
+                match resp.json::<ErrorResponse>().await {
+                    Ok(e) => UploadOutcome::Refused { code: e.first_code().map(Into::into), message: e.first_message().to_owned() },
+                    Err(_) => UploadOutcome::Refused { code: None, message: format!("server refused the enrollment (HTTP {s})") },
+                }
+            }
+            s => UploadOutcome::Transient(format!("server answered HTTP {s}")),
+        }
+    }
+
+    /// Polls an enrollment transaction.
+    pub async fn enroll_result(&self, tguid: &str) -> Result<ExternalResult, String> {
+        for attempt in 0..2 {
+            let token = self.token().await.map_err(|e| e.to_string())?;
+            let url = format!("{}{}/people/transactions/{tguid}", self.base, wire::SPID_PREFIX);
+            let resp = self.http.get(&url).bearer_auth(token).send().await.map_err(|e| format!("poll failed: {e}"))?;
+            if resp.status() == StatusCode::UNAUTHORIZED && attempt == 0 {
+                self.forget_token().await;
+                continue;
+            }
+            if !resp.status().is_success() {
+                return Err(format!("poll answered HTTP {}", resp.status()));
+            }
+            return resp.json().await.map_err(|e| format!("unreadable poll answer: {e}"));
+        }
+        Err("not authorised to poll".into())
+    }
+}
+
+/// Counts after a sync pass, for progress output.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SyncProgress {
+    pub uploaded: usize,
+    pub synced: usize,
+    pub rejected: usize,
+    pub deferred: usize,
+    pub outstanding: i64,
+}
+
+/// Delay before attempt `attempts + 1`: `min(max, base · 2^attempts)`, scaled by a random
+/// factor in [0.5, 1] so that many stations coming back online do not retry in lockstep.
+pub fn backoff_delay(config: &SyncConfig, attempts: i64, rng: &mut impl Rng) -> Duration {
+    let exp = config.backoff_base().saturating_mul(1u32 << attempts.clamp(0, 20) as u32);
+    let capped = exp.min(config.backoff_max());
+    capped.mul_f64(rng.gen_range(0.5..=1.0))
+}
+
+/// The sync engine over one queue and one server.
+pub struct Syncer {
+    queue: Queue,
+    client: SpidClient,
+    config: SyncConfig,
+}
+
+impl Syncer {
+    /// A syncer for `queue` to `client`'s server.
+    pub fn new(queue: Queue, client: SpidClient, config: SyncConfig) -> Self {
+        Self { queue, client, config }
+    }
+
+    /// The client (for callers that need extra calls).
+    pub fn client(&self) -> &SpidClient {
+        &self.client
+    }
+
+    /// One pass: upload every due enrollment (`concurrency` at a time), then poll every
+    /// accepted one once.
+    pub async fn run_once(&self) -> Result<SyncProgress, SyncError> {
+        let mut progress = SyncProgress::default();
+        loop {
+            let batch = self.queue.claim_due(now_ms(), self.config.concurrency.max(1)).await?;
+            if batch.is_empty() {
+                break;
+            }
+            let results = futures_join_all(batch.iter().map(|id| self.upload_one(id))).await;
+            let mut transient = false;
+            for r in results {
+                match r? {
+                    Step::Uploaded => progress.uploaded += 1,
+                    Step::Rejected => progress.rejected += 1,
+                    Step::Deferred => {
+                        progress.deferred += 1;
+                        transient = true;
+                    }
+                    Step::Synced => {
+                        progress.uploaded += 1;
+                        progress.synced += 1;
+                    }
+                }
+            }
+            if transient {
+                break; // the server is struggling: stop this pass, the backoff decides when to return
+            }
+        }
+        for (id, tguid) in self.queue.accepted().await? {
+            match self.client.enroll_result(&tguid).await {
+                Ok(r) => match r.status {
+                    TransactionStatus::EnrollOk => {
+                        self.queue.mark_synced(&id, r.status.as_str(), &r.message).await?;
+                        progress.synced += 1;
+                    }
+                    s if s.is_final() => {
+                        self.queue.mark_rejected(&id, Some(s.as_str()), None, &r.message).await?;
+                        progress.rejected += 1;
+                    }
+                    _ => {}
+                },
+                Err(e) => {
+                    self.queue.note_poll_error(&id, &e).await?;
+                    break; // server unreachable: polling the rest would fail the same way
+                }
+            }
+        }
+        progress.outstanding = self.queue.counts().await?.outstanding();
+        Ok(progress)
+    }
+
+    async fn upload_one(&self, id: &str) -> Result<Step, SyncError> {
+        let tx = self.queue.load_transaction(id).await?;
+        let mut outcome = self.client.upload(id, &tx).await;
+        if matches!(outcome, UploadOutcome::Unauthorised) {
+            self.client.forget_token().await;
+            outcome = self.client.upload(id, &tx).await;
+        }
+        match outcome {
+            UploadOutcome::Accepted(r) => {
+                self.queue.mark_accepted(id, &r.id, r.status.as_str(), &r.message).await?;
+                // A replay of an already-decided enrollment comes back final: record it now.
+                if r.status == TransactionStatus::EnrollOk {
+                    self.queue.mark_synced(id, r.status.as_str(), &r.message).await?;
+                    return Ok(Step::Synced);
+                }
+                if r.status.is_final() {
+                    self.queue.mark_rejected(id, Some(r.status.as_str()), None, &r.message).await?;
+                    return Ok(Step::Rejected);
+                }
+                Ok(Step::Uploaded)
+            }
+            UploadOutcome::Refused { code, message } => {
+                self.queue.mark_rejected(id, None, code.as_deref(), &message).await?;
+                Ok(Step::Rejected)
+            }
+            UploadOutcome::Unauthorised => {
+                self.defer(id, "server refused the operator's token after a fresh login").await?;
+                Ok(Step::Deferred)
+            }
+            UploadOutcome::Transient(error) => {
+                self.defer(id, &error).await?;
+                Ok(Step::Deferred)
+            }
+        }
+    }
+
+    async fn defer(&self, id: &str, error: &str) -> Result<(), SyncError> {
+        let attempts = self.queue.attempts(id).await?;
+        let delay = backoff_delay(&self.config, attempts, &mut rand::thread_rng());
+        self.queue.mark_retry_later(id, error, now_ms() + delay.as_millis() as i64).await?;
+        tracing::info!(%id, %error, retry_in_ms = delay.as_millis() as u64, "upload deferred");
+        Ok(())
+    }
+
+    /// Runs passes until nothing is outstanding, sleeping until the next due retry or poll in
+    /// between, reporting after every pass. Gives up after `deadline` (None = never).
+    pub async fn run_until_drained(
+        &self,
+        deadline: Option<Duration>,
+        mut report: impl FnMut(&SyncProgress),
+    ) -> Result<SyncProgress, SyncError> {
+        let started = tokio::time::Instant::now();
+        let mut total = SyncProgress::default();
+        loop {
+            let pass = self.run_once().await?;
+            total.uploaded += pass.uploaded;
+            total.synced += pass.synced;
+            total.rejected += pass.rejected;
+            total.deferred += pass.deferred;
+            total.outstanding = pass.outstanding;
+            report(&total);
+            if pass.outstanding == 0 {
+                return Ok(total);
+            }
+            if let Some(limit) = deadline {
+                if started.elapsed() >= limit {
+                    return Err(SyncError::Deadline(limit, pass.outstanding));
+                }
+            }
+            let poll = Duration::from_millis(self.config.poll_interval_ms);
+            let wait = match self.queue.next_due_at().await? {
+                Some(due) if self.queue.accepted().await?.is_empty() => {
+                    Duration::from_millis((due - now_ms()).max(0) as u64).clamp(Duration::from_millis(10), self.config.backoff_max())
+                }
+                Some(due) => Duration::from_millis((due - now_ms()).max(0) as u64).min(poll),
+                None => poll,
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+enum Step {
+    Uploaded,
+    Synced,
+    Rejected,
+    Deferred,
+}
+
+/// Awaits futures concurrently on the current task (no spawning: they borrow `self`).
+async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut set: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, fut) in set.iter_mut().enumerate() {
+            if outputs[i].is_none() {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => outputs[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.expect("every future completed")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let config = SyncConfig { backoff_base_ms: 100, backoff_max_ms: 5_000, ..SyncConfig::default() };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for attempts in 0..30 {
+            let d = backoff_delay(&config, attempts, &mut rng);
+            let ceiling = Duration::from_millis((100u64 << attempts.min(20)).min(5_000));
+            assert!(d <= ceiling && d >= ceiling / 2, "attempt {attempts}: {d:?} vs {ceiling:?}");
+        }
+        let a: Vec<_> = (0..5).map(|_| backoff_delay(&config, 3, &mut rng)).collect();
+        assert!(a.windows(2).any(|w| w[0] != w[1]), "jitter must vary the delay");
+    }
+}
