@@ -116,7 +116,7 @@ impl Detector {
             for y in 0..n {
                 for x in 0..n {
                     let c = ((x as f32 + 0.5) / n as f32, (y as f32 + 0.5) / n as f32);
-                    anchors.extend(std::iter::repeat(c).take(per_cell));
+                    anchors.extend(std::iter::repeat_n(c, per_cell));
                 }
             }
         }

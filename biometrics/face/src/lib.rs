@@ -12,6 +12,8 @@
 //! ONNX Runtime is loaded at run time from `ORT_DYLIB_PATH` (or the cache of
 //! `scripts/fetch-onnxruntime.sh`); model files come from `models/` and are sha256-checked.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod runtime;
 pub mod imaging;
@@ -32,7 +34,7 @@ pub use runtime::ModelFile;
 pub const DEFAULT_PITCH_OFFSET: f32 = 4.0;
 
 /// Default minimum Laplacian variance of the levelled 192-px face crop (see docs/benchmarks/face.md).
-pub const DEFAULT_MIN_SHARPNESS: f32 = 25.0;
+pub const DEFAULT_MIN_SHARPNESS: f32 = 35.0;
 
 /// Default descriptor crop side as a multiple of the BlazeFace box side (see docs/benchmarks/face.md).
 pub const DEFAULT_CROP_SCALE: f32 = 1.2;

@@ -186,10 +186,12 @@ pub fn open_session(
     let (env, _) = environment(runtime)?;
     let ort_err = |e: ort::Error| FaceError::Inference { model: name.clone(), reason: e.to_string() };
     let builder = Session::builder(env).map_err(ort_err)?;
-    let mut builder = builder
-        .with_intra_threads(threads.max(1))
-        .and_then(|b| b.with_inter_threads(1))
-        .map_err(|e| FaceError::Inference { model: name.clone(), reason: e.to_string() })?;
+    let builder_err = |e: ort::Error<ort::session::builder::SessionBuilder>| FaceError::Inference {
+        model: name.clone(),
+        reason: e.to_string(),
+    };
+    let builder = builder.with_intra_threads(threads.max(1)).map_err(builder_err)?;
+    let mut builder = builder.with_inter_threads(1).map_err(builder_err)?;
     let session = builder.commit_from_memory(&bytes).map_err(ort_err)?;
     Ok((session, name))
 }

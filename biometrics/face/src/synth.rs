@@ -15,6 +15,7 @@ use crate::pipeline::FaceAnalysis;
 /// Re-renders `img` into a `w`×`h` frame: the source point (cx, cy) lands at the frame centre plus
 /// (dx, dy), scaled by `scale` and rotated by `angle_deg` (counter-clockwise in the image, i.e. the
 /// face rolls). Outside the source is filled with `fill`.
+#[allow(clippy::too_many_arguments)] // a plain parameter list reads best at the call sites in tests
 pub fn warp(img: &RgbImage, w: u32, h: u32, cx: f32, cy: f32, scale: f32, angle_deg: f32, dx: f32, dy: f32, fill: u8) -> RgbImage {
     let ang = -angle_deg.to_radians();
     let (s, c) = ang.sin_cos();
