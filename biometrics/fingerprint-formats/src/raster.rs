@@ -587,6 +587,8 @@ fn decode_pgm(b: &[u8]) -> Result<(u32, u32, Vec<u8>), ImageError> {
     Ok((h.width, h.height, pixels))
 }
 
+/// Decodes PNG, JPEG, TIFF or BMP pixels (needs the `codecs` feature).
+#[cfg(feature = "codecs")]
 fn decode_with_image_crate(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32, Vec<u8>), ImageError> {
     let fmt = match format {
         ImageFormat::Png => image::ImageFormat::Png,
@@ -606,6 +608,13 @@ fn decode_with_image_crate(bytes: &[u8], format: ImageFormat) -> Result<(u32, u3
     let luma = img.into_luma8();
     let (w, h) = luma.dimensions();
     Ok((w, h, luma.into_raw()))
+}
+
+/// Without the `codecs` feature only header probing is available for
+/// PNG, JPEG, TIFF and BMP.
+#[cfg(not(feature = "codecs"))]
+fn decode_with_image_crate(_bytes: &[u8], format: ImageFormat) -> Result<(u32, u32, Vec<u8>), ImageError> {
+    Err(ImageError::Unsupported { format, reason: "pixel decoding needs the `codecs` feature" })
 }
 
 /// Decodes any supported image to 8-bit grey.
