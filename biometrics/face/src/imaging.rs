@@ -85,16 +85,23 @@ impl Affine {
     }
 }
 
+/// `floor` without a libm call: the baseline x86-64 target has no SSE4.1 `roundps`, so
+/// `f32::floor` is a function call, which dominated the crop loops. Exact for |x| < 2^31.
+#[inline(always)]
+fn ffloor(x: f32) -> i32 {
+    let t = x as i32;
+    if (t as f32) > x { t - 1 } else { t }
+}
+
 /// Bilinear sample of channel values at continuous (x, y); outside the image gives `fill`.
 #[inline]
 fn bilinear(img: &RgbImage, x: f32, y: f32, fill: [f32; 3]) -> [f32; 3] {
     let (w, h) = (img.width() as i64, img.height() as i64);
     let xf = x - 0.5;
     let yf = y - 0.5;
-    let x0 = xf.floor();
-    let y0 = yf.floor();
-    let fx = xf - x0;
-    let fy = yf - y0;
+    let (x0, y0) = (ffloor(xf), ffloor(yf));
+    let fx = xf - x0 as f32;
+    let fy = yf - y0 as f32;
     let (x0, y0) = (x0 as i64, y0 as i64);
     let raw = img.as_raw();
     let px = |xi: i64, yi: i64| -> [f32; 3] {
@@ -158,8 +165,8 @@ pub fn sample(img: &RgbImage, map: &Affine, ow: usize, oh: usize, fill: [f32; 3]
         for u in 0..ow {
             let (mut r, mut g, mut b) = (0.0f32, 0.0f32, 0.0f32);
             for &(ox, oy) in &offs {
-                let xi = (bx + ox).floor() as i32;
-                let yi = (by + oy).floor() as i32;
+                let xi = ffloor(bx + ox);
+                let yi = ffloor(by + oy);
                 if xi >= 0 && yi >= 0 && xi < w && yi < h {
                     let k = ((yi * w + xi) * 3) as usize;
                     r += raw[k] as f32;
