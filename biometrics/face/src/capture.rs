@@ -84,7 +84,7 @@ pub fn iso_crop(frame: &RgbImage, face: &FaceAnalysis, width: u32) -> Result<Iso
 
 /// Autocapture settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AutoCaptureConfig {
     /// Consecutive compliant frames needed to fire (AwareID `autocaptureMinimumFrameCount`).
     pub min_consecutive: usize,

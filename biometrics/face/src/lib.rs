@@ -51,3 +51,5 @@ pub const DEFAULT_TURN_MIN_NONRIGID: f32 = 0.05;
 pub mod liveness;
 pub use liveness::{Challenge, Decision, LivenessConfig, LivenessResult, LivenessSession};
 pub mod synth;
+pub mod config;
+pub use config::FaceConfig;

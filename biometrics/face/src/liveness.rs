@@ -58,7 +58,7 @@ pub enum Decision {
 
 /// Liveness thresholds and timing limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LivenessConfig {
     /// Challenges to ask (shuffled when `randomize`).
     pub challenges: Vec<Challenge>,

@@ -21,7 +21,7 @@ pub const DEFAULT_THRESHOLD: f32 = 0.45;
 
 /// How to run the descriptor model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EmbedderConfig {
     /// Path of libonnxruntime (`None` = `ORT_DYLIB_PATH`, then the fetch script's cache).
     pub runtime_library: Option<std::path::PathBuf>,

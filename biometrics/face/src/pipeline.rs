@@ -21,7 +21,7 @@ pub const PATCH: u32 = 32;
 
 /// Configuration of the per-frame pipeline (serde, so it can live in the station's config file).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PipelineConfig {
     /// Path of libonnxruntime; `None` = `ORT_DYLIB_PATH`, then the fetch script's cache.
     pub runtime_library: Option<PathBuf>,

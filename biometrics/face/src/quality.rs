@@ -91,7 +91,7 @@ impl Feedback {
 /// Thresholds of a capture profile. Defaults aim at an ICAO-style portrait from a 640×480 webcam;
 /// all are configurable (serde), like AwareID's autocapture parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CaptureProfile {
     /// Minimum face width as a fraction of the frame width (AwareID `faceMinimumSize`).
     pub face_min_size: f32,

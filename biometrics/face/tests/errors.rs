@@ -125,3 +125,32 @@ fn cli_on_corrupt_image_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot decode image"));
 }
+
+#[test]
+fn cli_config_file_swaps_models_and_the_sha256_still_guards_them() {
+    let d = tmpdir("config");
+    let cfg = d.join("face.toml");
+    // a different descriptor file named in the config without its real digest is refused
+    std::fs::write(
+        &cfg,
+        format!("[embedder.model]\npath = \"face_descriptor_128.onnx\"\nsha256 = \"{}\"\n", "ab".repeat(32)),
+    )
+    .unwrap();
+    let a = data("astronaut.png");
+    let out = cli().args(["--config", cfg.to_str().unwrap(), "verify", a.to_str().unwrap(), a.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sha256"), "{}", String::from_utf8_lossy(&out.stderr));
+    // a threshold from the config is applied
+    std::fs::write(&cfg, "[embedder]\nthreshold = 0.01\n").unwrap();
+    let o = data("obama.jpg");
+    let out = cli().args(["--config", cfg.to_str().unwrap(), "verify", o.to_str().unwrap(), a.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!((v["threshold"].as_f64().unwrap() - 0.01).abs() < 1e-6, "{v}");
+    assert_eq!(v["is_match"], false);
+    // an unknown key is an error, not silently ignored
+    std::fs::write(&cfg, "[pipeline]\ndetektor = \"front128\"\n").unwrap();
+    let out = cli().args(["--config", cfg.to_str().unwrap(), "analyze", a.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid face configuration"));
+}

@@ -6,21 +6,24 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use face::liveness::{Challenge, LivenessConfig, LivenessSession};
-use face::{AutoCapture, AutoCaptureConfig, DetectorKind, Embedder, EmbedderConfig, FaceError, FacePipeline, PipelineConfig};
+use face::liveness::{Challenge, LivenessSession};
+use face::{AutoCapture, DetectorKind, Embedder, FaceConfig, FaceError, FacePipeline};
 
 #[derive(Parser)]
 #[command(name = "face", version, about = "Face capture pipeline: analyze, autocapture, liveness, verify")]
 struct Cli {
+    /// TOML configuration (see face::config); command-line options override it.
+    #[arg(long, global = true, env = "FACE_CONFIG")]
+    config: Option<PathBuf>,
     /// libonnxruntime path (default: $ORT_DYLIB_PATH, then the cache of scripts/fetch-onnxruntime.sh).
     #[arg(long, global = true, env = "ORT_DYLIB_PATH")]
     runtime: Option<PathBuf>,
     /// Folder with the ONNX models (default: $FACE_MODELS_DIR, then ./models or the repository's models/).
     #[arg(long, global = true, env = "FACE_MODELS_DIR")]
     models_dir: Option<PathBuf>,
-    /// Face detector.
-    #[arg(long, global = true, value_enum, default_value_t = Det::Front128)]
-    detector: Det,
+    /// Face detector (default: from the config, else front128).
+    #[arg(long, global = true, value_enum)]
+    detector: Option<Det>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -52,9 +55,9 @@ enum Cmd {
     Autocapture {
         /// Folder of frames.
         dir: PathBuf,
-        /// Consecutive compliant frames needed.
-        #[arg(long, default_value_t = 5)]
-        min_frames: usize,
+        /// Consecutive compliant frames needed (default: from the config, else 5).
+        #[arg(long)]
+        min_frames: Option<usize>,
         /// Where to write the ISO/IEC 19794-5 crop (PNG).
         #[arg(long, default_value = "enrolled.png")]
         out: PathBuf,
@@ -100,15 +103,25 @@ fn frames_in(dir: &Path) -> Result<Vec<PathBuf>, FaceError> {
 }
 
 fn run(cli: Cli) -> Result<serde_json::Value, FaceError> {
-    let pcfg = PipelineConfig {
-        runtime_library: cli.runtime.clone(),
-        models_dir: cli.models_dir.clone(),
-        detector: match cli.detector {
+    let mut cfg = match &cli.config {
+        Some(p) => FaceConfig::load(p)?,
+        None => FaceConfig::default(),
+    };
+    if let Some(r) = &cli.runtime {
+        cfg.pipeline.runtime_library = Some(r.clone());
+        cfg.embedder.runtime_library = Some(r.clone());
+    }
+    if let Some(m) = &cli.models_dir {
+        cfg.pipeline.models_dir = Some(m.clone());
+        cfg.embedder.models_dir = Some(m.clone());
+    }
+    if let Some(d) = cli.detector {
+        cfg.pipeline.detector = match d {
             Det::Front128 => DetectorKind::Front128,
             Det::FullRange192 => DetectorKind::FullRange192,
-        },
-        ..Default::default()
-    };
+        };
+    }
+    let pcfg = cfg.pipeline.clone();
     match cli.cmd {
         Cmd::Analyze { image, landmarks } => {
             let img = face::imaging::load(&image)?;
@@ -123,7 +136,11 @@ fn run(cli: Cli) -> Result<serde_json::Value, FaceError> {
         }
         Cmd::Autocapture { dir, min_frames, out } => {
             let mut p = FacePipeline::new(&pcfg)?;
-            let mut ac = AutoCapture::new(AutoCaptureConfig { min_consecutive: min_frames, ..Default::default() });
+            let mut acfg = cfg.autocapture.clone();
+            if let Some(n) = min_frames {
+                acfg.min_consecutive = n.max(1);
+            }
+            let mut ac = AutoCapture::new(acfg);
             let mut results = Vec::new();
             for (i, f) in frames_in(&dir)?.iter().enumerate() {
                 let img = face::imaging::load(f)?;
@@ -156,7 +173,7 @@ fn run(cli: Cli) -> Result<serde_json::Value, FaceError> {
                     Step::TurnRight => Challenge::TurnRight,
                 })
                 .collect();
-            let mut s = LivenessSession::with_order(LivenessConfig::default(), order);
+            let mut s = LivenessSession::with_order(cfg.liveness.clone(), order);
             let dt = 1000.0 / fps.max(0.1);
             for (i, f) in frames_in(&dir)?.iter().enumerate() {
                 let img = face::imaging::load(f)?;
@@ -167,7 +184,7 @@ fn run(cli: Cli) -> Result<serde_json::Value, FaceError> {
         }
         Cmd::Verify { a, b, threshold } => {
             let mut p = FacePipeline::new(&pcfg)?;
-            let mut ecfg = EmbedderConfig { runtime_library: cli.runtime, models_dir: cli.models_dir, ..Default::default() };
+            let mut ecfg = cfg.embedder.clone();
             if let Some(t) = threshold {
                 ecfg.threshold = t;
             }
