@@ -49,7 +49,7 @@ pub use matching::{Candidate, Embedder, EmbedderConfig, Embedding, Gallery, Veri
 pub const DEFAULT_TURN_MIN_NONRIGID: f32 = 0.05;
 
 pub mod liveness;
-pub use liveness::{Challenge, Decision, LivenessConfig, LivenessResult, LivenessSession};
+pub use liveness::{Challenge, ChallengeOutcome, Decision, LivenessConfig, LivenessProgress, LivenessResult, LivenessSession};
 pub mod synth;
 pub mod config;
 pub use config::FaceConfig;
