@@ -17,6 +17,8 @@
 //! [`MAX_SIDE`] and [`MAX_PIXELS`] before allocation, and malformed data
 //! produces typed errors instead of panics.
 
+#![warn(missing_docs)]
+
 mod cursor;
 pub mod raster;
 pub mod template;

@@ -185,7 +185,7 @@ pub(super) fn write_2009(t: &Template) -> Result<Vec<u8>, TemplateError> {
     let total = if narrow { HEADER_2007 } else { HEADER_2009 } as usize + body.len();
     fits("record length", total, u64::from(u32::MAX))?;
     let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(if t.format == TemplateFormat::Ansi378_2009Amd1 { b"FMR\0035\0" } else { b"FMR\0030\0" });
+    out.extend_from_slice(if t.format == TemplateFormat::Ansi378_2009Amd1 { b"FMR\x00035\x00" } else { b"FMR\x00030\x00" });
     out.extend_from_slice(&(total as u32).to_be_bytes());
     out.extend_from_slice(&t.vendor_id.to_be_bytes());
     out.extend_from_slice(&t.subformat.to_be_bytes());

@@ -194,7 +194,7 @@ pub(super) fn write(t: &Template) -> Result<Vec<u8>, TemplateError> {
     let total = HEADER as usize + body.len();
     fits("record length", total, u64::from(u32::MAX))?;
     let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(b"FMR\0030\0");
+    out.extend_from_slice(b"FMR\x00030\x00");
     out.extend_from_slice(&(total as u32).to_be_bytes());
     out.extend_from_slice(&(t.fingers.len() as u16).to_be_bytes());
     out.push(u8::from(with_certificates));

@@ -11,7 +11,10 @@
 
 use super::tree::{Geometry, SPLIT_NODES};
 
-/// Analysis low-pass filter (9 taps) fixed by the WSQ specification.
+/// Analysis low-pass filter (9 taps) fixed by the WSQ specification. The
+/// digits are the specification's; rounding them to `f32` is intended (the
+/// reference implementation stores them as `float`).
+#[allow(clippy::excessive_precision)]
 pub(crate) const ANALYSIS_LOW: [f32; 9] = [
     0.037_828_455_506_995_46,
     -0.023_849_465_019_380_00,
@@ -25,6 +28,7 @@ pub(crate) const ANALYSIS_LOW: [f32; 9] = [
 ];
 
 /// Analysis high-pass filter (7 taps) fixed by the WSQ specification.
+#[allow(clippy::excessive_precision)]
 pub(crate) const ANALYSIS_HIGH: [f32; 7] = [
     0.064_538_882_628_938_45,
     -0.040_689_417_609_558_44,
@@ -167,7 +171,7 @@ fn synthesize_line(input: &[f32], out: &mut [f32], f: &SynthesisFilters, invert:
     let loc = (lsz - 1) / 4;
     let hoc = (hsz + 1) / 4 - 1;
     let lotap = ((lsz - 1) / 2) % 2;
-    let hotap = ((hsz + 1) / 2) % 2;
+    let hotap = hsz.div_ceil(2) % 2;
     let (lle, lre, hle, hre) = if odd { (false, false, true, true) } else { (false, true, true, false) };
     let mut ls = Walker::new(loc, lle, lre);
     let mut hs = Walker::new(hoc, hle, hre);

@@ -55,7 +55,7 @@ pub(crate) struct Geometry {
 /// Splits `len` into two halves where the first gets the extra sample when
 /// `first_gets_extra`; returns `(first, second)`.
 fn halves(len: usize, first_gets_extra: bool) -> (usize, usize) {
-    if len % 2 == 0 {
+    if len.is_multiple_of(2) {
         (len / 2, len / 2)
     } else if first_gets_extra {
         (len.div_ceil(2), len / 2)
@@ -112,14 +112,14 @@ impl Geometry {
 /// split; child `p2+3` is left alone when `skip_last` (it is set later).
 fn split4(nodes: &mut [SplitNode; SPLIT_NODES], p1: usize, p2: usize, r: Rect, skip_last: bool) {
     nodes[p1].rect = r;
-    let (ax, bx) = if r.lenx % 2 == 0 {
+    let (ax, bx) = if r.lenx.is_multiple_of(2) {
         (r.lenx / 2, r.lenx / 2)
     } else if p1 == 4 {
         ((r.lenx - 1) / 2, (r.lenx - 1) / 2 + 1)
     } else {
         (r.lenx.div_ceil(2), r.lenx.div_ceil(2) - 1)
     };
-    let (ay, cy) = if r.leny % 2 == 0 {
+    let (ay, cy) = if r.leny.is_multiple_of(2) {
         (r.leny / 2, r.leny / 2)
     } else if p1 == 5 {
         ((r.leny - 1) / 2, (r.leny - 1) / 2 + 1)
