@@ -22,9 +22,18 @@ pub fn check_frame(img: &RgbImage) -> Result<()> {
 }
 
 /// Decodes an image from bytes (PNG, JPEG, TIFF, BMP), mapping decoder errors to [`FaceError::ImageDecode`].
+/// The EXIF orientation is applied, so a portrait photo from a phone is upright (the detector and the
+/// mesh expect upright faces).
 pub fn decode(bytes: &[u8], source_name: &str) -> Result<RgbImage> {
-    let img = image::load_from_memory(bytes)
+    use image::ImageDecoder;
+    let err = |e: image::ImageError| FaceError::ImageDecode { source_name: source_name.to_string(), reason: e.to_string() };
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
         .map_err(|e| FaceError::ImageDecode { source_name: source_name.to_string(), reason: e.to_string() })?;
+    let mut decoder = reader.into_decoder().map_err(err)?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = image::DynamicImage::from_decoder(decoder).map_err(err)?;
+    img.apply_orientation(orientation);
     let rgb = img.to_rgb8();
     check_frame(&rgb)?;
     Ok(rgb)
@@ -387,6 +396,30 @@ mod tests {
         let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/astronaut.png")).unwrap();
         let err = decode(&bytes[..bytes.len() / 3], "half.png").unwrap_err();
         assert!(matches!(err, FaceError::ImageDecode { .. }), "{err}");
+    }
+
+    #[test]
+    fn exif_orientation_is_applied() {
+        // a 40x60 JPEG whose EXIF says "rotate 90° clockwise" must come out 60x40
+        let mut img = RgbImage::new(40, 60);
+        img.put_pixel(0, 0, image::Rgb([255, 0, 0]));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut jpeg).encode_image(&img).unwrap();
+        // APP1 Exif segment, big-endian TIFF, one IFD entry: Orientation (0x0112) = 6
+        let exif: Vec<u8> = [
+            &b"Exif\0\0"[..],
+            &[0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x08, 0x00, 0x01],
+            &[0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00],
+            &[0x00, 0x00, 0x00, 0x00],
+        ]
+        .concat();
+        let len = (exif.len() + 2) as u16;
+        let mut with_exif = vec![0xff, 0xd8, 0xff, 0xe1, (len >> 8) as u8, len as u8];
+        with_exif.extend_from_slice(&exif);
+        with_exif.extend_from_slice(&jpeg[2..]);
+        let out = decode(&with_exif, "rotated.jpg").unwrap();
+        assert_eq!(out.dimensions(), (60, 40));
+        assert_eq!(decode(&jpeg, "plain.jpg").unwrap().dimensions(), (40, 60));
     }
 
     #[test]

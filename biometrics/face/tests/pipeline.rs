@@ -141,3 +141,18 @@ fn thresholds_come_from_the_profile() {
     let a = p.analyze(&fr).unwrap();
     assert!(!a.codes().contains(&FeedbackCode::TooFar), "{:?}", a.feedback);
 }
+
+#[test]
+fn pipeline_and_embedder_can_move_to_a_camera_thread() {
+    fn is_send<T: Send>() {}
+    is_send::<face::FacePipeline>();
+    is_send::<face::Embedder>();
+    is_send::<face::AutoCapture>();
+    is_send::<face::LivenessSession>();
+    // and really run on another thread
+    let h = std::thread::spawn(|| {
+        let mut p = pipeline();
+        p.analyze(&image("astronaut.png")).unwrap().faces.len()
+    });
+    assert_eq!(h.join().unwrap(), 1);
+}
