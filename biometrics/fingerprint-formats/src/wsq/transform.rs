@@ -88,9 +88,6 @@ impl Walker {
         self.pos += self.step;
     }
 
-    fn at(&self, line: &[f32]) -> f32 {
-        line[self.pos as usize]
-    }
 }
 
 /// Lengths of the low-pass and high-pass halves of a line of `n` samples.
@@ -102,38 +99,73 @@ fn half_lengths(n: usize) -> (usize, usize) {
     }
 }
 
-/// Splits one line into its low and high halves (encoder side).
+/// The exact sequence of multiply-adds that produces each output sample of
+/// one line length.
+///
+/// The walk that decides which input sample meets which filter tap depends
+/// only on the line length and the inversion flag, so it is done once per
+/// length and replayed for every line. Each output is computed as
+/// `x[src0] * c0`, then `+= x[src_i] * c_i` in recorded order, which keeps
+/// the single-precision rounding identical to the reference decoder.
+#[derive(Debug, Clone)]
+struct LinePlan {
+    /// `start[k]..start[k + 1]` are the terms of output `k`.
+    start: Vec<u32>,
+    src: Vec<u32>,
+    coef: Vec<f32>,
+}
+
+impl LinePlan {
+    fn from_terms(terms: Vec<Vec<(usize, f32)>>) -> Self {
+        let mut plan = LinePlan { start: vec![0], src: Vec::new(), coef: Vec::new() };
+        for t in terms {
+            for (i, c) in t {
+                plan.src.push(i as u32);
+                plan.coef.push(c);
+            }
+            plan.start.push(plan.src.len() as u32);
+        }
+        plan
+    }
+
+    fn run(&self, x: &[f32], out: &mut [f32]) {
+        for (k, o) in out.iter_mut().enumerate() {
+            let (a, b) = (self.start[k] as usize, self.start[k + 1] as usize);
+            let (src, coef) = (&self.src[a..b], &self.coef[a..b]);
+            let mut acc = x[src[0] as usize] * coef[0];
+            for (&i, &c) in src[1..].iter().zip(&coef[1..]) {
+                acc += x[i as usize] * c;
+            }
+            *o = acc;
+        }
+    }
+}
+
+/// Plan for splitting a line into its low and high halves (encoder side).
 ///
 /// `invert` stores the high-pass half first, as WSQ does for some nodes.
-fn analyze_line(x: &[f32], out: &mut [f32], invert: bool) {
+fn analysis_plan(n: usize, invert: bool) -> LinePlan {
     let lo = &ANALYSIS_LOW;
     let hi = &ANALYSIS_HIGH;
-    let n = x.len();
     let last = n as isize - 1;
     let (llen, hlen) = half_lengths(n);
     let (lo_off, hi_off) = if invert { (hlen, 0) } else { (0, llen) };
+    let mut terms: Vec<Vec<(usize, f32)>> = vec![Vec::new(); n];
     let mut ls = Walker::new((lo.len() - 1) / 2, false, false);
     let mut hs = Walker::new((hi.len() - 1) / 2 - 1, false, false);
-    let low_at = |start: Walker| {
+    // Symmetric extension walk: first tap at the start, then turn and step.
+    let walk = |start: Walker, taps: &[f32], into: &mut Vec<(usize, f32)>| {
         let mut w = start;
-        let mut acc = w.at(x) * lo[0];
-        for &c in &lo[1..] {
+        into.push((w.pos as usize, taps[0]));
+        for &c in &taps[1..] {
             w.turn(last);
             w.advance();
-            acc += w.at(x) * c;
+            into.push((w.pos as usize, c));
         }
-        acc
     };
     for pix in 0..hlen {
-        out[lo_off + pix] = low_at(ls);
-        let mut w = hs;
-        let mut acc = w.at(x) * hi[0];
-        for &c in &hi[1..] {
-            w.turn(last);
-            w.advance();
-            acc += w.at(x) * c;
-        }
-        out[hi_off + pix] = acc;
+        walk(ls, lo, &mut terms[lo_off + pix]);
+        walk(hs, hi, &mut terms[hi_off + pix]);
         for _ in 0..2 {
             ls.turn_left();
             ls.advance();
@@ -142,8 +174,9 @@ fn analyze_line(x: &[f32], out: &mut [f32], invert: bool) {
         }
     }
     if n % 2 == 1 {
-        out[lo_off + hlen] = low_at(ls);
+        walk(ls, lo, &mut terms[lo_off + hlen]);
     }
+    LinePlan::from_terms(terms)
 }
 
 /// Synthesis filters read from a WSQ transform table.
@@ -155,18 +188,18 @@ pub(crate) struct SynthesisFilters {
     pub high: Vec<f32>,
 }
 
-/// Joins the low and high halves of one line back into samples (decoder side).
-fn synthesize_line(input: &[f32], out: &mut [f32], f: &SynthesisFilters, invert: bool) {
+/// Plan for joining the low and high halves of a line back into samples
+/// (decoder side). Every output receives its low-pass sum first and then
+/// the high-pass terms, one by one, as in the reference decoder.
+fn synthesis_plan(n: usize, invert: bool, f: &SynthesisFilters) -> LinePlan {
     let lo = f.low.as_slice();
     let hi = f.high.as_slice();
     let (lsz, hsz) = (lo.len(), hi.len());
-    let n = input.len();
     let odd = n % 2 == 1;
     let (llen, hlen) = half_lengths(n);
     let (lo_off, hi_off) = if invert { (hlen, 0) } else { (0, llen) };
-    let low_half = &input[lo_off..lo_off + llen];
-    let high_half = &input[hi_off..hi_off + hlen];
     let (llast, hlast) = (llen as isize - 1, hlen as isize - 1);
+    let mut terms: Vec<Vec<(usize, f32)>> = vec![Vec::new(); n];
 
     let loc = (lsz - 1) / 4;
     let hoc = (hsz + 1) / 4 - 1;
@@ -176,24 +209,24 @@ fn synthesize_line(input: &[f32], out: &mut [f32], f: &SynthesisFilters, invert:
     let mut ls = Walker::new(loc, lle, lre);
     let mut hs = Walker::new(hoc, hle, hre);
 
-    let low_tap = |start: Walker, tap: usize| {
+    // Low-pass taps: take the sample, then turn, step and take the next.
+    let low_tap = |start: Walker, tap: usize, into: &mut Vec<(usize, f32)>| {
         let mut w = start;
-        let mut acc = w.at(low_half) * lo[tap];
+        into.push((lo_off + w.pos as usize, lo[tap]));
         for &c in lo.iter().skip(tap + 2).step_by(2) {
             w.turn(llast);
             w.advance();
-            acc += w.at(low_half) * c;
+            into.push((lo_off + w.pos as usize, c));
         }
-        acc
     };
-    let high_tap = |start: Walker, tap: usize, mut acc: f32| {
+    // High-pass taps: turn first, take the sample, then step.
+    let high_tap = |start: Walker, tap: usize, into: &mut Vec<(usize, f32)>| {
         let mut w = start;
         for &c in hi.iter().skip(tap).step_by(2) {
             w.turn(hlast);
-            acc += w.at(high_half) * c;
+            into.push((hi_off + w.pos as usize, c));
             w.advance();
         }
-        acc
     };
 
     let mut lo_i = 0;
@@ -202,14 +235,14 @@ fn synthesize_line(input: &[f32], out: &mut [f32], f: &SynthesisFilters, invert:
     let mut hstap = hotap;
     for _ in 0..hlen {
         for tap in (0..=lstap).rev() {
-            out[lo_i] = low_tap(ls, tap);
+            low_tap(ls, tap, &mut terms[lo_i]);
             lo_i += 1;
         }
         ls.turn_left();
         ls.advance();
         lstap = 1;
         for tap in (0..=hstap).rev() {
-            out[hi_i] = high_tap(hs, tap, out[hi_i]);
+            high_tap(hs, tap, &mut terms[hi_i]);
             hi_i += 1;
         }
         hs.turn_left();
@@ -223,12 +256,23 @@ fn synthesize_line(input: &[f32], out: &mut [f32], f: &SynthesisFilters, invert:
         (false, _) => 1,
     };
     for tap in (first_tail_tap(lotap)..=1).rev() {
-        out[lo_i] = low_tap(ls, tap);
+        low_tap(ls, tap, &mut terms[lo_i]);
         lo_i += 1;
     }
     for tap in (first_tail_tap(hotap)..=1).rev() {
-        out[hi_i] = high_tap(hs, tap, out[hi_i]);
+        high_tap(hs, tap, &mut terms[hi_i]);
         hi_i += 1;
+    }
+    LinePlan::from_terms(terms)
+}
+
+/// Plans per (line length, inversion), built on first use.
+#[derive(Default)]
+struct PlanCache(std::collections::HashMap<(usize, bool), LinePlan>);
+
+impl PlanCache {
+    fn get(&mut self, n: usize, invert: bool, build: impl FnOnce() -> LinePlan) -> &LinePlan {
+        self.0.entry((n, invert)).or_insert_with(build)
     }
 }
 
@@ -254,16 +298,18 @@ pub(crate) fn decompose(img: &mut [f32], width: usize, geom: &Geometry) {
     let mut line_in = vec![0f32; longest];
     let mut line_out = vec![0f32; longest];
     let mut tmp = vec![0f32; geom.nodes[0].rect.area()];
+    let mut plans = PlanCache::default();
     for node in geom.nodes.iter().take(SPLIT_NODES) {
         let r = node.rect;
+        let plan = plans.get(r.lenx, node.invert_rows, || analysis_plan(r.lenx, node.invert_rows));
         for row in 0..r.leny {
             let src = (r.y + row) * width + r.x;
-            analyze_line(&img[src..src + r.lenx], &mut line_out[..r.lenx], node.invert_rows);
-            tmp[row * r.lenx..(row + 1) * r.lenx].copy_from_slice(&line_out[..r.lenx]);
+            plan.run(&img[src..src + r.lenx], &mut tmp[row * r.lenx..(row + 1) * r.lenx]);
         }
+        let plan = plans.get(r.leny, node.invert_cols, || analysis_plan(r.leny, node.invert_cols));
         for col in 0..r.lenx {
             gather(&tmp, col, r.lenx, &mut line_in[..r.leny]);
-            analyze_line(&line_in[..r.leny], &mut line_out[..r.leny], node.invert_cols);
+            plan.run(&line_in[..r.leny], &mut line_out[..r.leny]);
             scatter(&line_out[..r.leny], img, r.y * width + r.x + col, width);
         }
     }
@@ -277,17 +323,19 @@ pub(crate) fn reconstruct(img: &mut [f32], width: usize, geom: &Geometry, f: &Sy
     let mut line_in = vec![0f32; longest];
     let mut line_out = vec![0f32; longest];
     let mut tmp = vec![0f32; geom.nodes[0].rect.area()];
+    let mut plans = PlanCache::default();
     for node in geom.nodes.iter().rev() {
         let r = node.rect;
+        let plan = plans.get(r.leny, node.invert_cols, || synthesis_plan(r.leny, node.invert_cols, f));
         for col in 0..r.lenx {
             gather(img, r.y * width + r.x + col, width, &mut line_in[..r.leny]);
-            synthesize_line(&line_in[..r.leny], &mut line_out[..r.leny], f, node.invert_cols);
+            plan.run(&line_in[..r.leny], &mut line_out[..r.leny]);
             scatter(&line_out[..r.leny], &mut tmp, col, r.lenx);
         }
+        let plan = plans.get(r.lenx, node.invert_rows, || synthesis_plan(r.lenx, node.invert_rows, f));
         for row in 0..r.leny {
             let dst = (r.y + row) * width + r.x;
-            synthesize_line(&tmp[row * r.lenx..(row + 1) * r.lenx], &mut line_out[..r.lenx], f, node.invert_rows);
-            img[dst..dst + r.lenx].copy_from_slice(&line_out[..r.lenx]);
+            plan.run(&tmp[row * r.lenx..(row + 1) * r.lenx], &mut img[dst..dst + r.lenx]);
         }
     }
 }
@@ -324,9 +372,9 @@ mod tests {
             for invert in [false, true] {
                 let x: Vec<f32> = (0..n).map(|i| ((i * 37 % 23) as f32) - 11.0).collect();
                 let mut coeffs = vec![0f32; n];
-                analyze_line(&x, &mut coeffs, invert);
+                analysis_plan(n, invert).run(&x, &mut coeffs);
                 let mut back = vec![0f32; n];
-                synthesize_line(&coeffs, &mut back, &f, invert);
+                synthesis_plan(n, invert, &f).run(&coeffs, &mut back);
                 for (a, b) in x.iter().zip(&back) {
                     assert!((a - b).abs() < 1e-3, "n={n} invert={invert}: {a} vs {b}");
                 }
