@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 fn data(rel: &str) -> Vec<u8> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/fingerprint")).join(rel);
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/fingerprint"
+    ))
+    .join(rel);
     std::fs::read(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
 }
 
@@ -30,7 +34,10 @@ fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    println!("{:<44} {:>9} {:>11} {:>11} {:>9}", "image", "size", "decode ms", "encode ms", "MPix/s");
+    println!(
+        "{:<44} {:>9} {:>11} {:>11} {:>9}",
+        "image", "size", "decode ms", "encode ms", "MPix/s"
+    );
     let wsq_files = [
         "wsq/vectors/libbiomeval-img.wsq",
         "wsq/vectors/pypi-wsq-test.wsq",
@@ -61,9 +68,15 @@ fn main() {
     let enc = median_ms(15, || {
         black_box(wsq::encode(black_box(&tif), &wsq::EncodeOptions::default()).unwrap());
     });
-    println!("{:<44} {:>9} {:>11} {:>11.2}", "fvc2002/DB1_B/101_1.tif (original)", "388x374", "-", enc);
+    println!(
+        "{:<44} {:>9} {:>11} {:>11.2}",
+        "fvc2002/DB1_B/101_1.tif (original)", "388x374", "-", enc
+    );
 
-    for name in ["templates/fingerprintio/iso19794p2v2011-sample.dat", "templates/libbiomeval/fmr.ansi2004"] {
+    for name in [
+        "templates/fingerprintio/iso19794p2v2011-sample.dat",
+        "templates/libbiomeval/fmr.ansi2004",
+    ] {
         let bytes = data(name);
         let us = median_ms(2001, || {
             black_box(template::read_template(black_box(&bytes)).unwrap());

@@ -13,23 +13,31 @@ fn run(args: &[String]) -> Result<(), String> {
     match args {
         [cmd, input, output, rest @ ..] if cmd == "encode" => {
             let bytes = std::fs::read(input).map_err(|e| format!("{input}: {e}"))?;
-            let img = raster::load(&bytes, raster::DEFAULT_DPI).map_err(|e| format!("{input}: {e}"))?;
+            let img =
+                raster::load(&bytes, raster::DEFAULT_DPI).map_err(|e| format!("{input}: {e}"))?;
             let bitrate = match rest {
                 [b] => b.parse().map_err(|_| format!("bad bitrate {b}"))?,
                 _ => wsq::DEFAULT_BITRATE,
             };
-            let opts = wsq::EncodeOptions { bitrate, comment: None };
+            let opts = wsq::EncodeOptions {
+                bitrate,
+                comment: None,
+            };
             let out = wsq::encode(&img, &opts).map_err(|e| format!("{input}: {e}"))?;
             std::fs::write(output, out).map_err(|e| format!("{output}: {e}"))
         }
         [cmd, input, output] if cmd == "decode" => {
             let bytes = std::fs::read(input).map_err(|e| format!("{input}: {e}"))?;
-            let img = wsq::decode(&bytes).map_err(|e| format!("{input}: {e}"))?.image;
+            let img = wsq::decode(&bytes)
+                .map_err(|e| format!("{input}: {e}"))?
+                .image;
             let mut pgm = format!("P5\n{} {}\n255\n", img.width(), img.height()).into_bytes();
             pgm.extend_from_slice(img.pixels());
             std::fs::write(output, pgm).map_err(|e| format!("{output}: {e}"))
         }
-        _ => Err("usage: wsq_tool encode <image> <out.wsq> [bitrate] | decode <in.wsq> <out.pgm>".into()),
+        _ => Err(
+            "usage: wsq_tool encode <image> <out.wsq> [bitrate] | decode <in.wsq> <out.pgm>".into(),
+        ),
     }
 }
 

@@ -41,7 +41,10 @@ impl<'a> Cursor<'a> {
     /// Takes the next `n` bytes.
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], Eof> {
         if n > self.remaining() {
-            return Err(Eof { offset: self.pos, needed: n });
+            return Err(Eof {
+                offset: self.pos,
+                needed: n,
+            });
         }
         let out = &self.data[self.pos..self.pos + n];
         self.pos += n;
@@ -85,7 +88,13 @@ mod tests {
         let mut c = Cursor::new(&[0x12, 0x34, 0x56, 0x78, 0x9a]);
         assert_eq!(c.u16().unwrap(), 0x1234);
         assert_eq!(c.u8().unwrap(), 0x56);
-        assert_eq!(c.u32(), Err(Eof { offset: 3, needed: 4 }));
+        assert_eq!(
+            c.u32(),
+            Err(Eof {
+                offset: 3,
+                needed: 4
+            })
+        );
         // A failed read consumes nothing.
         assert_eq!(c.position(), 3);
         assert_eq!(c.u16().unwrap(), 0x789a);

@@ -142,7 +142,10 @@ pub(crate) fn check_size(width: u64, height: u64) -> Result<(), ImageError> {
     if width == 0 || height == 0 {
         return Err(ImageError::ZeroSize);
     }
-    if width > u64::from(crate::MAX_SIDE) || height > u64::from(crate::MAX_SIDE) || width * height > crate::MAX_PIXELS {
+    if width > u64::from(crate::MAX_SIDE)
+        || height > u64::from(crate::MAX_SIDE)
+        || width * height > crate::MAX_PIXELS
+    {
         return Err(ImageError::TooLarge { width, height });
     }
     Ok(())
@@ -157,9 +160,17 @@ impl GrayImage {
         }
         let expected = width as usize * height as usize;
         if pixels.len() != expected {
-            return Err(ImageError::PixelCountMismatch { expected, actual: pixels.len() });
+            return Err(ImageError::PixelCountMismatch {
+                expected,
+                actual: pixels.len(),
+            });
         }
-        Ok(Self { width, height, dpi, pixels })
+        Ok(Self {
+            width,
+            height,
+            dpi,
+            pixels,
+        })
     }
 
     /// Width in pixels.
@@ -192,7 +203,9 @@ impl GrayImage {
         if x >= self.width || y >= self.height {
             return None;
         }
-        self.pixels.get(y as usize * self.width as usize + x as usize).copied()
+        self.pixels
+            .get(y as usize * self.width as usize + x as usize)
+            .copied()
     }
 
     /// Same pixels with a corrected resolution (e.g. a known sensor's dpi
@@ -241,13 +254,21 @@ impl GrayImage {
         for y in 0..h {
             let row = &self.pixels[y * w..(y + 1) * w];
             for (x, (start, weights)) in xs.iter().enumerate() {
-                tmp[y * nw + x] = weights.iter().enumerate().map(|(k, wt)| wt * f32::from(row[start + k])).sum();
+                tmp[y * nw + x] = weights
+                    .iter()
+                    .enumerate()
+                    .map(|(k, wt)| wt * f32::from(row[start + k]))
+                    .sum();
             }
         }
         let mut out = vec![0u8; nw * nh];
         for (y, (start, weights)) in ys.iter().enumerate() {
             for x in 0..nw {
-                let v: f32 = weights.iter().enumerate().map(|(k, wt)| wt * tmp[(start + k) * nw + x]).sum();
+                let v: f32 = weights
+                    .iter()
+                    .enumerate()
+                    .map(|(k, wt)| wt * tmp[(start + k) * nw + x])
+                    .sum();
                 out[y * nw + x] = v.round().clamp(0.0, 255.0) as u8;
             }
         }
@@ -263,9 +284,12 @@ fn filter_taps(src_len: usize, dst_len: usize) -> Vec<(usize, Vec<f32>)> {
         .map(|i| {
             let center = (i as f64 + 0.5) / scale - 0.5;
             let lo = ((center - support).floor() as i64 + 1).max(0) as usize;
-            let hi = ((center + support).ceil() as i64 - 1).min(src_len as i64 - 1).max(lo as i64) as usize;
-            let mut weights: Vec<f32> =
-                (lo..=hi).map(|j| (1.0 - ((j as f64 - center).abs() / support)).max(0.0) as f32).collect();
+            let hi = ((center + support).ceil() as i64 - 1)
+                .min(src_len as i64 - 1)
+                .max(lo as i64) as usize;
+            let mut weights: Vec<f32> = (lo..=hi)
+                .map(|j| (1.0 - ((j as f64 - center).abs() / support)).max(0.0) as f32)
+                .collect();
             let total: f32 = weights.iter().sum();
             if total > 0.0 {
                 weights.iter_mut().for_each(|w| *w /= total);
@@ -282,11 +306,22 @@ fn filter_taps(src_len: usize, dst_len: usize) -> Vec<(usize, Vec<f32>)> {
 /// (infinite when identical); the usual figure of merit for WSQ.
 pub fn psnr(a: &GrayImage, b: &GrayImage) -> Result<f64, ImageError> {
     if (a.width, a.height) != (b.width, b.height) {
-        return Err(ImageError::SizeMismatch(a.width, a.height, b.width, b.height));
+        return Err(ImageError::SizeMismatch(
+            a.width, a.height, b.width, b.height,
+        ));
     }
-    let se: f64 = a.pixels.iter().zip(&b.pixels).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum();
+    let se: f64 = a
+        .pixels
+        .iter()
+        .zip(&b.pixels)
+        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+        .sum();
     let mse = se / a.pixels.len() as f64;
-    Ok(if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() })
+    Ok(if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    })
 }
 
 /// Identifies the container format from the leading bytes.
@@ -342,7 +377,12 @@ pub fn probe(bytes: &[u8]) -> Result<HeaderInfo, ImageError> {
         }
     };
     check_size(u64::from(width), u64::from(height))?;
-    Ok(HeaderInfo { format, width, height, dpi })
+    Ok(HeaderInfo {
+        format,
+        width,
+        height,
+        dpi,
+    })
 }
 
 fn malformed(format: ImageFormat, reason: &'static str) -> ImageError {
@@ -408,7 +448,11 @@ fn probe_jpeg(b: &[u8]) -> Result<(u32, u32, Option<u32>), ImageError> {
         }
         let len = c.u16().map_err(|_| malformed(f, "truncated segment"))?;
         let body = c
-            .bytes(usize::from(len).checked_sub(2).ok_or(malformed(f, "bad segment length"))?)
+            .bytes(
+                usize::from(len)
+                    .checked_sub(2)
+                    .ok_or(malformed(f, "bad segment length"))?,
+            )
             .map_err(|_| malformed(f, "truncated segment"))?;
         match m {
             0xC0..=0xCF if !matches!(m, 0xC4 | 0xC8 | 0xCC) => {
@@ -440,18 +484,29 @@ struct TiffReader<'a> {
 impl TiffReader<'_> {
     fn u16(&self, at: usize) -> Option<u32> {
         let s = self.b.get(at..at.checked_add(2)?)?;
-        Some(u32::from(if self.little { u16::from_le_bytes([s[0], s[1]]) } else { u16::from_be_bytes([s[0], s[1]]) }))
+        Some(u32::from(if self.little {
+            u16::from_le_bytes([s[0], s[1]])
+        } else {
+            u16::from_be_bytes([s[0], s[1]])
+        }))
     }
     fn u32(&self, at: usize) -> Option<u32> {
         let s = self.b.get(at..at.checked_add(4)?)?;
         let a = [s[0], s[1], s[2], s[3]];
-        Some(if self.little { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) })
+        Some(if self.little {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        })
     }
 }
 
 fn probe_tiff(b: &[u8]) -> Result<(u32, u32, Option<u32>), ImageError> {
     let f = ImageFormat::Tiff;
-    let r = TiffReader { b, little: b[0] == b'I' };
+    let r = TiffReader {
+        b,
+        little: b[0] == b'I',
+    };
     let trunc = || malformed(f, "truncated directory");
     let ifd = r.u32(4).ok_or_else(trunc)? as usize;
     let count = r.u16(ifd).ok_or_else(trunc)? as usize;
@@ -466,7 +521,10 @@ fn probe_tiff(b: &[u8]) -> Result<(u32, u32, Option<u32>), ImageError> {
             257 => h = Some(value().ok_or_else(trunc)?),
             282 if typ == 5 => {
                 let off = r.u32(e + 8).ok_or_else(trunc)? as usize;
-                let (num, den) = (r.u32(off).ok_or_else(trunc)?, r.u32(off + 4).ok_or_else(trunc)?);
+                let (num, den) = (
+                    r.u32(off).ok_or_else(trunc)?,
+                    r.u32(off + 4).ok_or_else(trunc)?,
+                );
                 if den != 0 {
                     xres = Some(f64::from(num) / f64::from(den));
                 }
@@ -480,12 +538,19 @@ fn probe_tiff(b: &[u8]) -> Result<(u32, u32, Option<u32>), ImageError> {
         3 => Some((x * 2.54).round() as u32),
         _ => None,
     });
-    Ok((w.ok_or(malformed(f, "no ImageWidth"))?, h.ok_or(malformed(f, "no ImageLength"))?, dpi))
+    Ok((
+        w.ok_or(malformed(f, "no ImageWidth"))?,
+        h.ok_or(malformed(f, "no ImageLength"))?,
+        dpi,
+    ))
 }
 
 fn probe_bmp(b: &[u8]) -> Result<(u32, u32, Option<u32>), ImageError> {
     let f = ImageFormat::Bmp;
-    let le32 = |at: usize| b.get(at..at + 4).map(|s| i32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+    let le32 = |at: usize| {
+        b.get(at..at + 4)
+            .map(|s| i32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    };
     let le16 = |at: usize| b.get(at..at + 2).map(|s| u16::from_le_bytes([s[0], s[1]]));
     let header = le32(14).ok_or(malformed(f, "truncated header"))?;
     if header == 12 {
@@ -549,7 +614,13 @@ fn parse_pgm_header(b: &[u8]) -> Result<PgmHeader, ImageError> {
     if maxval == 0 || maxval > 65535 {
         return Err(malformed(f, "maxval out of range"));
     }
-    Ok(PgmHeader { ascii, width, height, maxval, data_start: pos + 1 })
+    Ok(PgmHeader {
+        ascii,
+        width,
+        height,
+        maxval,
+        data_start: pos + 1,
+    })
 }
 
 fn decode_pgm(b: &[u8]) -> Result<(u32, u32, Vec<u8>), ImageError> {
@@ -576,7 +647,9 @@ fn decode_pgm(b: &[u8]) -> Result<(u32, u32, Vec<u8>), ImageError> {
             pixels.push(scale(u32::from(v))?);
         }
     } else {
-        let raw = data.get(..2 * n).ok_or(malformed(f, "truncated pixel data"))?;
+        let raw = data
+            .get(..2 * n)
+            .ok_or(malformed(f, "truncated pixel data"))?;
         for s in raw.chunks_exact(2) {
             pixels.push(scale(u32::from(u16::from_be_bytes([s[0], s[1]])))?);
         }
@@ -589,7 +662,10 @@ fn decode_pgm(b: &[u8]) -> Result<(u32, u32, Vec<u8>), ImageError> {
 
 /// Decodes PNG, JPEG, TIFF or BMP pixels (needs the `codecs` feature).
 #[cfg(feature = "codecs")]
-fn decode_with_image_crate(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32, Vec<u8>), ImageError> {
+fn decode_with_image_crate(
+    bytes: &[u8],
+    format: ImageFormat,
+) -> Result<(u32, u32, Vec<u8>), ImageError> {
     let fmt = match format {
         ImageFormat::Png => image::ImageFormat::Png,
         ImageFormat::Jpeg => image::ImageFormat::Jpeg,
@@ -604,7 +680,10 @@ fn decode_with_image_crate(bytes: &[u8], format: ImageFormat) -> Result<(u32, u3
     // Worst case: 16-bit RGBA plus the greyscale copy.
     limits.max_alloc = Some(crate::MAX_PIXELS * 10);
     reader.limits(limits);
-    let img = reader.decode().map_err(|e| ImageError::Decode { format, message: e.to_string() })?;
+    let img = reader.decode().map_err(|e| ImageError::Decode {
+        format,
+        message: e.to_string(),
+    })?;
     let luma = img.into_luma8();
     let (w, h) = luma.dimensions();
     Ok((w, h, luma.into_raw()))
@@ -613,8 +692,14 @@ fn decode_with_image_crate(bytes: &[u8], format: ImageFormat) -> Result<(u32, u3
 /// Without the `codecs` feature only header probing is available for
 /// PNG, JPEG, TIFF and BMP.
 #[cfg(not(feature = "codecs"))]
-fn decode_with_image_crate(_bytes: &[u8], format: ImageFormat) -> Result<(u32, u32, Vec<u8>), ImageError> {
-    Err(ImageError::Unsupported { format, reason: "pixel decoding needs the `codecs` feature" })
+fn decode_with_image_crate(
+    _bytes: &[u8],
+    format: ImageFormat,
+) -> Result<(u32, u32, Vec<u8>), ImageError> {
+    Err(ImageError::Unsupported {
+        format,
+        reason: "pixel decoding needs the `codecs` feature",
+    })
 }
 
 /// Decodes any supported image to 8-bit grey.
@@ -627,7 +712,10 @@ pub fn load(bytes: &[u8], fallback_dpi: u32) -> Result<GrayImage, ImageError> {
         return Err(ImageError::BadDpi(fallback_dpi));
     }
     let info = probe(bytes)?;
-    let dpi = info.dpi.filter(|d| PLAUSIBLE_DPI.contains(d)).unwrap_or(fallback_dpi);
+    let dpi = info
+        .dpi
+        .filter(|d| PLAUSIBLE_DPI.contains(d))
+        .unwrap_or(fallback_dpi);
     let (w, h, pixels) = match info.format {
         ImageFormat::Wsq => {
             let d = wsq::decode(bytes)?;
@@ -637,7 +725,10 @@ pub fn load(bytes: &[u8], fallback_dpi: u32) -> Result<GrayImage, ImageError> {
         other => decode_with_image_crate(bytes, other)?,
     };
     if (w, h) != (info.width, info.height) {
-        return Err(ImageError::Decode { format: info.format, message: "decoded size differs from header".into() });
+        return Err(ImageError::Decode {
+            format: info.format,
+            message: "decoded size differs from header".into(),
+        });
     }
     GrayImage::new(w, h, dpi, pixels)
 }
@@ -668,11 +759,20 @@ mod tests {
     #[test]
     fn rejects_bad_sizes_before_allocating() {
         assert_eq!(GrayImage::new(0, 5, 500, vec![]), Err(ImageError::ZeroSize));
-        assert!(matches!(GrayImage::new(50_000, 50_000, 500, vec![]), Err(ImageError::TooLarge { .. })));
-        assert!(matches!(GrayImage::new(2, 2, 500, vec![0; 3]), Err(ImageError::PixelCountMismatch { .. })));
+        assert!(matches!(
+            GrayImage::new(50_000, 50_000, 500, vec![]),
+            Err(ImageError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            GrayImage::new(2, 2, 500, vec![0; 3]),
+            Err(ImageError::PixelCountMismatch { .. })
+        ));
         assert_eq!(GrayImage::new(1, 1, 0, vec![0]), Err(ImageError::BadDpi(0)));
         // A PGM header claiming 50000x50000 is refused from the header alone.
-        assert!(matches!(load(b"P5 50000 50000 255\n", 500), Err(ImageError::TooLarge { .. })));
+        assert!(matches!(
+            load(b"P5 50000 50000 255\n", 500),
+            Err(ImageError::TooLarge { .. })
+        ));
     }
 
     #[test]
@@ -681,7 +781,10 @@ mod tests {
         assert_eq!(ascii.pixels(), &[0, 255, 119]);
         let wide = load(b"P5 2 1 65535\n\xff\xff\x00\x00", 500).unwrap();
         assert_eq!(wide.pixels(), &[255, 0]);
-        assert!(matches!(load(b"P5 4 4 255\n\x00\x01", 500), Err(ImageError::Malformed { .. })));
+        assert!(matches!(
+            load(b"P5 4 4 255\n\x00\x01", 500),
+            Err(ImageError::Malformed { .. })
+        ));
         assert_eq!(load(b"P5 1 1 255\n\x07", 500).unwrap().pixels(), &[7]);
     }
 
@@ -689,6 +792,9 @@ mod tests {
     fn unknown_and_empty_inputs() {
         assert_eq!(load(b"", 500), Err(ImageError::Empty));
         assert_eq!(load(b"hello world", 500), Err(ImageError::UnknownFormat));
-        assert!(matches!(probe_dimensions(b"\x89PNG\r\n\x1a\n\0\0"), Err(ImageError::Malformed { .. })));
+        assert!(matches!(
+            probe_dimensions(b"\x89PNG\r\n\x1a\n\0\0"),
+            Err(ImageError::Malformed { .. })
+        ));
     }
 }

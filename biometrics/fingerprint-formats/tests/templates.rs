@@ -6,17 +6,29 @@ mod common;
 
 use base64::Engine;
 use fingerprint_formats::template::{
-    self, read_template, read_template_with, write_template, FingerView, LengthCheck, Minutia, MinutiaKind,
-    Template, TemplateError, TemplateFormat,
+    self, read_template, read_template_with, write_template, FingerView, LengthCheck, Minutia,
+    MinutiaKind, Template, TemplateError, TemplateFormat,
 };
 use serde_json::Value;
 
 fn position_code(name: &str) -> u8 {
     const NAMES: [&str; 11] = [
-        "UNKNOWN", "RIGHT_THUMB", "RIGHT_INDEX", "RIGHT_MIDDLE", "RIGHT_RING", "RIGHT_LITTLE", "LEFT_THUMB",
-        "LEFT_INDEX", "LEFT_MIDDLE", "LEFT_RING", "LEFT_LITTLE",
+        "UNKNOWN",
+        "RIGHT_THUMB",
+        "RIGHT_INDEX",
+        "RIGHT_MIDDLE",
+        "RIGHT_RING",
+        "RIGHT_LITTLE",
+        "LEFT_THUMB",
+        "LEFT_INDEX",
+        "LEFT_MIDDLE",
+        "LEFT_RING",
+        "LEFT_LITTLE",
     ];
-    NAMES.iter().position(|&n| n == name).unwrap_or_else(|| panic!("position {name}")) as u8
+    NAMES
+        .iter()
+        .position(|&n| n == name)
+        .unwrap_or_else(|| panic!("position {name}")) as u8
 }
 
 fn scan_code(name: &str) -> u8 {
@@ -62,7 +74,9 @@ fn check_minutiae(got: &[Minutia], exp: &Value, ctx: &str) {
 
 /// Total bytes of the view's extended data blocks.
 fn extension_bytes(v: &FingerView) -> usize {
-    v.ridge_counts.as_ref().map_or(0, |rc| 5 + 3 * rc.edges.len() + rc.trailing.len())
+    v.ridge_counts
+        .as_ref()
+        .map_or(0, |rc| 5 + 3 * rc.edges.len() + rc.trailing.len())
         + v.extensions.iter().map(|e| 4 + e.data.len()).sum::<usize>()
 }
 
@@ -73,8 +87,14 @@ fn check_view(v: &FingerView, e: &Value, ctx: &str) {
             "view" => assert_eq!(u64::from(v.view), u(val), "{ctx} view"),
             "scanType" => assert_eq!(v.impression_type, scan_code(val.as_str().unwrap()), "{ctx}"),
             "quality" => assert_eq!(u64::from(v.quality), u(val), "{ctx} quality"),
-            "qualityVendorId" => assert_eq!(u64::from(v.quality_records[0].vendor_id), u(val), "{ctx}"),
-            "qualityAlgorithmId" => assert_eq!(u64::from(v.quality_records[0].algorithm_id), u(val), "{ctx}"),
+            "qualityVendorId" => {
+                assert_eq!(u64::from(v.quality_records[0].vendor_id), u(val), "{ctx}")
+            }
+            "qualityAlgorithmId" => assert_eq!(
+                u64::from(v.quality_records[0].algorithm_id),
+                u(val),
+                "{ctx}"
+            ),
             "width" => assert_eq!(u64::from(v.width), u(val), "{ctx} width"),
             "height" => assert_eq!(u64::from(v.height), u(val), "{ctx} height"),
             "resolutionX" => assert_eq!(u64::from(v.resolution_x), u(val), "{ctx}"),
@@ -85,8 +105,14 @@ fn check_view(v: &FingerView, e: &Value, ctx: &str) {
             "counts" => match val {
                 Value::Null => assert!(v.ridge_counts.is_none(), "{ctx}: unexpected ridge counts"),
                 _ => {
-                    let rc = v.ridge_counts.as_ref().unwrap_or_else(|| panic!("{ctx}: ridge counts missing"));
-                    let method = ["CUSTOM", "QUADRANTS", "OCTANTS"].iter().position(|&n| n == val["type"]).unwrap();
+                    let rc = v
+                        .ridge_counts
+                        .as_ref()
+                        .unwrap_or_else(|| panic!("{ctx}: ridge counts missing"));
+                    let method = ["CUSTOM", "QUADRANTS", "OCTANTS"]
+                        .iter()
+                        .position(|&n| n == val["type"])
+                        .unwrap();
                     assert_eq!(usize::from(rc.method), method, "{ctx}");
                     let edges: Vec<(u64, u64, u64)> = val["edges"]
                         .as_array()
@@ -94,14 +120,22 @@ fn check_view(v: &FingerView, e: &Value, ctx: &str) {
                         .iter()
                         .map(|e| (u(&e["from"]), u(&e["to"]), u(&e["count"])))
                         .collect();
-                    let got: Vec<(u64, u64, u64)> =
-                        rc.edges.iter().map(|e| (e.from.into(), e.to.into(), e.count.into())).collect();
+                    let got: Vec<(u64, u64, u64)> = rc
+                        .edges
+                        .iter()
+                        .map(|e| (e.from.into(), e.to.into(), e.count.into()))
+                        .collect();
                     assert_eq!(got, edges, "{ctx}");
                 }
             },
             "coredelta" => {
                 assert!(val.is_null());
-                assert!(v.extensions.iter().all(|e| e.type_code != template::CORE_DELTA_EXTENSION), "{ctx}");
+                assert!(
+                    v.extensions
+                        .iter()
+                        .all(|e| e.type_code != template::CORE_DELTA_EXTENSION),
+                    "{ctx}"
+                );
             }
             "zones" => {
                 assert!(val.is_null());
@@ -113,28 +147,58 @@ fn check_view(v: &FingerView, e: &Value, ctx: &str) {
                     .unwrap()
                     .iter()
                     .map(|x| {
-                        let data = base64::engine::general_purpose::STANDARD.decode(x["data"].as_str().unwrap()).unwrap();
+                        let data = base64::engine::general_purpose::STANDARD
+                            .decode(x["data"].as_str().unwrap())
+                            .unwrap();
                         (u(&x["type"]), data)
                     })
                     .collect();
-                let got: Vec<(u64, Vec<u8>)> = v.extensions.iter().map(|x| (u64::from(x.type_code), x.data.clone())).collect();
+                let got: Vec<(u64, Vec<u8>)> = v
+                    .extensions
+                    .iter()
+                    .map(|x| (u64::from(x.type_code), x.data.clone()))
+                    .collect();
                 assert_eq!(got, exp, "{ctx}");
             }
             "datetime" => {
                 let d = v.capture.unwrap().datetime;
-                let got: [u64; 7] = [d.year.into(), d.month.into(), d.day.into(), d.hour.into(), d.minute.into(), d.second.into(), d.millisecond.into()];
-                let names = ["year", "month", "day", "hour", "minute", "second", "millisecond"];
+                let got: [u64; 7] = [
+                    d.year.into(),
+                    d.month.into(),
+                    d.day.into(),
+                    d.hour.into(),
+                    d.minute.into(),
+                    d.second.into(),
+                    d.millisecond.into(),
+                ];
+                let names = [
+                    "year",
+                    "month",
+                    "day",
+                    "hour",
+                    "minute",
+                    "second",
+                    "millisecond",
+                ];
                 assert_eq!(val.as_object().unwrap().len(), 7);
                 for (g, n) in got.iter().zip(names) {
                     assert_eq!(*g, u(&val[n]), "{ctx} datetime {n}");
                 }
             }
-            "sensorType" => assert_eq!((val.as_str().unwrap(), v.capture.unwrap().technology), ("UNKNOWN", 0), "{ctx}"),
+            "sensorType" => assert_eq!(
+                (val.as_str().unwrap(), v.capture.unwrap().technology),
+                ("UNKNOWN", 0),
+                "{ctx}"
+            ),
             "sensorVendor" => assert_eq!(u64::from(v.capture.unwrap().vendor_id), u(val), "{ctx}"),
             "sensorId" => assert_eq!(u64::from(v.capture.unwrap().device_type), u(val), "{ctx}"),
             "qrecords" => {
-                let exp: Vec<(u64, u64, u64)> =
-                    val.as_array().unwrap().iter().map(|q| (u(&q["quality"]), u(&q["vendor"]), u(&q["algorithm"]))).collect();
+                let exp: Vec<(u64, u64, u64)> = val
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|q| (u(&q["quality"]), u(&q["vendor"]), u(&q["algorithm"])))
+                    .collect();
                 let got: Vec<(u64, u64, u64)> = v
                     .quality_records
                     .iter()
@@ -142,9 +206,14 @@ fn check_view(v: &FingerView, e: &Value, ctx: &str) {
                     .collect();
                 assert_eq!(got, exp, "{ctx}");
             }
-            "certificates" => assert_eq!(v.certificates.len(), val.as_array().unwrap().len(), "{ctx}"),
+            "certificates" => {
+                assert_eq!(v.certificates.len(), val.as_array().unwrap().len(), "{ctx}")
+            }
             "endingType" => {
-                let code = ["VALLEY_SKELETON_BIFURCATION", "RIDGE_SKELETON_ENDPOINT"].iter().position(|&n| n == val).unwrap();
+                let code = ["VALLEY_SKELETON_BIFURCATION", "RIDGE_SKELETON_ENDPOINT"]
+                    .iter()
+                    .position(|&n| n == val)
+                    .unwrap();
                 assert_eq!(usize::from(v.ending_type), code, "{ctx}");
             }
             other => panic!("{ctx}: unhandled view field {other}"),
@@ -173,16 +242,32 @@ fn check_template(t: &Template, exp: &Value, raw: &[u8], ctx: &str) {
             }
             "sha256" => assert_eq!(common::sha256_hex(raw), val.as_str().unwrap(), "{ctx}"),
             "fileBytes" => assert_eq!(raw.len() as u64, u(val), "{ctx}"),
-            "version" => assert_eq!(&raw[4..7], format!(" {}", val.as_str().unwrap()).as_bytes(), "{ctx}"),
+            "version" => assert_eq!(
+                &raw[4..7],
+                format!(" {}", val.as_str().unwrap()).as_bytes(),
+                "{ctx}"
+            ),
             "declaredRecordLength" => {
-                assert_eq!(u64::from(u32::from_be_bytes(raw[8..12].try_into().unwrap())), u(val), "{ctx}")
+                assert_eq!(
+                    u64::from(u32::from_be_bytes(raw[8..12].try_into().unwrap())),
+                    u(val),
+                    "{ctx}"
+                )
             }
             // Re-serialising yields exactly the parsed part of the record.
             "parseEndsAt" => {
                 let end = u(val) as usize;
-                assert_eq!(write_template(t).unwrap(), raw[..end], "{ctx}: re-serialised bytes");
+                assert_eq!(
+                    write_template(t).unwrap(),
+                    raw[..end],
+                    "{ctx}: re-serialised bytes"
+                );
             }
-            "trailingBytesAfterRecord" => assert_eq!(raw.len() as u64 - u(&exp["declaredRecordLength"]), u(val), "{ctx}"),
+            "trailingBytesAfterRecord" => assert_eq!(
+                raw.len() as u64 - u(&exp["declaredRecordLength"]),
+                u(val),
+                "{ctx}"
+            ),
             other => panic!("{ctx}: unhandled template field {other}"),
         }
     }
@@ -219,7 +304,10 @@ fn fingerprintio_samples_match_expected_json_and_round_trip() {
             assert_eq!(written[12..], raw[12..], "{name}");
         } else if format == TemplateFormat::Ansi378_2004 {
             assert_eq!((&raw[4..8], &written[4..8]), (&b"020\0"[..], &b" 20\0"[..]));
-            assert_eq!((&raw[8..10], &written[8..10]), (&340u16.to_be_bytes()[..], &342u16.to_be_bytes()[..]));
+            assert_eq!(
+                (&raw[8..10], &written[8..10]),
+                (&340u16.to_be_bytes()[..], &342u16.to_be_bytes()[..])
+            );
             assert_eq!(written[10..], raw[10..], "{name}");
         } else {
             assert_eq!(written, raw, "{name}: byte-exact round trip");
@@ -236,10 +324,24 @@ fn strict_length_check_rejects_the_mislabelled_samples() {
         let strict = read_template_with(&raw, LengthCheck::Strict);
         match format {
             TemplateFormat::Ansi378_2009 => {
-                assert_eq!(strict, Err(TemplateError::LengthMismatch { declared: 363, parsed: 364 }), "{name}")
+                assert_eq!(
+                    strict,
+                    Err(TemplateError::LengthMismatch {
+                        declared: 363,
+                        parsed: 364
+                    }),
+                    "{name}"
+                )
             }
             TemplateFormat::Ansi378_2004 => {
-                assert_eq!(strict, Err(TemplateError::LengthMismatch { declared: 340, parsed: 342 }), "{name}")
+                assert_eq!(
+                    strict,
+                    Err(TemplateError::LengthMismatch {
+                        declared: 340,
+                        parsed: 342
+                    }),
+                    "{name}"
+                )
             }
             _ => assert!(strict.is_ok(), "{name}: {strict:?}"),
         }
@@ -253,14 +355,23 @@ fn strict_length_check_rejects_the_mislabelled_samples() {
 fn decoded_iso2005_expectations() {
     let all = common::json("templates/DECODED-ISO2005.json");
     let mut checked = 0;
-    for (name, exp) in all.as_object().unwrap().iter().filter(|(k, _)| !k.starts_with('_')) {
+    for (name, exp) in all
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+    {
         let raw = common::read(&format!("templates/{name}"));
         if u(&exp["parseEndsAt"]) > raw.len() as u64 {
             let err = read_template(&raw).unwrap_err();
-            assert!(matches!(err, TemplateError::Truncated { .. }), "{name}: {err:?}");
+            assert!(
+                matches!(err, TemplateError::Truncated { .. }),
+                "{name}: {err:?}"
+            );
             continue;
         }
-        let t = read_template_with(&raw, LengthCheck::Strict).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let t =
+            read_template_with(&raw, LengthCheck::Strict).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(t.format, TemplateFormat::Iso19794_2_2005);
         check_template(&t, exp, &raw, name);
         checked += 1;
@@ -272,10 +383,15 @@ fn decoded_iso2005_expectations() {
 #[test]
 fn truncated_openafis_templates_are_rejected() {
     for n in ["1_byte", "2_bytes", "3_bytes"] {
-        let raw = common::read(&format!("templates/openafis-invalid/101_1_truncate_{n}.iso"));
+        let raw = common::read(&format!(
+            "templates/openafis-invalid/101_1_truncate_{n}.iso"
+        ));
         let err = read_template(&raw).unwrap_err();
         assert!(
-            matches!(err, TemplateError::DeclaredLengthExceedsData { .. } | TemplateError::Truncated { .. }),
+            matches!(
+                err,
+                TemplateError::DeclaredLengthExceedsData { .. } | TemplateError::Truncated { .. }
+            ),
             "{n}: {err:?}"
         );
     }
@@ -292,14 +408,23 @@ fn openafis_fvc_templates_parse() {
         let cols: Vec<&str> = line.split(',').collect();
         let (file, count, fw, fh) = (cols[7], cols[8], cols[9], cols[10]);
         let raw = common::read(&format!("fvc2002/DB1_B/{file}"));
-        let t = read_template_with(&raw, LengthCheck::Strict).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let t =
+            read_template_with(&raw, LengthCheck::Strict).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(t.format, TemplateFormat::Iso19794_2_2005);
-        assert_eq!((t.width.to_string(), t.height.to_string()), (fw.to_string(), fh.to_string()));
+        assert_eq!(
+            (t.width.to_string(), t.height.to_string()),
+            (fw.to_string(), fh.to_string())
+        );
         assert_eq!((t.resolution_x, t.resolution_y), (197, 197));
         assert_eq!(t.fingers.len(), 1);
         let v = &t.fingers[0];
         assert_eq!(v.minutiae.len().to_string(), count, "{file}");
-        assert!(v.minutiae.iter().all(|m| m.x < t.width && m.y < t.height && m.quality == 0), "{file}");
+        assert!(
+            v.minutiae
+                .iter()
+                .all(|m| m.x < t.width && m.y < t.height && m.quality == 0),
+            "{file}"
+        );
         assert_eq!(write_template(&t).unwrap(), raw, "{file}");
         rows += 1;
     }
@@ -307,14 +432,19 @@ fn openafis_fvc_templates_parse() {
 }
 
 /// A template built in memory survives write→read in every format, and
-/// converting between ISO and ANSI keeps angles within one unit.
+/// converting between ISO and ANSI keeps angles within one unit and
+/// qualities unchanged; "not reported" (0) becomes 254 in ISO 2011 and back.
 #[test]
 fn write_read_round_trip_every_format() {
     let mut view = FingerView::new(7, 400, 500, 197);
     view.quality = 80;
     view.minutiae = (0..40u16)
         .map(|i| Minutia {
-            kind: [MinutiaKind::Ending, MinutiaKind::Bifurcation, MinutiaKind::Other][usize::from(i % 3)],
+            kind: [
+                MinutiaKind::Ending,
+                MinutiaKind::Bifurcation,
+                MinutiaKind::Other,
+            ][usize::from(i % 3)],
             x: 10 + i * 9,
             y: 20 + i * 11,
             angle: (i * 6) as u8,
@@ -333,18 +463,55 @@ fn write_read_round_trip_every_format() {
         resolution_y: 197,
         fingers: vec![view],
     };
+    let mut unreported = base.convert_to(TemplateFormat::Iso19794_2_2005);
+    unreported.fingers[0].minutiae[0].quality = 0;
+    let in_2011 = unreported.convert_to(TemplateFormat::Iso19794_2_2011);
+    assert_eq!(in_2011.fingers[0].minutiae[0].quality, 254);
+    assert_eq!(
+        in_2011.convert_to(TemplateFormat::Ansi378_2009).fingers[0].minutiae[0].quality,
+        0
+    );
     for (_, format) in FINGERPRINTIO {
         let t = base.convert_to(format);
         let bytes = write_template(&t).unwrap();
         assert_eq!(template::detect_format(&bytes).unwrap(), format);
         let back = read_template_with(&bytes, LengthCheck::Strict).unwrap();
         assert_eq!(back.fingers[0].minutiae.len(), 40, "{format:?}");
-        assert_eq!(back.fingers[0].minutiae, t.fingers[0].minutiae, "{format:?}");
+        assert_eq!(
+            back.fingers[0].minutiae, t.fingers[0].minutiae,
+            "{format:?}"
+        );
         assert_eq!((back.width, back.height), (400, 500), "{format:?}");
+        assert!(
+            back.fingers[0].minutiae.iter().all(|m| m.quality <= 100),
+            "{format:?}"
+        );
         let again = back.convert_to(TemplateFormat::Iso19794_2_2005);
-        for (a, b) in again.fingers[0].minutiae.iter().zip(&base.fingers[0].minutiae) {
+        assert_eq!(
+            again.fingers[0]
+                .minutiae
+                .iter()
+                .map(|m| m.quality)
+                .collect::<Vec<_>>(),
+            base.fingers[0]
+                .minutiae
+                .iter()
+                .map(|m| m.quality)
+                .collect::<Vec<_>>(),
+            "{format:?}"
+        );
+        for (a, b) in again.fingers[0]
+            .minutiae
+            .iter()
+            .zip(&base.fingers[0].minutiae)
+        {
             let d = (i32::from(a.angle) - i32::from(b.angle)).rem_euclid(256);
-            assert!(d.min(256 - d) <= 1, "{format:?}: {} vs {}", a.angle, b.angle);
+            assert!(
+                d.min(256 - d) <= 1,
+                "{format:?}: {} vs {}",
+                a.angle,
+                b.angle
+            );
         }
     }
 }
@@ -354,8 +521,17 @@ fn write_read_round_trip_every_format() {
 fn malformed_records_give_typed_errors() {
     let good = common::read("templates/fingerprintio/iso19794p2v2005-sample.dat");
     assert_eq!(read_template(b""), Err(TemplateError::NotFmr));
-    assert_eq!(read_template(b"FMR\0"), Err(TemplateError::Truncated { offset: 4, needed: 4 }));
-    assert!(matches!(read_template(b"FMR\0 99\0\0\0\0\0"), Err(TemplateError::UnsupportedVersion(_))));
+    assert_eq!(
+        read_template(b"FMR\0"),
+        Err(TemplateError::Truncated {
+            offset: 4,
+            needed: 4
+        })
+    );
+    assert!(matches!(
+        read_template(b"FMR\0 99\0\0\0\0\0"),
+        Err(TemplateError::UnsupportedVersion(_))
+    ));
     // Every truncation of a valid record is an error.
     for cut in 0..good.len() {
         assert!(read_template(&good[..cut]).is_err(), "cut at {cut}");
@@ -363,24 +539,42 @@ fn malformed_records_give_typed_errors() {
     // Declared length below the header.
     let mut small = common::read("templates/fingerprintio/ansi378v2009am1-sample.dat");
     small[8..12].copy_from_slice(&10u32.to_be_bytes());
-    assert_eq!(read_template(&small), Err(TemplateError::DeclaredLengthTooSmall { declared: 10, minimum: 21 }));
+    assert_eq!(
+        read_template(&small),
+        Err(TemplateError::DeclaredLengthTooSmall {
+            declared: 10,
+            minimum: 21
+        })
+    );
     // Minutia count larger than the data.
     let mut many = good.clone();
     many[27] = 255;
-    assert!(matches!(read_template(&many), Err(TemplateError::Truncated { .. })));
+    assert!(matches!(
+        read_template(&many),
+        Err(TemplateError::Truncated { .. })
+    ));
     // Reserved minutia type 3.
     let mut reserved = good.clone();
     reserved[28] |= 0xC0;
-    assert_eq!(read_template(&reserved), Err(TemplateError::BadMinutiaType(3)));
+    assert_eq!(
+        read_template(&reserved),
+        Err(TemplateError::BadMinutiaType(3))
+    );
     // An extension block whose length fits neither convention.
     let mut ext = good.clone();
     let tail = ext.len() - 10;
     ext[tail + 2..tail + 4].copy_from_slice(&2u16.to_be_bytes());
-    assert!(matches!(read_template(&ext), Err(TemplateError::BadExtension { .. })));
+    assert!(matches!(
+        read_template(&ext),
+        Err(TemplateError::BadExtension { .. })
+    ));
     // Writing out-of-range values is refused.
     let mut t = read_template(&good).unwrap();
     t.fingers[0].minutiae[0].x = 0x4000;
-    assert!(matches!(write_template(&t), Err(TemplateError::FieldTooLarge { .. })));
+    assert!(matches!(
+        write_template(&t),
+        Err(TemplateError::FieldTooLarge { .. })
+    ));
 }
 
 /// NIST libbiomeval samples: the ANSI 2004 record (three views, ridge
@@ -392,13 +586,32 @@ fn libbiomeval_ansi_records() {
     let raw = common::read("templates/libbiomeval/fmr.ansi2004");
     let t = read_template(&raw).unwrap();
     assert_eq!(t.format, TemplateFormat::Ansi378_2004);
-    assert_eq!(t.fingers.iter().map(|v| v.minutiae.len()).collect::<Vec<_>>(), vec![27, 22, 28]);
-    assert_eq!(t.fingers.iter().map(|v| v.position).collect::<Vec<_>>(), vec![7, 2, 3]);
+    assert_eq!(
+        t.fingers
+            .iter()
+            .map(|v| v.minutiae.len())
+            .collect::<Vec<_>>(),
+        vec![27, 22, 28]
+    );
+    assert_eq!(
+        t.fingers.iter().map(|v| v.position).collect::<Vec<_>>(),
+        vec![7, 2, 3]
+    );
     assert!(t.fingers[1].ridge_counts.is_some() && t.fingers[2].ridge_counts.is_some());
-    assert_eq!(t.fingers[2].extensions.iter().map(|e| e.type_code).collect::<Vec<_>>(), vec![template::CORE_DELTA_EXTENSION]);
+    assert_eq!(
+        t.fingers[2]
+            .extensions
+            .iter()
+            .map(|e| e.type_code)
+            .collect::<Vec<_>>(),
+        vec![template::CORE_DELTA_EXTENSION]
+    );
     assert_eq!(
         read_template_with(&raw, LengthCheck::Strict),
-        Err(TemplateError::LengthMismatch { declared: 1238, parsed: 1236 })
+        Err(TemplateError::LengthMismatch {
+            declared: 1238,
+            parsed: 1236
+        })
     );
     assert_eq!(write_template(&t).unwrap()[10..], raw[10..1236]);
 
@@ -407,6 +620,9 @@ fn libbiomeval_ansi_records() {
     assert_eq!(t.format, TemplateFormat::Ansi378_2007);
     assert_eq!((t.vendor_id, t.subformat, t.sensor_id), (66, 17, 181));
     assert_eq!(write_template(&t).unwrap(), raw);
-    let sample = read_template(&common::read("templates/fingerprintio/ansi378v2009-sample.dat")).unwrap();
+    let sample = read_template(&common::read(
+        "templates/fingerprintio/ansi378v2009-sample.dat",
+    ))
+    .unwrap();
     assert_eq!(t.fingers, sample.fingers);
 }

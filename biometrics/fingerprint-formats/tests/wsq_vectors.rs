@@ -10,7 +10,12 @@ use fingerprint_formats::wsq::{self, EncodeOptions};
 /// Maximum absolute pixel difference between two equally sized images.
 fn max_diff(a: &GrayImage, b: &GrayImage) -> u8 {
     assert_eq!((a.width(), a.height()), (b.width(), b.height()));
-    a.pixels().iter().zip(b.pixels()).map(|(&x, &y)| x.abs_diff(y)).max().unwrap_or(0)
+    a.pixels()
+        .iter()
+        .zip(b.pixels())
+        .map(|(&x, &y)| x.abs_diff(y))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Every decode vector: size, declared ppi and NISTCOM text match
@@ -22,19 +27,42 @@ fn decodes_reference_vectors_bit_exactly() {
     let vectors = expected["decode_vectors"].as_object().unwrap();
     assert_eq!(vectors.len(), 3);
     for (name, exp) in vectors {
-        let d = wsq::decode(&common::read(&format!("wsq/{name}"))).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(u64::from(d.image.width()), exp["width"].as_u64().unwrap(), "{name}");
-        assert_eq!(u64::from(d.image.height()), exp["height"].as_u64().unwrap(), "{name}");
+        let d = wsq::decode(&common::read(&format!("wsq/{name}")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            u64::from(d.image.width()),
+            exp["width"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            u64::from(d.image.height()),
+            exp["height"].as_u64().unwrap(),
+            "{name}"
+        );
         let ppi = exp["ppi"].as_i64().unwrap();
         assert_eq!(d.declared_ppi.map(i64::from).unwrap_or(-1), ppi, "{name}");
-        let nistcom: Vec<&str> = exp["nistcom"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let nistcom: Vec<&str> = exp["nistcom"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         assert_eq!(d.comments, nistcom, "{name}");
-        let png = exp["decoded_png"].as_str().unwrap().split(' ').next().unwrap();
+        let png = exp["decoded_png"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
         let reference = raster::load(&common::read(&format!("wsq/{png}")), 500).unwrap();
         let diff = max_diff(&d.image, &reference);
         println!("{name}: max abs diff vs NBIS = {diff}");
         assert_eq!(diff, 0, "{name}");
-        assert_eq!(common::sha256_hex(d.image.pixels()), exp["decoded_raw_sha256"].as_str().unwrap(), "{name}");
+        assert_eq!(
+            common::sha256_hex(d.image.pixels()),
+            exp["decoded_raw_sha256"].as_str().unwrap(),
+            "{name}"
+        );
     }
 }
 
@@ -43,12 +71,23 @@ fn decodes_reference_vectors_bit_exactly() {
 fn decodes_nbis_encoded_fvc_images_bit_exactly() {
     let expected = common::json("wsq/EXPECTED.json");
     for (name, exp) in expected["fvc_encodes_bitrate_0_75"].as_object().unwrap() {
-        let d = wsq::decode(&common::read(&format!("wsq/{}", exp["wsq_file"].as_str().unwrap()))).unwrap();
+        let d = wsq::decode(&common::read(&format!(
+            "wsq/{}",
+            exp["wsq_file"].as_str().unwrap()
+        )))
+        .unwrap();
         assert_eq!(d.declared_ppi, Some(500));
-        assert_eq!(common::sha256_hex(d.image.pixels()), exp["decoded_raw_sha256"].as_str().unwrap(), "{name}");
+        assert_eq!(
+            common::sha256_hex(d.image.pixels()),
+            exp["decoded_raw_sha256"].as_str().unwrap(),
+            "{name}"
+        );
         let original = raster::load(&common::read(exp["source"].as_str().unwrap()), 500).unwrap();
         let p = psnr(&original, &d.image).unwrap();
-        assert!((p - exp["psnr_db"].as_f64().unwrap()).abs() < 0.01, "{name}: psnr {p}");
+        assert!(
+            (p - exp["psnr_db"].as_f64().unwrap()).abs() < 0.01,
+            "{name}: psnr {p}"
+        );
     }
 }
 
@@ -90,22 +129,34 @@ fn encodes_fvc_images_like_nbis() {
         let m = markers(&bytes);
         assert_eq!(
             m,
-            vec![0xFFA0, 0xFFA8, 0xFFA4, 0xFFA5, 0xFFA2, 0xFFA6, 0xFFA3, 0xFFA6, 0xFFA3, 0xFFA3, 0xFFA1],
+            vec![
+                0xFFA0, 0xFFA8, 0xFFA4, 0xFFA5, 0xFFA2, 0xFFA6, 0xFFA3, 0xFFA6, 0xFFA3, 0xFFA3,
+                0xFFA1
+            ],
             "{name}: SOI COM DTT DQT SOF DHT SOB DHT SOB SOB EOI"
         );
         let decoded = wsq::decode(&bytes).unwrap();
         assert_eq!(decoded.declared_ppi, Some(500));
-        assert!(decoded.comments[0].starts_with("NIST_COM 9\nPIX_WIDTH "), "{:?}", decoded.comments);
+        assert!(
+            decoded.comments[0].starts_with("NIST_COM 9\nPIX_WIDTH "),
+            "{:?}",
+            decoded.comments
+        );
         let p = psnr(&original, &decoded.image).unwrap();
         let nbis_psnr = exp["psnr_db"].as_f64().unwrap();
         let nbis_bytes = exp["wsq_bytes"].as_f64().unwrap();
-        let bpp = bytes.len() as f64 * 8.0 / (f64::from(original.width()) * f64::from(original.height()));
+        let bpp =
+            bytes.len() as f64 * 8.0 / (f64::from(original.width()) * f64::from(original.height()));
         println!(
             "{name}: {} bytes ({bpp:.3} bpp, NBIS {nbis_bytes}), PSNR {p:.2} dB (NBIS {nbis_psnr:.2})",
             bytes.len()
         );
         assert!((p - nbis_psnr).abs() < 0.05, "{name}: PSNR {p}");
-        assert!((bytes.len() as f64 - nbis_bytes).abs() / nbis_bytes < 0.01, "{name}: {} bytes", bytes.len());
+        assert!(
+            (bytes.len() as f64 - nbis_bytes).abs() / nbis_bytes < 0.01,
+            "{name}: {} bytes",
+            bytes.len()
+        );
     }
 }
 
@@ -130,7 +181,11 @@ fn round_trip_fvc2002_db1_psnr_floor() {
         let bpp = bytes.len() as f64 * 8.0 / original.pixels().len() as f64;
         let back = wsq::decode(&bytes).unwrap().image;
         let p = psnr(&original, &back).unwrap();
-        assert!(p >= 26.5 && bpp <= 0.75, "{}: {p:.2} dB at {bpp:.3} bpp", path.display());
+        assert!(
+            p >= 26.5 && bpp <= 0.75,
+            "{}: {p:.2} dB at {bpp:.3} bpp",
+            path.display()
+        );
         worst = worst.min(p);
         sum += p;
     }

@@ -5,6 +5,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(d) = fingerprint_formats::wsq::decode(data) {
-        assert_eq!(d.image.pixels().len(), d.image.width() as usize * d.image.height() as usize);
+        assert_eq!(
+            d.image.pixels().len(),
+            d.image.width() as usize * d.image.height() as usize
+        );
     }
 });

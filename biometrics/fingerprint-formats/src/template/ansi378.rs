@@ -9,7 +9,10 @@
 //! as [`TemplateFormat::Ansi378_2007`].
 
 use super::blocks::{self, Geometry};
-use super::{check_declared, fits, BlockLength, FingerView, QualityRecord, Template, TemplateError, TemplateFormat};
+use super::{
+    check_declared, fits, BlockLength, FingerView, QualityRecord, Template, TemplateError,
+    TemplateFormat,
+};
 use crate::cursor::Cursor;
 
 /// Fixed header size of a 2004 record with the short length field.
@@ -24,17 +27,30 @@ pub(super) fn read_2004(data: &[u8]) -> Result<(Template, u64, usize), TemplateE
     let mut c = Cursor::new(data);
     c.skip(8)?;
     let short = c.u16()?;
-    let declared = if short == 0 { u64::from(c.u32()?) } else { u64::from(short) };
+    let declared = if short == 0 {
+        u64::from(c.u32()?)
+    } else {
+        u64::from(short)
+    };
     check_declared(declared, HEADER_2004, data.len())?;
     let vendor_id = c.u16()?;
     let subformat = c.u16()?;
     let equipment = c.u16()?;
-    let g = Geometry { width: c.u16()?, height: c.u16()?, resolution_x: c.u16()?, resolution_y: c.u16()? };
+    let g = Geometry {
+        width: c.u16()?,
+        height: c.u16()?,
+        resolution_x: c.u16()?,
+        resolution_y: c.u16()?,
+    };
     let count = c.u8()?;
     c.skip(1)?;
     let mut fingers = Vec::with_capacity(usize::from(count));
     for _ in 0..count {
-        fingers.push(blocks::read_compact_view(&mut c, g, BlockLength::IncludingHeader)?);
+        fingers.push(blocks::read_compact_view(
+            &mut c,
+            g,
+            BlockLength::IncludingHeader,
+        )?);
     }
     let t = Template {
         format: TemplateFormat::Ansi378_2004,
@@ -70,7 +86,11 @@ pub(super) fn write_2004(t: &Template) -> Result<Vec<u8>, TemplateError> {
         out.extend_from_slice(&0u16.to_be_bytes());
         out.extend_from_slice(&(total as u32).to_be_bytes());
     }
-    for v in [t.vendor_id, t.subformat, u16::from(t.sensor_certified) << 15 | t.sensor_id] {
+    for v in [
+        t.vendor_id,
+        t.subformat,
+        u16::from(t.sensor_certified) << 15 | t.sensor_id,
+    ] {
         out.extend_from_slice(&v.to_be_bytes());
     }
     for v in [t.width, t.height, t.resolution_x, t.resolution_y] {
@@ -95,13 +115,18 @@ fn read_view_2009(c: &mut Cursor<'_>) -> Result<FingerView, TemplateError> {
     for _ in 0..count {
         minutiae.push(blocks::read_minutia(c, true)?);
     }
-    let (ridge_counts, extensions, block_length) = blocks::read_extensions(c, BlockLength::IncludingHeader)?;
+    let (ridge_counts, extensions, block_length) =
+        blocks::read_extensions(c, BlockLength::IncludingHeader)?;
     let mut v = FingerView::new(position, width, height, resolution_x);
     v.resolution_y = resolution_y;
     v.view = view;
     v.impression_type = impression_type;
     v.quality = quality;
-    v.quality_records = vec![QualityRecord { quality, vendor_id, algorithm_id }];
+    v.quality_records = vec![QualityRecord {
+        quality,
+        vendor_id,
+        algorithm_id,
+    }];
     v.minutiae = minutiae;
     v.ridge_counts = ridge_counts;
     v.extensions = extensions;
@@ -117,7 +142,11 @@ fn read_030(data: &[u8], format: TemplateFormat) -> Result<(Template, u64, usize
     let mut c = Cursor::new(data);
     c.skip(8)?;
     let declared = u64::from(c.u32()?);
-    check_declared(declared, if narrow { HEADER_2007 } else { HEADER_2009 }, data.len())?;
+    check_declared(
+        declared,
+        if narrow { HEADER_2007 } else { HEADER_2009 },
+        data.len(),
+    )?;
     let vendor_id = c.u16()?;
     let subformat = c.u16()?;
     let (sensor_certified, sensor_id) = if narrow {
@@ -151,9 +180,14 @@ fn read_030(data: &[u8], format: TemplateFormat) -> Result<(Template, u64, usize
 /// Parses a 2009 (or 2009 Amendment 1) record. Version "030" records that
 /// do not fit the 2009 header but end exactly at their declared length with
 /// the 2-byte equipment field are read as [`TemplateFormat::Ansi378_2007`].
-pub(super) fn read_2009(data: &[u8], format: TemplateFormat) -> Result<(Template, u64, usize), TemplateError> {
+pub(super) fn read_2009(
+    data: &[u8],
+    format: TemplateFormat,
+) -> Result<(Template, u64, usize), TemplateError> {
     let wide = read_030(data, format);
-    if format == TemplateFormat::Ansi378_2009 && !matches!(&wide, Ok((_, declared, parsed)) if *declared == *parsed as u64) {
+    if format == TemplateFormat::Ansi378_2009
+        && !matches!(&wide, Ok((_, declared, parsed)) if *declared == *parsed as u64)
+    {
         if let Ok(narrow) = read_030(data, TemplateFormat::Ansi378_2007) {
             if narrow.1 == narrow.2 as u64 {
                 return Ok(narrow);
@@ -171,8 +205,19 @@ pub(super) fn write_2009(t: &Template) -> Result<Vec<u8>, TemplateError> {
     for v in &t.fingers {
         fits("minutia count", v.minutiae.len(), 255)?;
         body.extend_from_slice(&[v.position, v.view, v.impression_type, v.quality]);
-        let q = v.quality_records.first().copied().unwrap_or(QualityRecord { quality: v.quality, vendor_id: 0, algorithm_id: 0 });
-        for x in [q.vendor_id, q.algorithm_id, v.width, v.height, v.resolution_x, v.resolution_y] {
+        let q = v.quality_records.first().copied().unwrap_or(QualityRecord {
+            quality: v.quality,
+            vendor_id: 0,
+            algorithm_id: 0,
+        });
+        for x in [
+            q.vendor_id,
+            q.algorithm_id,
+            v.width,
+            v.height,
+            v.resolution_x,
+            v.resolution_y,
+        ] {
             body.extend_from_slice(&x.to_be_bytes());
         }
         body.push(v.minutiae.len() as u8);
@@ -185,7 +230,11 @@ pub(super) fn write_2009(t: &Template) -> Result<Vec<u8>, TemplateError> {
     let total = if narrow { HEADER_2007 } else { HEADER_2009 } as usize + body.len();
     fits("record length", total, u64::from(u32::MAX))?;
     let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(if t.format == TemplateFormat::Ansi378_2009Amd1 { b"FMR\x00035\x00" } else { b"FMR\x00030\x00" });
+    out.extend_from_slice(if t.format == TemplateFormat::Ansi378_2009Amd1 {
+        b"FMR\x00035\x00"
+    } else {
+        b"FMR\x00030\x00"
+    });
     out.extend_from_slice(&(total as u32).to_be_bytes());
     out.extend_from_slice(&t.vendor_id.to_be_bytes());
     out.extend_from_slice(&t.subformat.to_be_bytes());

@@ -2,8 +2,8 @@
 //! extension data blocks, and the compact finger view of ISO 2005 / ANSI 2004.
 
 use super::{
-    fits, BlockLength, Extension, FingerView, Minutia, MinutiaKind, RidgeCountEdge, RidgeCounts, TemplateError,
-    RIDGE_COUNT_EXTENSION,
+    fits, BlockLength, Extension, FingerView, Minutia, MinutiaKind, RidgeCountEdge, RidgeCounts,
+    TemplateError, RIDGE_COUNT_EXTENSION,
 };
 use crate::cursor::Cursor;
 
@@ -11,16 +11,29 @@ use crate::cursor::Cursor;
 const MAX_COORD: u64 = 0x3FFF;
 
 /// Reads one minutia (5 bytes without quality, 6 with).
-pub(super) fn read_minutia(c: &mut Cursor<'_>, with_quality: bool) -> Result<Minutia, TemplateError> {
+pub(super) fn read_minutia(
+    c: &mut Cursor<'_>,
+    with_quality: bool,
+) -> Result<Minutia, TemplateError> {
     let xt = c.u16()?;
     let y = c.u16()? & 0x3FFF;
     let angle = c.u8()?;
     let quality = if with_quality { c.u8()? } else { 254 };
-    Ok(Minutia { kind: MinutiaKind::from_code(xt >> 14)?, x: xt & 0x3FFF, y, angle, quality })
+    Ok(Minutia {
+        kind: MinutiaKind::from_code(xt >> 14)?,
+        x: xt & 0x3FFF,
+        y,
+        angle,
+        quality,
+    })
 }
 
 /// Writes one minutia.
-pub(super) fn write_minutia(out: &mut Vec<u8>, m: &Minutia, with_quality: bool) -> Result<(), TemplateError> {
+pub(super) fn write_minutia(
+    out: &mut Vec<u8>,
+    m: &Minutia,
+    with_quality: bool,
+) -> Result<(), TemplateError> {
     fits("minutia x", usize::from(m.x), MAX_COORD)?;
     fits("minutia y", usize::from(m.y), MAX_COORD)?;
     out.extend_from_slice(&((m.kind.code() << 14) | m.x).to_be_bytes());
@@ -38,8 +51,19 @@ pub(super) fn write_minutia(out: &mut Vec<u8>, m: &Minutia, with_quality: bool) 
 fn parse_ridge_counts(data: &[u8]) -> Option<RidgeCounts> {
     let (&method, rest) = data.split_first()?;
     let whole = rest.len() / 3 * 3;
-    let edges = rest[..whole].chunks_exact(3).map(|t| RidgeCountEdge { from: t[0], to: t[1], count: t[2] }).collect();
-    Some(RidgeCounts { method, edges, trailing: rest[whole..].to_vec() })
+    let edges = rest[..whole]
+        .chunks_exact(3)
+        .map(|t| RidgeCountEdge {
+            from: t[0],
+            to: t[1],
+            count: t[2],
+        })
+        .collect();
+    Some(RidgeCounts {
+        method,
+        edges,
+        trailing: rest[whole..].to_vec(),
+    })
 }
 
 /// Parses the blocks of an extended data area under one length convention.
@@ -53,24 +77,39 @@ fn parse_blocks(
     let mut extensions = Vec::new();
     while area.remaining() > 0 {
         let offset = start + area.position();
-        let overrun = |_| TemplateError::BadExtension { offset, reason: "block header runs past the extended data" };
+        let overrun = |_| TemplateError::BadExtension {
+            offset,
+            reason: "block header runs past the extended data",
+        };
         let type_code = area.u16().map_err(overrun)?;
         let len = usize::from(area.u16().map_err(overrun)?);
         let body_len = match convention {
             BlockLength::DataOnly => len,
-            BlockLength::IncludingHeader => len
-                .checked_sub(4)
-                .ok_or(TemplateError::BadExtension { offset, reason: "block length below its 4-byte header" })?,
+            BlockLength::IncludingHeader => {
+                len.checked_sub(4).ok_or(TemplateError::BadExtension {
+                    offset,
+                    reason: "block length below its 4-byte header",
+                })?
+            }
         };
         let data = area
             .bytes(body_len)
-            .map_err(|_| TemplateError::BadExtension { offset, reason: "block runs past the extended data" })?;
+            .map_err(|_| TemplateError::BadExtension {
+                offset,
+                reason: "block runs past the extended data",
+            })?;
         match (type_code, counts.is_none()) {
             (RIDGE_COUNT_EXTENSION, true) => match parse_ridge_counts(data) {
                 Some(rc) => counts = Some(rc),
-                None => extensions.push(Extension { type_code, data: data.to_vec() }),
+                None => extensions.push(Extension {
+                    type_code,
+                    data: data.to_vec(),
+                }),
             },
-            _ => extensions.push(Extension { type_code, data: data.to_vec() }),
+            _ => extensions.push(Extension {
+                type_code,
+                data: data.to_vec(),
+            }),
         }
     }
     Ok((counts, extensions))
@@ -93,7 +132,9 @@ pub(super) fn read_extensions(
         Ok((rc, ext)) => Ok((rc, ext, preferred)),
         Err(first) => {
             let other = preferred.other();
-            parse_blocks(area, start, other).map(|(rc, ext)| (rc, ext, other)).map_err(|_| first)
+            parse_blocks(area, start, other)
+                .map(|(rc, ext)| (rc, ext, other))
+                .map_err(|_| first)
         }
     }
 }

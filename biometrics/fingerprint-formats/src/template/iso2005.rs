@@ -18,7 +18,12 @@ pub(super) fn read(data: &[u8]) -> Result<(Template, u64, usize), TemplateError>
     let declared = u64::from(c.u32()?);
     check_declared(declared, HEADER, data.len())?;
     let equipment = c.u16()?;
-    let g = Geometry { width: c.u16()?, height: c.u16()?, resolution_x: c.u16()?, resolution_y: c.u16()? };
+    let g = Geometry {
+        width: c.u16()?,
+        height: c.u16()?,
+        resolution_x: c.u16()?,
+        resolution_y: c.u16()?,
+    };
     let count = c.u8()?;
     c.skip(1)?;
     let mut fingers = Vec::with_capacity(usize::from(count));

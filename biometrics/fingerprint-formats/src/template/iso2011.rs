@@ -8,8 +8,8 @@
 
 use super::blocks;
 use super::{
-    check_declared, fits, BlockLength, CaptureDateTime, CaptureInfo, Certificate, FingerView, QualityRecord, Template,
-    TemplateError, TemplateFormat,
+    check_declared, fits, BlockLength, CaptureDateTime, CaptureInfo, Certificate, FingerView,
+    QualityRecord, Template, TemplateError, TemplateFormat,
 };
 use crate::cursor::Cursor;
 
@@ -42,7 +42,11 @@ pub(super) fn looks_like_iso2011(data: &[u8]) -> bool {
     walk().unwrap_or(false)
 }
 
-fn read_representation(c: &mut Cursor<'_>, with_certificates: bool, index: usize) -> Result<FingerView, TemplateError> {
+fn read_representation(
+    c: &mut Cursor<'_>,
+    with_certificates: bool,
+    index: usize,
+) -> Result<FingerView, TemplateError> {
     let start = c.position();
     let declared = c.u32()?;
     let datetime = CaptureDateTime {
@@ -54,17 +58,29 @@ fn read_representation(c: &mut Cursor<'_>, with_certificates: bool, index: usize
         second: c.u8()?,
         millisecond: c.u16()?,
     };
-    let capture = CaptureInfo { datetime, technology: c.u8()?, vendor_id: c.u16()?, device_type: c.u16()? };
+    let capture = CaptureInfo {
+        datetime,
+        technology: c.u8()?,
+        vendor_id: c.u16()?,
+        device_type: c.u16()?,
+    };
     let qcount = c.u8()?;
     let mut quality_records = Vec::with_capacity(usize::from(qcount));
     for _ in 0..qcount {
-        quality_records.push(QualityRecord { quality: c.u8()?, vendor_id: c.u16()?, algorithm_id: c.u16()? });
+        quality_records.push(QualityRecord {
+            quality: c.u8()?,
+            vendor_id: c.u16()?,
+            algorithm_id: c.u16()?,
+        });
     }
     let mut certificates = Vec::new();
     if with_certificates {
         let n = c.u8()?;
         for _ in 0..n {
-            certificates.push(Certificate { authority_id: c.u16()?, scheme_id: c.u8()? });
+            certificates.push(Certificate {
+                authority_id: c.u16()?,
+                scheme_id: c.u8()?,
+            });
         }
     }
     let position = c.u8()?;
@@ -84,10 +100,15 @@ fn read_representation(c: &mut Cursor<'_>, with_certificates: bool, index: usize
     for _ in 0..count {
         minutiae.push(blocks::read_minutia(c, size == 6)?);
     }
-    let (ridge_counts, extensions, block_length) = blocks::read_extensions(c, BlockLength::IncludingHeader)?;
+    let (ridge_counts, extensions, block_length) =
+        blocks::read_extensions(c, BlockLength::IncludingHeader)?;
     let parsed = (c.position() - start) as u64;
     if parsed != u64::from(declared) {
-        return Err(TemplateError::RepresentationLength { index, declared: u64::from(declared), parsed });
+        return Err(TemplateError::RepresentationLength {
+            index,
+            declared: u64::from(declared),
+            parsed,
+        });
     }
     let mut v = FingerView::new(position, width, height, resolution_x);
     v.resolution_y = resolution_y;
@@ -115,7 +136,8 @@ pub(super) fn read(data: &[u8]) -> Result<(Template, u64, usize), TemplateError>
     let with_certificates = c.u8()? != 0;
     // Each representation takes at least 34 bytes, so `count` cannot make
     // this allocation larger than the input justifies.
-    let mut fingers = Vec::with_capacity(usize::from(count).min(data.len() / MIN_REPRESENTATION as usize));
+    let mut fingers =
+        Vec::with_capacity(usize::from(count).min(data.len() / MIN_REPRESENTATION as usize));
     for i in 0..usize::from(count) {
         fingers.push(read_representation(&mut c, with_certificates, i)?);
     }
@@ -139,7 +161,8 @@ pub(super) fn read(data: &[u8]) -> Result<(Template, u64, usize), TemplateError>
 /// minutia has a reported quality (not 254), as the 2011 edition allows.
 pub(super) fn write(t: &Template) -> Result<Vec<u8>, TemplateError> {
     fits("finger representation count", t.fingers.len(), 0xFFFF)?;
-    let with_certificates = t.sensor_certified || t.fingers.iter().any(|v| !v.certificates.is_empty());
+    let with_certificates =
+        t.sensor_certified || t.fingers.iter().any(|v| !v.certificates.is_empty());
     let mut body = Vec::new();
     for v in &t.fingers {
         fits("quality record count", v.quality_records.len(), 255)?;

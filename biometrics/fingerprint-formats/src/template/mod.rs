@@ -44,14 +44,23 @@ impl TemplateFormat {
     pub fn angle_unit_degrees(self) -> f64 {
         match self {
             Self::Iso19794_2_2005 | Self::Iso19794_2_2011 => 360.0 / 256.0,
-            Self::Ansi378_2004 | Self::Ansi378_2007 | Self::Ansi378_2009 | Self::Ansi378_2009Amd1 => 2.0,
+            Self::Ansi378_2004
+            | Self::Ansi378_2007
+            | Self::Ansi378_2009
+            | Self::Ansi378_2009Amd1 => 2.0,
         }
     }
 
     /// Whether image size and resolution are stored per finger view (true)
     /// or once in the record header (false).
     pub fn has_per_view_geometry(self) -> bool {
-        matches!(self, Self::Iso19794_2_2011 | Self::Ansi378_2007 | Self::Ansi378_2009 | Self::Ansi378_2009Amd1)
+        matches!(
+            self,
+            Self::Iso19794_2_2011
+                | Self::Ansi378_2007
+                | Self::Ansi378_2009
+                | Self::Ansi378_2009Amd1
+        )
     }
 }
 
@@ -212,8 +221,15 @@ pub struct CaptureDateTime {
 
 impl CaptureDateTime {
     /// The "no date recorded" value.
-    pub const ABSENT: Self =
-        Self { year: 0xFFFF, month: 0xFF, day: 0xFF, hour: 0xFF, minute: 0xFF, second: 0xFF, millisecond: 0xFFFF };
+    pub const ABSENT: Self = Self {
+        year: 0xFFFF,
+        month: 0xFF,
+        day: 0xFF,
+        hour: 0xFF,
+        minute: 0xFF,
+        second: 0xFF,
+        millisecond: 0xFFFF,
+    };
 }
 
 /// Capture device information of an ISO 2011 finger view.
@@ -328,16 +344,30 @@ pub struct Template {
 
 impl Template {
     /// Rewrites the template for another format: angles are converted between
-    /// unit systems, record-level and per-view geometry are synchronised, and
-    /// fields the target cannot hold get neutral values.
+    /// unit systems, "quality not reported" markers are translated, record-level
+    /// and per-view geometry are synchronised, and fields the target cannot
+    /// hold get neutral values.
     pub fn convert_to(&self, target: TemplateFormat) -> Template {
         let mut t = self.clone();
-        let (from_unit, to_unit) = (self.format.angle_unit_degrees(), target.angle_unit_degrees());
+        let (from_unit, to_unit) = (
+            self.format.angle_unit_degrees(),
+            target.angle_unit_degrees(),
+        );
         let turn = (360.0 / to_unit).round() as u32;
+        // "Quality not reported" is 0 in the 2004/2005/2009 editions and 254
+        // in ISO 2011; other values mean the same everywhere.
+        let to_2011 = target == TemplateFormat::Iso19794_2_2011;
+        let from_2011 = self.format == TemplateFormat::Iso19794_2_2011;
+        let map_quality = |q: u8| match (from_2011, to_2011) {
+            (false, true) if q == 0 => 254,
+            (true, false) if q > 100 => 0,
+            _ => q,
+        };
         for v in &mut t.fingers {
             for m in &mut v.minutiae {
                 let units = (f64::from(m.angle) * from_unit / to_unit).round() as u32 % turn;
                 m.angle = units as u8;
+                m.quality = map_quality(m.quality);
             }
             if !target.has_per_view_geometry() {
                 v.width = self.width;
@@ -349,10 +379,18 @@ impl Template {
                 v.block_length = BlockLength::default_for(target);
             }
             if v.quality_records.is_empty() && target != self.format {
-                v.quality_records.push(QualityRecord { quality: v.quality, vendor_id: 0, algorithm_id: 0 });
+                v.quality_records.push(QualityRecord {
+                    quality: v.quality,
+                    vendor_id: 0,
+                    algorithm_id: 0,
+                });
             }
         }
-        if let Some(first) = t.fingers.first().filter(|_| self.format.has_per_view_geometry()) {
+        if let Some(first) = t
+            .fingers
+            .first()
+            .filter(|_| self.format.has_per_view_geometry())
+        {
             t.width = first.width;
             t.height = first.height;
             t.resolution_x = first.resolution_x;
@@ -443,7 +481,10 @@ pub enum TemplateError {
 
 impl From<Eof> for TemplateError {
     fn from(e: Eof) -> Self {
-        Self::Truncated { offset: e.offset, needed: e.needed }
+        Self::Truncated {
+            offset: e.offset,
+            needed: e.needed,
+        }
     }
 }
 
@@ -467,12 +508,25 @@ pub fn detect_format(data: &[u8]) -> Result<TemplateFormat, TemplateError> {
     if data.len() < 4 || &data[..4] != b"FMR\0" {
         return Err(TemplateError::NotFmr);
     }
-    let version: [u8; 4] = data.get(4..8).ok_or(TemplateError::Truncated { offset: 4, needed: 4 })?.try_into().unwrap_or([0; 4]);
+    let version: [u8; 4] = data
+        .get(4..8)
+        .ok_or(TemplateError::Truncated {
+            offset: 4,
+            needed: 4,
+        })?
+        .try_into()
+        .unwrap_or([0; 4]);
     match &version {
         // " 20" is the standard spelling; "020" occurs in published samples.
         b" 20\0" | b"020\0" => {
-            let be16 = |at: usize| data.get(at..at + 2).map(|s| u16::from_be_bytes([s[0], s[1]]));
-            let first = be16(8).ok_or(TemplateError::Truncated { offset: 8, needed: 2 })?;
+            let be16 = |at: usize| {
+                data.get(at..at + 2)
+                    .map(|s| u16::from_be_bytes([s[0], s[1]]))
+            };
+            let first = be16(8).ok_or(TemplateError::Truncated {
+                offset: 8,
+                needed: 2,
+            })?;
             // ANSI 2004 uses a 2-byte length (≥ 26) or 0 followed by 4 bytes;
             // ISO 2005 always uses 4 bytes, whose high half is small.
             if first >= 26 {
@@ -480,8 +534,15 @@ pub fn detect_format(data: &[u8]) -> Result<TemplateFormat, TemplateError> {
             } else if first > 0 {
                 Ok(TemplateFormat::Iso19794_2_2005)
             } else {
-                let second = be16(10).ok_or(TemplateError::Truncated { offset: 10, needed: 2 })?;
-                Ok(if second >= 24 { TemplateFormat::Iso19794_2_2005 } else { TemplateFormat::Ansi378_2004 })
+                let second = be16(10).ok_or(TemplateError::Truncated {
+                    offset: 10,
+                    needed: 2,
+                })?;
+                Ok(if second >= 24 {
+                    TemplateFormat::Iso19794_2_2005
+                } else {
+                    TemplateFormat::Ansi378_2004
+                })
             }
         }
         b"030\0" => Ok(if iso2011::looks_like_iso2011(data) {
@@ -507,7 +568,9 @@ pub fn read_template_with(data: &[u8], check: LengthCheck) -> Result<Template, T
         TemplateFormat::Iso19794_2_2005 => iso2005::read(data)?,
         TemplateFormat::Iso19794_2_2011 => iso2011::read(data)?,
         TemplateFormat::Ansi378_2004 => ansi378::read_2004(data)?,
-        TemplateFormat::Ansi378_2009 | TemplateFormat::Ansi378_2009Amd1 => ansi378::read_2009(data, format)?,
+        TemplateFormat::Ansi378_2009 | TemplateFormat::Ansi378_2009Amd1 => {
+            ansi378::read_2009(data, format)?
+        }
         TemplateFormat::Ansi378_2007 => ansi378::read_2009(data, TemplateFormat::Ansi378_2009)?,
     };
     if check == LengthCheck::Strict && declared != parsed as u64 {
@@ -522,27 +585,38 @@ pub fn write_template(template: &Template) -> Result<Vec<u8>, TemplateError> {
         TemplateFormat::Iso19794_2_2005 => iso2005::write(template),
         TemplateFormat::Iso19794_2_2011 => iso2011::write(template),
         TemplateFormat::Ansi378_2004 => ansi378::write_2004(template),
-        TemplateFormat::Ansi378_2007 | TemplateFormat::Ansi378_2009 | TemplateFormat::Ansi378_2009Amd1 => {
-            ansi378::write_2009(template)
-        }
+        TemplateFormat::Ansi378_2007
+        | TemplateFormat::Ansi378_2009
+        | TemplateFormat::Ansi378_2009Amd1 => ansi378::write_2009(template),
     }
 }
 
 /// Checks that `value` fits into a field of maximum `max`.
 pub(crate) fn fits(field: &'static str, value: usize, max: u64) -> Result<(), TemplateError> {
     if value as u64 > max {
-        return Err(TemplateError::FieldTooLarge { field, value: value as u64, max });
+        return Err(TemplateError::FieldTooLarge {
+            field,
+            value: value as u64,
+            max,
+        });
     }
     Ok(())
 }
 
 /// Checks the declared total length against the minimum and the buffer.
-pub(crate) fn check_declared(declared: u64, minimum: u64, available: usize) -> Result<(), TemplateError> {
+pub(crate) fn check_declared(
+    declared: u64,
+    minimum: u64,
+    available: usize,
+) -> Result<(), TemplateError> {
     if declared < minimum {
         return Err(TemplateError::DeclaredLengthTooSmall { declared, minimum });
     }
     if declared > available as u64 {
-        return Err(TemplateError::DeclaredLengthExceedsData { declared, available });
+        return Err(TemplateError::DeclaredLengthExceedsData {
+            declared,
+            available,
+        });
     }
     Ok(())
 }

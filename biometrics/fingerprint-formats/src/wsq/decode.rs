@@ -51,27 +51,53 @@ fn block_bytes(c: &mut Cursor<'_>, out: &mut Vec<u8>) -> Result<(), WsqError> {
             }
             Some(_) => {
                 // `i` is the start of the next marker.
-                return c.skip(i).map_err(|e| WsqError::Truncated { offset: e.offset });
+                return c
+                    .skip(i)
+                    .map_err(|e| WsqError::Truncated { offset: e.offset });
             }
             None => break,
         }
     }
-    Err(WsqError::Truncated { offset: c.position() + rest.len() })
+    Err(WsqError::Truncated {
+        offset: c.position() + rest.len(),
+    })
 }
 
 /// Decodes one block's symbols, appending coefficients to `coeffs` but never
 /// beyond `limit` entries.
-fn decode_block(data: &[u8], table: &huffman::Decoder, coeffs: &mut Vec<i32>, limit: usize) -> Result<(), WsqError> {
+fn decode_block(
+    data: &[u8],
+    table: &huffman::Decoder,
+    coeffs: &mut Vec<i32>,
+    limit: usize,
+) -> Result<(), WsqError> {
     let mut bits = BitReader::new(data);
-    let overflow = |found: usize| WsqError::CoefficientCount { expected: limit, found };
-    let truncated = |bits: &BitReader<'_>| WsqError::BadHuffmanCode { offset: bits.byte_offset() };
+    let overflow = |found: usize| WsqError::CoefficientCount {
+        expected: limit,
+        found,
+    };
+    let truncated = |bits: &BitReader<'_>| WsqError::BadHuffmanCode {
+        offset: bits.byte_offset(),
+    };
     while let Some(sym) = table.decode(&mut bits)? {
         let (zeros, value) = match sym {
             1..=100 => (u32::from(sym), None),
-            huffman::ESC_POS_8 => (0, Some(bits.bits(8).ok_or_else(|| truncated(&bits))? as i32)),
-            huffman::ESC_NEG_8 => (0, Some(-(bits.bits(8).ok_or_else(|| truncated(&bits))? as i32))),
-            huffman::ESC_POS_16 => (0, Some(bits.bits(16).ok_or_else(|| truncated(&bits))? as i32)),
-            huffman::ESC_NEG_16 => (0, Some(-(bits.bits(16).ok_or_else(|| truncated(&bits))? as i32))),
+            huffman::ESC_POS_8 => (
+                0,
+                Some(bits.bits(8).ok_or_else(|| truncated(&bits))? as i32),
+            ),
+            huffman::ESC_NEG_8 => (
+                0,
+                Some(-(bits.bits(8).ok_or_else(|| truncated(&bits))? as i32)),
+            ),
+            huffman::ESC_POS_16 => (
+                0,
+                Some(bits.bits(16).ok_or_else(|| truncated(&bits))? as i32),
+            ),
+            huffman::ESC_NEG_16 => (
+                0,
+                Some(-(bits.bits(16).ok_or_else(|| truncated(&bits))? as i32)),
+            ),
             huffman::ESC_RUN_8 => (bits.bits(8).ok_or_else(|| truncated(&bits))?, None),
             huffman::ESC_RUN_16 => (bits.bits(16).ok_or_else(|| truncated(&bits))?, None),
             107..=254 => (0, Some(i32::from(sym) - huffman::COEFF_SYMBOL_OFFSET)),
@@ -91,7 +117,10 @@ fn decode_block(data: &[u8], table: &huffman::Decoder, coeffs: &mut Vec<i32>, li
 
 /// Checks frame dimensions against the crate limits and the transform's needs.
 pub(crate) fn check_dimensions(width: u32, height: u32) -> Result<Geometry, WsqError> {
-    if width > crate::MAX_SIDE || height > crate::MAX_SIDE || u64::from(width) * u64::from(height) > crate::MAX_PIXELS {
+    if width > crate::MAX_SIDE
+        || height > crate::MAX_SIDE
+        || u64::from(width) * u64::from(height) > crate::MAX_PIXELS
+    {
         return Err(WsqError::TooLarge { width, height });
     }
     if width == 0 || height == 0 {
@@ -106,7 +135,10 @@ pub(crate) fn check_dimensions(width: u32, height: u32) -> Result<Geometry, WsqE
 
 /// Number of coefficients the blocks must hold for this geometry and table.
 fn expected_coefficients(geom: &Geometry, q: &QuantTable) -> usize {
-    (0..CODED_SUBBANDS).filter(|&i| q.q[i] != 0.0).map(|i| geom.subbands[i].area()).sum()
+    (0..CODED_SUBBANDS)
+        .filter(|&i| q.q[i] != 0.0)
+        .map(|i| geom.subbands[i].area())
+        .sum()
 }
 
 /// Turns quantised coefficients back into wavelet-domain samples.
@@ -175,16 +207,21 @@ pub fn decode(data: &[u8]) -> Result<WsqDecoded, WsqError> {
         let (marker, offset) = marker_at(&mut c)?;
         match marker {
             tables::EOI => break,
-            tables::DTT => filters = Some(tables::parse_transform(tables::segment(&mut c, marker)?)?),
+            tables::DTT => {
+                filters = Some(tables::parse_transform(tables::segment(&mut c, marker)?)?)
+            }
             tables::DQT => {
                 if expected.is_some() {
                     // The coefficient count was fixed by the first block.
                     return Err(WsqError::UnexpectedMarker { marker, offset });
                 }
-                quant = Some(tables::parse_quantization(tables::segment(&mut c, marker)?)?);
+                quant = Some(tables::parse_quantization(tables::segment(
+                    &mut c, marker,
+                )?)?);
             }
             tables::DHT => tables::parse_huffman(tables::segment(&mut c, marker)?, &mut huff)?,
-            tables::COM => comments.push(String::from_utf8_lossy(tables::segment(&mut c, marker)?).into_owned()),
+            tables::COM => comments
+                .push(String::from_utf8_lossy(tables::segment(&mut c, marker)?).into_owned()),
             tables::SOF => {
                 if frame.is_some() {
                     return Err(WsqError::DuplicateFrame);
@@ -197,7 +234,9 @@ pub fn decode(data: &[u8]) -> Result<WsqDecoded, WsqError> {
                 let body = tables::segment(&mut c, marker)?;
                 let id = *body.first().ok_or(WsqError::BadSegment("block header"))? as usize;
                 let (_, geom) = frame.as_ref().ok_or(WsqError::Missing("frame header"))?;
-                let q = quant.as_ref().ok_or(WsqError::Missing("quantization table"))?;
+                let q = quant
+                    .as_ref()
+                    .ok_or(WsqError::Missing("quantization table"))?;
                 let limit = *expected.get_or_insert_with(|| expected_coefficients(geom, q));
                 let spec = huff
                     .get(id)
@@ -215,7 +254,10 @@ pub fn decode(data: &[u8]) -> Result<WsqDecoded, WsqError> {
     let q = quant.ok_or(WsqError::Missing("quantization table"))?;
     let expected = expected.ok_or(WsqError::Missing("image data blocks"))?;
     if coeffs.len() != expected {
-        return Err(WsqError::CoefficientCount { expected, found: coeffs.len() });
+        return Err(WsqError::CoefficientCount {
+            expected,
+            found: coeffs.len(),
+        });
     }
     let (w, h) = (usize::from(f.width), usize::from(f.height));
     let mut samples = vec![0f32; w * h];
@@ -224,9 +266,18 @@ pub fn decode(data: &[u8]) -> Result<WsqDecoded, WsqError> {
     transform::reconstruct(&mut samples, w, &geom, &filters);
     let pixels = to_pixels(&samples, &f);
     let declared_ppi = comments.iter().find_map(|t| tables::nistcom_ppi(t));
-    let image = GrayImage::new(u32::from(f.width), u32::from(f.height), declared_ppi.unwrap_or(DEFAULT_DPI), pixels)
-        .map_err(|_| WsqError::Internal("decoded buffer does not match the frame size"))?;
-    Ok(WsqDecoded { image, declared_ppi, comments })
+    let image = GrayImage::new(
+        u32::from(f.width),
+        u32::from(f.height),
+        declared_ppi.unwrap_or(DEFAULT_DPI),
+        pixels,
+    )
+    .map_err(|_| WsqError::Internal("decoded buffer does not match the frame size"))?;
+    Ok(WsqDecoded {
+        image,
+        declared_ppi,
+        comments,
+    })
 }
 
 /// Reads only the frame header: `(width, height, declared ppi)`.

@@ -14,7 +14,8 @@ use super::WsqError;
 use crate::raster::GrayImage;
 
 /// Bit rate used when none is given: 0.75 bits per pixel (about 15:1), the
-/// rate the FBI specification mandates for 500 ppi fingerprints.
+/// rate of the NIST reference encoder and of FBI/EBTS practice for 500 ppi
+/// fingerprints, whose compression ratio must not exceed 15:1.
 pub const DEFAULT_BITRATE: f32 = 0.75;
 
 /// Subbands whose variance is below this carry no useful signal and are not coded.
@@ -32,7 +33,10 @@ pub struct EncodeOptions {
 
 impl Default for EncodeOptions {
     fn default() -> Self {
-        Self { bitrate: DEFAULT_BITRATE, comment: None }
+        Self {
+            bitrate: DEFAULT_BITRATE,
+            comment: None,
+        }
     }
 }
 
@@ -73,7 +77,12 @@ fn region_variance(img: &[f32], width: usize, r: Rect) -> f32 {
 /// The central part of a subband that the specification uses for variance
 /// estimates (it avoids the borders, which carry extension artefacts).
 fn central(r: Rect) -> Rect {
-    Rect { x: r.x + r.lenx / 8, y: r.y + 9 * r.leny / 32, lenx: 3 * r.lenx / 4, leny: 7 * r.leny / 16 }
+    Rect {
+        x: r.x + r.lenx / 8,
+        y: r.y + 9 * r.leny / 32,
+        lenx: 3 * r.lenx / 4,
+        leny: 7 * r.leny / 16,
+    }
 }
 
 /// Variances of the 60 coded subbands.
@@ -115,7 +124,11 @@ fn bin_widths(var: &[f32; CODED_SUBBANDS], r: f32) -> [f32; CODED_SUBBANDS] {
     let mut active: Vec<usize> = Vec::new();
     for i in 0..CODED_SUBBANDS {
         if var[i] >= VARIANCE_THRESHOLD {
-            q[i] = if i < 4 { 1.0 } else { (10.0 / (f64::from(weight[i]) * f64::from(var[i]).ln())) as f32 };
+            q[i] = if i < 4 {
+                1.0
+            } else {
+                (10.0 / (f64::from(weight[i]) * f64::from(var[i]).ln())) as f32
+            };
             sigma[i] = var[i].sqrt();
             active.push(i);
         }
@@ -124,8 +137,12 @@ fn bin_widths(var: &[f32; CODED_SUBBANDS], r: f32) -> [f32; CODED_SUBBANDS] {
     let mut scale = 0f32;
     while !active.is_empty() {
         let s: f32 = active.iter().map(|&i| m(i)).sum();
-        let p: f64 = active.iter().map(|&i| (f64::from(sigma[i]) / f64::from(q[i])).powf(f64::from(m(i)))).product();
-        scale = ((2f64.powf(f64::from(r) / f64::from(s) - 1.0) / 2.5) / p.powf(1.0 / f64::from(s))) as f32;
+        let p: f64 = active
+            .iter()
+            .map(|&i| (f64::from(sigma[i]) / f64::from(q[i])).powf(f64::from(m(i))))
+            .product();
+        scale = ((2f64.powf(f64::from(r) / f64::from(s) - 1.0) / 2.5) / p.powf(1.0 / f64::from(s)))
+            as f32;
         let before = active.len();
         active.retain(|&i| q[i] / scale < 5.0 * sigma[i]);
         if active.len() == before {
@@ -153,28 +170,60 @@ fn coefficient_token(v: i32) -> Token {
     let mag = v.unsigned_abs().min(0xFFFF) as u16;
     if v > huffman::MAX_DIRECT_COEFF {
         if v > 255 {
-            Token { symbol: huffman::ESC_POS_16, extra: mag, extra_len: 16 }
+            Token {
+                symbol: huffman::ESC_POS_16,
+                extra: mag,
+                extra_len: 16,
+            }
         } else {
-            Token { symbol: huffman::ESC_POS_8, extra: mag, extra_len: 8 }
+            Token {
+                symbol: huffman::ESC_POS_8,
+                extra: mag,
+                extra_len: 8,
+            }
         }
     } else if v < 1 - huffman::MAX_DIRECT_COEFF {
         if v < -255 {
-            Token { symbol: huffman::ESC_NEG_16, extra: mag, extra_len: 16 }
+            Token {
+                symbol: huffman::ESC_NEG_16,
+                extra: mag,
+                extra_len: 16,
+            }
         } else {
-            Token { symbol: huffman::ESC_NEG_8, extra: mag, extra_len: 8 }
+            Token {
+                symbol: huffman::ESC_NEG_8,
+                extra: mag,
+                extra_len: 8,
+            }
         }
     } else {
-        Token { symbol: (v + huffman::COEFF_SYMBOL_OFFSET) as u8, extra: 0, extra_len: 0 }
+        Token {
+            symbol: (v + huffman::COEFF_SYMBOL_OFFSET) as u8,
+            extra: 0,
+            extra_len: 0,
+        }
     }
 }
 
 fn run_token(n: u32) -> Token {
     if n <= huffman::MAX_DIRECT_RUN {
-        Token { symbol: n as u8, extra: 0, extra_len: 0 }
+        Token {
+            symbol: n as u8,
+            extra: 0,
+            extra_len: 0,
+        }
     } else if n <= 0xFF {
-        Token { symbol: huffman::ESC_RUN_8, extra: n as u16, extra_len: 8 }
+        Token {
+            symbol: huffman::ESC_RUN_8,
+            extra: n as u16,
+            extra_len: 8,
+        }
     } else {
-        Token { symbol: huffman::ESC_RUN_16, extra: n as u16, extra_len: 16 }
+        Token {
+            symbol: huffman::ESC_RUN_16,
+            extra: n as u16,
+            extra_len: 16,
+        }
     }
 }
 
@@ -225,7 +274,14 @@ fn entropy_code(tokens: &[Token], spec: &HuffmanSpec) -> Result<Vec<u8>, WsqErro
 }
 
 /// Quantises the coded subbands of block `range` in subband order.
-fn quantize(img: &[f32], width: usize, geom: &Geometry, q: &[f32; 64], z: &[f32; 64], range: std::ops::Range<usize>) -> Vec<i32> {
+fn quantize(
+    img: &[f32],
+    width: usize,
+    geom: &Geometry,
+    q: &[f32; 64],
+    z: &[f32; 64],
+    range: std::ops::Range<usize>,
+) -> Vec<i32> {
     let mut out = Vec::new();
     for band in range {
         if q[band] == 0.0 {
@@ -275,7 +331,11 @@ pub fn encode(img: &GrayImage, opts: &EncodeOptions) -> Result<Vec<u8>, WsqError
     let geom = check_dimensions(img.width(), img.height())?;
     let width = img.width() as usize;
     let (shift, scale) = normalisation(img.pixels())?;
-    let mut samples: Vec<f32> = img.pixels().iter().map(|&p| (f32::from(p) - shift) / scale).collect();
+    let mut samples: Vec<f32> = img
+        .pixels()
+        .iter()
+        .map(|&p| (f32::from(p) - shift) / scale)
+        .collect();
     transform::decompose(&mut samples, width, &geom);
 
     let var = variances(&samples, width, &geom);
@@ -290,7 +350,9 @@ pub fn encode(img: &GrayImage, opts: &EncodeOptions) -> Result<Vec<u8>, WsqError
         }
         // A bin wider than the 16-bit field can hold means nothing would be
         // coded in that subband anyway; drop it.
-        if let (Some((qe, qv)), Some((ze, zv))) = (scale_u16(widths[band]), scale_u16(1.2 * widths[band])) {
+        if let (Some((qe, qv)), Some((ze, zv))) =
+            (scale_u16(widths[band]), scale_u16(1.2 * widths[band]))
+        {
             if qv == 0 {
                 continue;
             }
@@ -315,8 +377,15 @@ pub fn encode(img: &GrayImage, opts: &EncodeOptions) -> Result<Vec<u8>, WsqError
     }
     tables::write_transform(&mut out, &ANALYSIS_LOW, &ANALYSIS_HIGH);
     tables::write_quantization(&mut out, &stored);
-    let frame_param = |v: f32| scale_u16(v).ok_or(WsqError::Internal("frame parameter out of range"));
-    tables::write_frame(&mut out, img.width() as u16, img.height() as u16, frame_param(shift)?, frame_param(scale)?);
+    let frame_param =
+        |v: f32| scale_u16(v).ok_or(WsqError::Internal("frame parameter out of range"));
+    tables::write_frame(
+        &mut out,
+        img.width() as u16,
+        img.height() as u16,
+        frame_param(shift)?,
+        frame_param(scale)?,
+    );
     tables::write_huffman(&mut out, 0, &spec1);
     tables::write_block_header(&mut out, 0);
     out.extend_from_slice(&entropy_code(&t1, &spec1)?);
@@ -342,17 +411,35 @@ mod tests {
         let t = tokenize(&long_run);
         assert_eq!(t.len(), 2);
         assert_eq!((t[0].symbol, t[0].extra), (huffman::ESC_RUN_16, 0xFFFF));
-        assert_eq!((t[1].symbol, t[1].extra), (huffman::ESC_RUN_16, (70_000u32 - 0xFFFF) as u16));
+        assert_eq!(
+            (t[1].symbol, t[1].extra),
+            (huffman::ESC_RUN_16, (70_000u32 - 0xFFFF) as u16)
+        );
     }
 
     #[test]
     fn blank_and_bad_inputs_are_rejected() {
         let blank = GrayImage::new(128, 128, 500, vec![77; 128 * 128]).unwrap();
-        assert_eq!(encode(&blank, &EncodeOptions::default()), Err(WsqError::BlankImage));
+        assert_eq!(
+            encode(&blank, &EncodeOptions::default()),
+            Err(WsqError::BlankImage)
+        );
         let tiny = GrayImage::new(1, 1, 500, vec![0]).unwrap();
-        assert!(matches!(encode(&tiny, &EncodeOptions::default()), Err(WsqError::TooSmall { .. })));
-        let ok = GrayImage::new(128, 128, 500, (0..128 * 128).map(|i| (i % 251) as u8).collect()).unwrap();
-        let bad = EncodeOptions { bitrate: f32::NAN, comment: None };
+        assert!(matches!(
+            encode(&tiny, &EncodeOptions::default()),
+            Err(WsqError::TooSmall { .. })
+        ));
+        let ok = GrayImage::new(
+            128,
+            128,
+            500,
+            (0..128 * 128).map(|i| (i % 251) as u8).collect(),
+        )
+        .unwrap();
+        let bad = EncodeOptions {
+            bitrate: f32::NAN,
+            comment: None,
+        };
         assert!(matches!(encode(&ok, &bad), Err(WsqError::BadBitrate(_))));
     }
 }

@@ -49,9 +49,14 @@ fn canonical_codes(spec: &HuffmanSpec) -> Result<Vec<(u8, u16, u8)>, WsqError> {
     let mut k = 0;
     for len in 1..=MAX_CODE_LEN {
         for _ in 0..spec.counts[len - 1] {
-            let sym = *spec.symbols.get(k).ok_or(WsqError::BadHuffmanTable("fewer symbols than codes"))?;
+            let sym = *spec
+                .symbols
+                .get(k)
+                .ok_or(WsqError::BadHuffmanTable("fewer symbols than codes"))?;
             if code >= (1u32 << len) {
-                return Err(WsqError::BadHuffmanTable("code lengths over-subscribe the code space"));
+                return Err(WsqError::BadHuffmanTable(
+                    "code lengths over-subscribe the code space",
+                ));
             }
             if code == (1u32 << len) - 1 {
                 // An all-ones code could be confused with the 1-bit padding
@@ -96,7 +101,12 @@ impl Decoder {
             }
             code <<= 1;
         }
-        Ok(Self { max_code, min_code, first_index, symbols: spec.symbols.clone() })
+        Ok(Self {
+            max_code,
+            min_code,
+            first_index,
+            symbols: spec.symbols.clone(),
+        })
     }
 
     /// Decodes one symbol; `None` when the data ends inside a code (the
@@ -110,7 +120,9 @@ impl Decoder {
         while code > self.max_code[len] {
             len += 1;
             if len > MAX_CODE_LEN {
-                return Err(WsqError::BadHuffmanCode { offset: bits.byte_offset() });
+                return Err(WsqError::BadHuffmanCode {
+                    offset: bits.byte_offset(),
+                });
             }
             match bits.bit() {
                 Some(b) => code = (code << 1) | b as i32,
@@ -122,7 +134,9 @@ impl Decoder {
             .get(index)
             .copied()
             .map(Some)
-            .ok_or(WsqError::BadHuffmanCode { offset: bits.byte_offset() })
+            .ok_or(WsqError::BadHuffmanCode {
+                offset: bits.byte_offset(),
+            })
     }
 }
 
@@ -137,7 +151,11 @@ pub(crate) struct BitReader<'a> {
 impl<'a> BitReader<'a> {
     /// Reads from `data`, which must no longer contain stuffing bytes.
     pub fn new(data: &'a [u8]) -> Self {
-        Self { data, byte: 0, bit: 0 }
+        Self {
+            data,
+            byte: 0,
+            bit: 0,
+        }
     }
 
     /// Next single bit.
@@ -245,7 +263,10 @@ pub(crate) fn build_spec(freq: &[u32; SYMBOLS]) -> HuffmanSpec {
     order.sort_by_key(|&s| (size[s], s));
     let total: usize = counts.iter().map(|&c| c as usize).sum();
     order.truncate(total);
-    HuffmanSpec { counts, symbols: order.into_iter().map(|s| s as u8).collect() }
+    HuffmanSpec {
+        counts,
+        symbols: order.into_iter().map(|s| s as u8).collect(),
+    }
 }
 
 /// Per-symbol codes for encoding.
@@ -268,7 +289,9 @@ impl Encoder {
     pub fn put(&self, out: &mut BitWriter, sym: u8) -> Result<(), WsqError> {
         let (code, len) = self.codes[sym as usize];
         if len == 0 {
-            return Err(WsqError::Internal("symbol missing from the generated Huffman table"));
+            return Err(WsqError::Internal(
+                "symbol missing from the generated Huffman table",
+            ));
         }
         out.put(u32::from(code), u32::from(len));
         Ok(())
@@ -351,10 +374,22 @@ mod tests {
     fn rejects_oversubscribed_and_all_ones_tables() {
         let mut counts = [0u8; MAX_CODE_LEN];
         counts[0] = 3;
-        let spec = HuffmanSpec { counts, symbols: vec![1, 2, 3] };
-        assert!(matches!(Decoder::new(&spec), Err(WsqError::BadHuffmanTable(_))));
+        let spec = HuffmanSpec {
+            counts,
+            symbols: vec![1, 2, 3],
+        };
+        assert!(matches!(
+            Decoder::new(&spec),
+            Err(WsqError::BadHuffmanTable(_))
+        ));
         counts[0] = 2;
-        let spec = HuffmanSpec { counts, symbols: vec![1, 2] };
-        assert!(matches!(Decoder::new(&spec), Err(WsqError::BadHuffmanTable(_))));
+        let spec = HuffmanSpec {
+            counts,
+            symbols: vec![1, 2],
+        };
+        assert!(matches!(
+            Decoder::new(&spec),
+            Err(WsqError::BadHuffmanTable(_))
+        ));
     }
 }

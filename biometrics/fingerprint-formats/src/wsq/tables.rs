@@ -59,7 +59,11 @@ fn scale_for_field(value: f32, limit: f64, multiply_in_double: bool) -> Option<(
             return Some((0, 0));
         }
         exponent += 1;
-        v = if multiply_in_double { (f64::from(v) * 10.0) as f32 } else { v * 10.0 };
+        v = if multiply_in_double {
+            (f64::from(v) * 10.0) as f32
+        } else {
+            v * 10.0
+        };
     }
     exponent -= 1;
     Some((exponent, (f64::from(v) / 10.0 + 0.5) as u32))
@@ -97,9 +101,13 @@ pub(crate) fn segment<'a>(c: &mut Cursor<'a>, marker: u16) -> Result<&'a [u8], W
     let offset = c.position();
     let len = c.u16().map_err(|_| WsqError::Truncated { offset })?;
     if len < 2 {
-        return Err(WsqError::BadSegmentLength { marker, length: len });
+        return Err(WsqError::BadSegmentLength {
+            marker,
+            length: len,
+        });
     }
-    c.bytes(usize::from(len) - 2).map_err(|_| WsqError::Truncated { offset })
+    c.bytes(usize::from(len) - 2)
+        .map_err(|_| WsqError::Truncated { offset })
 }
 
 fn short(what: &'static str) -> impl Fn(crate::cursor::Eof) -> WsqError {
@@ -118,7 +126,10 @@ pub(crate) fn parse_transform(body: &[u8]) -> Result<SynthesisFilters, WsqError>
     let high_len = c.u8().map_err(&e)? as usize;
     let low_len = c.u8().map_err(&e)? as usize;
     if (high_len, low_len) != (9, 7) {
-        return Err(WsqError::UnsupportedFilter { low_pass: high_len, high_pass: low_len });
+        return Err(WsqError::UnsupportedFilter {
+            low_pass: high_len,
+            high_pass: low_len,
+        });
     }
     let mut read_half = |len: usize| -> Result<Vec<f32>, WsqError> {
         let half = len / 2;
@@ -194,7 +205,10 @@ pub(crate) fn write_quantization(out: &mut Vec<u8>, stored: &[(u8, u16, u8, u16)
 }
 
 /// Parses a DHT segment body, which may hold several tables.
-pub(crate) fn parse_huffman(body: &[u8], slots: &mut [Option<HuffmanSpec>; HUFFMAN_SLOTS]) -> Result<(), WsqError> {
+pub(crate) fn parse_huffman(
+    body: &[u8],
+    slots: &mut [Option<HuffmanSpec>; HUFFMAN_SLOTS],
+) -> Result<(), WsqError> {
     let mut c = Cursor::new(body);
     let e = short("huffman table");
     if c.remaining() == 0 {
@@ -241,11 +255,22 @@ pub(crate) fn parse_frame(body: &[u8]) -> Result<FrameHeader, WsqError> {
     let rv = c.u16().map_err(&e)?;
     let _encoder = c.u8().map_err(&e)?;
     let _software = c.u16().map_err(&e)?;
-    Ok(FrameHeader { width, height, shift: unscale(se, u32::from(sv)), scale: unscale(re, u32::from(rv)) })
+    Ok(FrameHeader {
+        width,
+        height,
+        shift: unscale(se, u32::from(sv)),
+        scale: unscale(re, u32::from(rv)),
+    })
 }
 
 /// Serialises the frame header (marker included).
-pub(crate) fn write_frame(out: &mut Vec<u8>, width: u16, height: u16, shift: (u8, u16), scale: (u8, u16)) {
+pub(crate) fn write_frame(
+    out: &mut Vec<u8>,
+    width: u16,
+    height: u16,
+    shift: (u8, u16),
+    scale: (u8, u16),
+) {
     out.extend_from_slice(&SOF.to_be_bytes());
     out.extend_from_slice(&17u16.to_be_bytes());
     out.push(0); // black
@@ -294,10 +319,15 @@ mod tests {
 
     #[test]
     fn scaled_numbers_round_trip() {
-        for v in [0.0f32, 0.44, 1.0, 3.5071, 127.5, 181.2345, 0.000_123, 65534.0] {
+        for v in [
+            0.0f32, 0.44, 1.0, 3.5071, 127.5, 181.2345, 0.000_123, 65534.0,
+        ] {
             let (e, raw) = scale_u16(v).unwrap();
             let back = unscale(e, u32::from(raw));
-            assert!((back - v).abs() <= v.abs() * 1e-4 + 1e-9, "{v} -> {e},{raw} -> {back}");
+            assert!(
+                (back - v).abs() <= v.abs() * 1e-4 + 1e-9,
+                "{v} -> {e},{raw} -> {back}"
+            );
         }
         assert_eq!(scale_u16(70000.0), None);
         assert_eq!(scale_u16(f32::NAN), None);
@@ -305,7 +335,10 @@ mod tests {
 
     #[test]
     fn nistcom_ppi_is_read() {
-        assert_eq!(nistcom_ppi("NIST_COM 9\nPIX_WIDTH 256\nPPI 500\nLOSSY 1"), Some(500));
+        assert_eq!(
+            nistcom_ppi("NIST_COM 9\nPIX_WIDTH 256\nPPI 500\nLOSSY 1"),
+            Some(500)
+        );
         assert_eq!(nistcom_ppi("NIST_COM 3\nPPI -1"), None);
         assert_eq!(nistcom_ppi("hello PPI 500"), None);
     }

@@ -58,7 +58,12 @@ struct Walker {
 
 impl Walker {
     fn new(pos: usize, repeat_left: bool, repeat_right: bool) -> Self {
-        Self { pos: pos as isize, step: -1, repeat_left, repeat_right }
+        Self {
+            pos: pos as isize,
+            step: -1,
+            repeat_left,
+            repeat_right,
+        }
     }
 
     fn turn_left(&mut self) {
@@ -87,7 +92,6 @@ impl Walker {
     fn advance(&mut self) {
         self.pos += self.step;
     }
-
 }
 
 /// Lengths of the low-pass and high-pass halves of a line of `n` samples.
@@ -117,7 +121,11 @@ struct LinePlan {
 
 impl LinePlan {
     fn from_terms(terms: Vec<Vec<(usize, f32)>>) -> Self {
-        let mut plan = LinePlan { start: vec![0], src: Vec::new(), coef: Vec::new() };
+        let mut plan = LinePlan {
+            start: vec![0],
+            src: Vec::new(),
+            coef: Vec::new(),
+        };
         for t in terms {
             for (i, c) in t {
                 plan.src.push(i as u32);
@@ -205,7 +213,11 @@ fn synthesis_plan(n: usize, invert: bool, f: &SynthesisFilters) -> LinePlan {
     let hoc = (hsz + 1) / 4 - 1;
     let lotap = ((lsz - 1) / 2) % 2;
     let hotap = hsz.div_ceil(2) % 2;
-    let (lle, lre, hle, hre) = if odd { (false, false, true, true) } else { (false, true, true, false) };
+    let (lle, lre, hle, hre) = if odd {
+        (false, false, true, true)
+    } else {
+        (false, true, true, false)
+    };
     let mut ls = Walker::new(loc, lle, lre);
     let mut hs = Walker::new(hoc, hle, hre);
 
@@ -301,12 +313,19 @@ pub(crate) fn decompose(img: &mut [f32], width: usize, geom: &Geometry) {
     let mut plans = PlanCache::default();
     for node in geom.nodes.iter().take(SPLIT_NODES) {
         let r = node.rect;
-        let plan = plans.get(r.lenx, node.invert_rows, || analysis_plan(r.lenx, node.invert_rows));
+        let plan = plans.get(r.lenx, node.invert_rows, || {
+            analysis_plan(r.lenx, node.invert_rows)
+        });
         for row in 0..r.leny {
             let src = (r.y + row) * width + r.x;
-            plan.run(&img[src..src + r.lenx], &mut tmp[row * r.lenx..(row + 1) * r.lenx]);
+            plan.run(
+                &img[src..src + r.lenx],
+                &mut tmp[row * r.lenx..(row + 1) * r.lenx],
+            );
         }
-        let plan = plans.get(r.leny, node.invert_cols, || analysis_plan(r.leny, node.invert_cols));
+        let plan = plans.get(r.leny, node.invert_cols, || {
+            analysis_plan(r.leny, node.invert_cols)
+        });
         for col in 0..r.lenx {
             gather(&tmp, col, r.lenx, &mut line_in[..r.leny]);
             plan.run(&line_in[..r.leny], &mut line_out[..r.leny]);
@@ -326,16 +345,23 @@ pub(crate) fn reconstruct(img: &mut [f32], width: usize, geom: &Geometry, f: &Sy
     let mut plans = PlanCache::default();
     for node in geom.nodes.iter().rev() {
         let r = node.rect;
-        let plan = plans.get(r.leny, node.invert_cols, || synthesis_plan(r.leny, node.invert_cols, f));
+        let plan = plans.get(r.leny, node.invert_cols, || {
+            synthesis_plan(r.leny, node.invert_cols, f)
+        });
         for col in 0..r.lenx {
             gather(img, r.y * width + r.x + col, width, &mut line_in[..r.leny]);
             plan.run(&line_in[..r.leny], &mut line_out[..r.leny]);
             scatter(&line_out[..r.leny], &mut tmp, col, r.lenx);
         }
-        let plan = plans.get(r.lenx, node.invert_rows, || synthesis_plan(r.lenx, node.invert_rows, f));
+        let plan = plans.get(r.lenx, node.invert_rows, || {
+            synthesis_plan(r.lenx, node.invert_rows, f)
+        });
         for row in 0..r.leny {
             let dst = (r.y + row) * width + r.x;
-            plan.run(&tmp[row * r.lenx..(row + 1) * r.lenx], &mut img[dst..dst + r.lenx]);
+            plan.run(
+                &tmp[row * r.lenx..(row + 1) * r.lenx],
+                &mut img[dst..dst + r.lenx],
+            );
         }
     }
 }
@@ -350,10 +376,19 @@ pub(crate) fn exact_synthesis() -> SynthesisFilters {
         let c = taps.len() / 2;
         taps.iter()
             .enumerate()
-            .map(|(i, &t)| if (i as isize - c as isize) % 2 == 0 { t } else { -t })
+            .map(|(i, &t)| {
+                if (i as isize - c as isize) % 2 == 0 {
+                    t
+                } else {
+                    -t
+                }
+            })
             .collect()
     };
-    SynthesisFilters { low: modulate(&ANALYSIS_HIGH), high: modulate(&ANALYSIS_LOW) }
+    SynthesisFilters {
+        low: modulate(&ANALYSIS_HIGH),
+        high: modulate(&ANALYSIS_LOW),
+    }
 }
 
 #[cfg(test)]
@@ -387,12 +422,21 @@ mod tests {
         let (w, h) = (97usize, 120usize);
         let geom = Geometry::new(w, h);
         assert!(geom.shortest_node_side() >= MIN_NODE_SIDE);
-        let orig: Vec<f32> = (0..w * h).map(|i| ((i * 7919 % 251) as f32) - 125.0).collect();
+        let orig: Vec<f32> = (0..w * h)
+            .map(|i| ((i * 7919 % 251) as f32) - 125.0)
+            .collect();
         let mut img = orig.clone();
         decompose(&mut img, w, &geom);
-        assert!(img.iter().zip(&orig).any(|(a, b)| (a - b).abs() > 1.0), "transform did nothing");
+        assert!(
+            img.iter().zip(&orig).any(|(a, b)| (a - b).abs() > 1.0),
+            "transform did nothing"
+        );
         reconstruct(&mut img, w, &geom, &exact_synthesis());
-        let worst = img.iter().zip(&orig).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let worst = img
+            .iter()
+            .zip(&orig)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
         assert!(worst < 1e-2, "worst error {worst}");
     }
 }

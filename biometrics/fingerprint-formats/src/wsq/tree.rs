@@ -74,12 +74,56 @@ impl Geometry {
         for i in [3, 5, 8, 9, 12, 13, 17, 18] {
             nodes[i].invert_cols = true;
         }
-        split4(&mut nodes, 0, 1, Rect { x: 0, y: 0, lenx: width, leny: height }, true);
+        split4(
+            &mut nodes,
+            0,
+            1,
+            Rect {
+                x: 0,
+                y: 0,
+                lenx: width,
+                leny: height,
+            },
+            true,
+        );
         let (lenx, lenx2) = halves(nodes[1].rect.lenx, true);
         let (leny, leny2) = halves(nodes[1].rect.leny, true);
-        split4(&mut nodes, 4, 6, Rect { x: lenx, y: 0, lenx: lenx2, leny }, false);
-        split4(&mut nodes, 5, 10, Rect { x: 0, y: leny, lenx, leny: leny2 }, false);
-        split4(&mut nodes, 14, 15, Rect { x: 0, y: 0, lenx, leny }, false);
+        split4(
+            &mut nodes,
+            4,
+            6,
+            Rect {
+                x: lenx,
+                y: 0,
+                lenx: lenx2,
+                leny,
+            },
+            false,
+        );
+        split4(
+            &mut nodes,
+            5,
+            10,
+            Rect {
+                x: 0,
+                y: leny,
+                lenx,
+                leny: leny2,
+            },
+            false,
+        );
+        split4(
+            &mut nodes,
+            14,
+            15,
+            Rect {
+                x: 0,
+                y: 0,
+                lenx,
+                leny,
+            },
+            false,
+        );
         nodes[19].rect = Rect {
             x: 0,
             y: 0,
@@ -126,11 +170,31 @@ fn split4(nodes: &mut [SplitNode; SPLIT_NODES], p1: usize, p2: usize, r: Rect, s
     } else {
         (r.leny.div_ceil(2), r.leny.div_ceil(2) - 1)
     };
-    nodes[p2].rect = Rect { x: r.x, y: r.y, lenx: ax, leny: ay };
-    nodes[p2 + 1].rect = Rect { x: r.x + ax, y: r.y, lenx: bx, leny: ay };
-    nodes[p2 + 2].rect = Rect { x: r.x, y: r.y + ay, lenx: ax, leny: cy };
+    nodes[p2].rect = Rect {
+        x: r.x,
+        y: r.y,
+        lenx: ax,
+        leny: ay,
+    };
+    nodes[p2 + 1].rect = Rect {
+        x: r.x + ax,
+        y: r.y,
+        lenx: bx,
+        leny: ay,
+    };
+    nodes[p2 + 2].rect = Rect {
+        x: r.x,
+        y: r.y + ay,
+        lenx: ax,
+        leny: cy,
+    };
     if !skip_last {
-        nodes[p2 + 3].rect = Rect { x: r.x + ax, y: r.y + ay, lenx: bx, leny: cy };
+        nodes[p2 + 3].rect = Rect {
+            x: r.x + ax,
+            y: r.y + ay,
+            lenx: bx,
+            leny: cy,
+        };
     }
 }
 
@@ -138,48 +202,154 @@ fn split4(nodes: &mut [SplitNode; SPLIT_NODES], p1: usize, p2: usize, r: Rect, s
 fn split4_subbands(s: &mut [Rect; SUBBAND_SLOTS], p: usize, r: Rect) {
     let (ax, bx) = halves(r.lenx, true);
     let (ay, cy) = halves(r.leny, true);
-    s[p] = Rect { x: r.x, y: r.y, lenx: ax, leny: ay };
-    s[p + 1] = Rect { x: r.x + ax, y: r.y, lenx: bx, leny: ay };
-    s[p + 2] = Rect { x: r.x, y: r.y + ay, lenx: ax, leny: cy };
-    s[p + 3] = Rect { x: r.x + ax, y: r.y + ay, lenx: bx, leny: cy };
+    s[p] = Rect {
+        x: r.x,
+        y: r.y,
+        lenx: ax,
+        leny: ay,
+    };
+    s[p + 1] = Rect {
+        x: r.x + ax,
+        y: r.y,
+        lenx: bx,
+        leny: ay,
+    };
+    s[p + 2] = Rect {
+        x: r.x,
+        y: r.y + ay,
+        lenx: ax,
+        leny: cy,
+    };
+    s[p + 3] = Rect {
+        x: r.x + ax,
+        y: r.y + ay,
+        lenx: bx,
+        leny: cy,
+    };
 }
 
 /// Lays out a 4×4 group of subbands inside `r` starting at slot `p`.
 /// `rows_inverted`/`cols_inverted` give the extra sample of an odd first
 /// split to the second half, as the spectral inversion of that node demands.
-fn split16(s: &mut [Rect; SUBBAND_SLOTS], p: usize, r: Rect, rows_inverted: bool, cols_inverted: bool) {
+fn split16(
+    s: &mut [Rect; SUBBAND_SLOTS],
+    p: usize,
+    r: Rect,
+    rows_inverted: bool,
+    cols_inverted: bool,
+) {
     let (tempx, temp2x) = halves(r.lenx, !cols_inverted);
     let (tempy, temp2y) = halves(r.leny, !rows_inverted);
 
     // Top-left quadrant (tempx × tempy).
     let (ax, bx) = halves(tempx, true);
     let (ay, cy) = halves(tempy, true);
-    s[p] = Rect { x: r.x, y: r.y, lenx: ax, leny: ay };
-    s[p + 1] = Rect { x: r.x + ax, y: r.y, lenx: bx, leny: ay };
-    s[p + 2] = Rect { x: r.x, y: r.y + ay, lenx: ax, leny: cy };
-    s[p + 3] = Rect { x: r.x + ax, y: r.y + ay, lenx: bx, leny: cy };
+    s[p] = Rect {
+        x: r.x,
+        y: r.y,
+        lenx: ax,
+        leny: ay,
+    };
+    s[p + 1] = Rect {
+        x: r.x + ax,
+        y: r.y,
+        lenx: bx,
+        leny: ay,
+    };
+    s[p + 2] = Rect {
+        x: r.x,
+        y: r.y + ay,
+        lenx: ax,
+        leny: cy,
+    };
+    s[p + 3] = Rect {
+        x: r.x + ax,
+        y: r.y + ay,
+        lenx: bx,
+        leny: cy,
+    };
 
     // Top-right quadrant (temp2x × tempy): the odd extra column goes right.
     let (dx, ex) = halves(temp2x, false);
     let x4 = r.x + tempx;
-    s[p + 4] = Rect { x: x4, y: r.y, lenx: dx, leny: ay };
-    s[p + 5] = Rect { x: x4 + dx, y: r.y, lenx: ex, leny: ay };
-    s[p + 6] = Rect { x: x4, y: r.y + ay, lenx: dx, leny: cy };
-    s[p + 7] = Rect { x: x4 + dx, y: r.y + ay, lenx: ex, leny: cy };
+    s[p + 4] = Rect {
+        x: x4,
+        y: r.y,
+        lenx: dx,
+        leny: ay,
+    };
+    s[p + 5] = Rect {
+        x: x4 + dx,
+        y: r.y,
+        lenx: ex,
+        leny: ay,
+    };
+    s[p + 6] = Rect {
+        x: x4,
+        y: r.y + ay,
+        lenx: dx,
+        leny: cy,
+    };
+    s[p + 7] = Rect {
+        x: x4 + dx,
+        y: r.y + ay,
+        lenx: ex,
+        leny: cy,
+    };
 
     // Bottom-left quadrant (tempx × temp2y): the odd extra row goes down.
     let (fy, gy) = halves(temp2y, false);
     let y8 = r.y + tempy;
-    s[p + 8] = Rect { x: r.x, y: y8, lenx: ax, leny: fy };
-    s[p + 9] = Rect { x: r.x + ax, y: y8, lenx: bx, leny: fy };
-    s[p + 10] = Rect { x: r.x, y: y8 + fy, lenx: ax, leny: gy };
-    s[p + 11] = Rect { x: r.x + ax, y: y8 + fy, lenx: bx, leny: gy };
+    s[p + 8] = Rect {
+        x: r.x,
+        y: y8,
+        lenx: ax,
+        leny: fy,
+    };
+    s[p + 9] = Rect {
+        x: r.x + ax,
+        y: y8,
+        lenx: bx,
+        leny: fy,
+    };
+    s[p + 10] = Rect {
+        x: r.x,
+        y: y8 + fy,
+        lenx: ax,
+        leny: gy,
+    };
+    s[p + 11] = Rect {
+        x: r.x + ax,
+        y: y8 + fy,
+        lenx: bx,
+        leny: gy,
+    };
 
     // Bottom-right quadrant.
-    s[p + 12] = Rect { x: x4, y: y8, lenx: dx, leny: fy };
-    s[p + 13] = Rect { x: x4 + dx, y: y8, lenx: ex, leny: fy };
-    s[p + 14] = Rect { x: x4, y: y8 + fy, lenx: dx, leny: gy };
-    s[p + 15] = Rect { x: x4 + dx, y: y8 + fy, lenx: ex, leny: gy };
+    s[p + 12] = Rect {
+        x: x4,
+        y: y8,
+        lenx: dx,
+        leny: fy,
+    };
+    s[p + 13] = Rect {
+        x: x4 + dx,
+        y: y8,
+        lenx: ex,
+        leny: fy,
+    };
+    s[p + 14] = Rect {
+        x: x4,
+        y: y8 + fy,
+        lenx: dx,
+        leny: gy,
+    };
+    s[p + 15] = Rect {
+        x: x4 + dx,
+        y: y8 + fy,
+        lenx: ex,
+        leny: gy,
+    };
 }
 
 #[cfg(test)]
@@ -189,7 +359,14 @@ mod tests {
     /// The 64 slots must tile the image exactly once, for even and odd sizes.
     #[test]
     fn subbands_tile_the_image() {
-        for (w, h) in [(388, 374), (296, 560), (540, 520), (257, 301), (832, 768), (81, 97)] {
+        for (w, h) in [
+            (388, 374),
+            (296, 560),
+            (540, 520),
+            (257, 301),
+            (832, 768),
+            (81, 97),
+        ] {
             let g = Geometry::new(w, h);
             let mut seen = vec![0u8; w * h];
             for r in &g.subbands {
@@ -199,15 +376,34 @@ mod tests {
                     }
                 }
             }
-            assert!(seen.iter().all(|&c| c == 1), "{w}x{h} not tiled exactly once");
+            assert!(
+                seen.iter().all(|&c| c == 1),
+                "{w}x{h} not tiled exactly once"
+            );
         }
     }
 
     #[test]
     fn top_level_split_halves_the_image() {
         let g = Geometry::new(388, 374);
-        assert_eq!(g.nodes[0].rect, Rect { x: 0, y: 0, lenx: 388, leny: 374 });
-        assert_eq!(g.nodes[1].rect, Rect { x: 0, y: 0, lenx: 194, leny: 187 });
+        assert_eq!(
+            g.nodes[0].rect,
+            Rect {
+                x: 0,
+                y: 0,
+                lenx: 388,
+                leny: 374
+            }
+        );
+        assert_eq!(
+            g.nodes[1].rect,
+            Rect {
+                x: 0,
+                y: 0,
+                lenx: 194,
+                leny: 187
+            }
+        );
         assert_eq!(g.nodes[14].rect.lenx, 97);
         assert_eq!(g.nodes[19].rect.lenx, 25);
     }

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 /// `../shared/data/fingerprint` seen from the repository root.
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/fingerprint"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/fingerprint"
+    ))
 }
 
 /// Reads a file below the shared fingerprint data folder.
@@ -24,5 +27,8 @@ pub fn json(rel: &str) -> serde_json::Value {
 /// Lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
