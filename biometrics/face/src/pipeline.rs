@@ -16,6 +16,9 @@ use crate::landmarks::{dist, FaceMesh, HeadPose, MeshModel, MESH_INPUT};
 use crate::quality::{CaptureProfile, Feedback, FeedbackCode};
 use crate::runtime::{locate_models_dir, pinned, ModelFile};
 
+/// Minimum face-presence probability from the mesh model for a detection to count as a face.
+pub const MIN_MESH_PRESENCE: f32 = 0.5;
+
 /// Side of the grey face patch kept per frame for motion analysis (liveness).
 pub const PATCH: u32 = 32;
 
@@ -217,6 +220,20 @@ impl FacePipeline {
             });
         };
         let face = self.measure(frame, &main)?;
+        if face.mesh.presence < MIN_MESH_PRESENCE {
+            // The detector fired but the mesh model does not see a face in the ROI: a false detection
+            // (pattern, poster edge) or a face too damaged to measure. Report it as no face.
+            return Ok(FrameAnalysis {
+                width: frame.width(),
+                height: frame.height(),
+                faces,
+                face: None,
+                roi: None,
+                target,
+                feedback: vec![Feedback::new(FeedbackCode::NoFace, "mesh_presence", face.mesh.presence, MIN_MESH_PRESENCE)],
+                compliant: false,
+            });
+        }
         let feedback = judge(&self.profile, &faces, &face);
         Ok(FrameAnalysis {
             width: frame.width(),
