@@ -16,6 +16,34 @@
 //! All parsers treat input as hostile: sizes are checked against
 //! [`MAX_SIDE`] and [`MAX_PIXELS`] before allocation, and malformed data
 //! produces typed errors instead of panics.
+//!
+//! ```
+//! use fingerprint_formats::{raster::GrayImage, template, wsq};
+//!
+//! // Encode a (synthetic) 500 dpi image as WSQ and read it back.
+//! let pixels = (0..200 * 160u32).map(|i| ((i * 7) % 251) as u8).collect();
+//! let img = GrayImage::new(200, 160, 500, pixels)?;
+//! let bytes = wsq::encode(&img, &wsq::EncodeOptions::default())?;
+//! assert_eq!(fingerprint_formats::probe_dimensions(&bytes)?, (fingerprint_formats::ImageFormat::Wsq, 200, 160));
+//! let back = wsq::decode(&bytes)?;
+//! assert_eq!((back.image.width(), back.declared_ppi), (200, Some(500)));
+//!
+//! // Build a minutiae template and store it as ISO 19794-2:2005 and ANSI 378-2009.
+//! let mut view = template::FingerView::new(2, 200, 160, 197);
+//! view.minutiae.push(template::Minutia { kind: template::MinutiaKind::Ending, x: 50, y: 60, angle: 64, quality: 80 });
+//! let t = template::Template {
+//!     format: template::TemplateFormat::Iso19794_2_2005,
+//!     vendor_id: 0, subformat: 0, sensor_certified: false, sensor_id: 0,
+//!     width: 200, height: 160, resolution_x: 197, resolution_y: 197,
+//!     fingers: vec![view],
+//! };
+//! let iso = template::write_template(&t)?;
+//! assert_eq!(template::read_template(&iso)?, t);
+//! let ansi = template::write_template(&t.convert_to(template::TemplateFormat::Ansi378_2009))?;
+//! let m = template::read_template(&ansi)?.fingers[0].minutiae[0];
+//! assert_eq!((m.angle, m.angle_degrees(template::TemplateFormat::Ansi378_2009)), (45, 90.0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![warn(missing_docs)]
 

@@ -73,7 +73,7 @@ pub(super) fn write_2004(t: &Template) -> Result<Vec<u8>, TemplateError> {
     fits("finger view count", t.fingers.len(), 255)?;
     let mut body = Vec::new();
     for v in &t.fingers {
-        blocks::write_compact_view(&mut body, v)?;
+        blocks::write_compact_view(&mut body, v, BlockLength::IncludingHeader)?;
     }
     let short_total = HEADER_2004 as usize + body.len();
     let mut out = Vec::with_capacity(short_total + 4);
@@ -115,8 +115,7 @@ fn read_view_2009(c: &mut Cursor<'_>) -> Result<FingerView, TemplateError> {
     for _ in 0..count {
         minutiae.push(blocks::read_minutia(c, true)?);
     }
-    let (ridge_counts, extensions, block_length) =
-        blocks::read_extensions(c, BlockLength::IncludingHeader)?;
+    let ext = blocks::read_extensions(c, BlockLength::IncludingHeader)?;
     let mut v = FingerView::new(position, width, height, resolution_x);
     v.resolution_y = resolution_y;
     v.view = view;
@@ -128,9 +127,7 @@ fn read_view_2009(c: &mut Cursor<'_>) -> Result<FingerView, TemplateError> {
         algorithm_id,
     }];
     v.minutiae = minutiae;
-    v.ridge_counts = ridge_counts;
-    v.extensions = extensions;
-    v.block_length = block_length;
+    ext.apply_to(&mut v);
     Ok(v)
 }
 
@@ -224,7 +221,7 @@ pub(super) fn write_2009(t: &Template) -> Result<Vec<u8>, TemplateError> {
         for m in &v.minutiae {
             blocks::write_minutia(&mut body, m, true)?;
         }
-        blocks::write_extensions(&mut body, v)?;
+        blocks::write_extensions(&mut body, v, BlockLength::IncludingHeader)?;
     }
     let narrow = t.format == TemplateFormat::Ansi378_2007;
     let total = if narrow { HEADER_2007 } else { HEADER_2009 } as usize + body.len();

@@ -115,35 +115,63 @@ fn parse_blocks(
     Ok((counts, extensions))
 }
 
+/// Contents of a finger view's extended data area.
+pub(super) struct ExtendedData {
+    ridge_counts: Option<RidgeCounts>,
+    extensions: Vec<Extension>,
+    block_length: Option<BlockLength>,
+}
+
+impl ExtendedData {
+    /// Moves the blocks into `view`.
+    pub fn apply_to(self, view: &mut FingerView) {
+        view.ridge_counts = self.ridge_counts;
+        view.extensions = self.extensions;
+        view.block_length = self.block_length;
+    }
+}
+
 /// Reads the extended data length and the blocks it covers.
 ///
 /// Block lengths are tried with the format's own convention first and with
 /// the other one if that does not tile the area exactly (real ISO 2005
-/// files exist with both); the convention that worked is returned so that
-/// the view can be written back unchanged.
+/// files exist with both). `Some(other)` is returned only when the other
+/// convention was needed, so that the view can be written back unchanged.
 pub(super) fn read_extensions(
     c: &mut Cursor<'_>,
     preferred: BlockLength,
-) -> Result<(Option<RidgeCounts>, Vec<Extension>, BlockLength), TemplateError> {
+) -> Result<ExtendedData, TemplateError> {
     let total = usize::from(c.u16()?);
     let start = c.position();
     let area = c.bytes(total)?;
     match parse_blocks(area, start, preferred) {
-        Ok((rc, ext)) => Ok((rc, ext, preferred)),
+        Ok((ridge_counts, extensions)) => Ok(ExtendedData {
+            ridge_counts,
+            extensions,
+            block_length: None,
+        }),
         Err(first) => {
             let other = preferred.other();
             parse_blocks(area, start, other)
-                .map(|(rc, ext)| (rc, ext, other))
+                .map(|(ridge_counts, extensions)| ExtendedData {
+                    ridge_counts,
+                    extensions,
+                    block_length: Some(other),
+                })
                 .map_err(|_| first)
         }
     }
 }
 
 /// Writes the extended data length and blocks (ridge counts first).
-pub(super) fn write_extensions(out: &mut Vec<u8>, view: &FingerView) -> Result<(), TemplateError> {
+pub(super) fn write_extensions(
+    out: &mut Vec<u8>,
+    view: &FingerView,
+    standard: BlockLength,
+) -> Result<(), TemplateError> {
     let mut body = Vec::new();
     let mut block = |type_code: u16, data: &[u8]| -> Result<(), TemplateError> {
-        let len = match view.block_length {
+        let len = match view.block_length.unwrap_or(standard) {
             BlockLength::DataOnly => data.len(),
             BlockLength::IncludingHeader => data.len() + 4,
         };
@@ -194,21 +222,23 @@ pub(super) fn read_compact_view(
     for _ in 0..count {
         minutiae.push(read_minutia(c, true)?);
     }
-    let (ridge_counts, extensions, block_length) = read_extensions(c, preferred)?;
+    let ext = read_extensions(c, preferred)?;
     let mut v = FingerView::new(position, g.width, g.height, g.resolution_x);
-    v.block_length = block_length;
+    ext.apply_to(&mut v);
     v.resolution_y = g.resolution_y;
     v.view = view_impression >> 4;
     v.impression_type = view_impression & 0x0F;
     v.quality = quality;
     v.minutiae = minutiae;
-    v.ridge_counts = ridge_counts;
-    v.extensions = extensions;
     Ok(v)
 }
 
 /// Writes a finger view in the ISO 2005 / ANSI 2004 layout.
-pub(super) fn write_compact_view(out: &mut Vec<u8>, v: &FingerView) -> Result<(), TemplateError> {
+pub(super) fn write_compact_view(
+    out: &mut Vec<u8>,
+    v: &FingerView,
+    standard: BlockLength,
+) -> Result<(), TemplateError> {
     fits("view number", usize::from(v.view), 15)?;
     fits("impression type", usize::from(v.impression_type), 15)?;
     fits("minutia count", v.minutiae.len(), 255)?;
@@ -219,5 +249,5 @@ pub(super) fn write_compact_view(out: &mut Vec<u8>, v: &FingerView) -> Result<()
     for m in &v.minutiae {
         write_minutia(out, m, true)?;
     }
-    write_extensions(out, v)
+    write_extensions(out, v, standard)
 }

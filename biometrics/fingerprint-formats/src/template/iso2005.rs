@@ -51,7 +51,7 @@ pub(super) fn write(t: &Template) -> Result<Vec<u8>, TemplateError> {
     fits("finger view count", t.fingers.len(), 255)?;
     let mut body = Vec::new();
     for v in &t.fingers {
-        blocks::write_compact_view(&mut body, v)?;
+        blocks::write_compact_view(&mut body, v, BlockLength::DataOnly)?;
     }
     let total = HEADER as usize + body.len();
     fits("record length", total, u64::from(u32::MAX))?;

@@ -100,8 +100,7 @@ fn read_representation(
     for _ in 0..count {
         minutiae.push(blocks::read_minutia(c, size == 6)?);
     }
-    let (ridge_counts, extensions, block_length) =
-        blocks::read_extensions(c, BlockLength::IncludingHeader)?;
+    let ext = blocks::read_extensions(c, BlockLength::IncludingHeader)?;
     let parsed = (c.position() - start) as u64;
     if parsed != u64::from(declared) {
         return Err(TemplateError::RepresentationLength {
@@ -120,9 +119,7 @@ fn read_representation(
     v.certificates = certificates;
     v.ending_type = flags & 0x0F;
     v.minutiae = minutiae;
-    v.ridge_counts = ridge_counts;
-    v.extensions = extensions;
-    v.block_length = block_length;
+    ext.apply_to(&mut v);
     Ok(v)
 }
 
@@ -208,7 +205,7 @@ pub(super) fn write(t: &Template) -> Result<Vec<u8>, TemplateError> {
         for m in &v.minutiae {
             blocks::write_minutia(&mut r, m, with_quality)?;
         }
-        blocks::write_extensions(&mut r, v)?;
+        blocks::write_extensions(&mut r, v, BlockLength::IncludingHeader)?;
         let len = r.len() + 4;
         fits("representation length", len, u64::from(u32::MAX))?;
         body.extend_from_slice(&(len as u32).to_be_bytes());

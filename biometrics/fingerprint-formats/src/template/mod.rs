@@ -263,7 +263,9 @@ pub struct FingerView {
     pub view: u8,
     /// Impression type (0 live plain, 1 live rolled, 8 swipe, ...).
     pub impression_type: u8,
-    /// Overall finger quality 0..=100 (for 2011 records: the first quality record's).
+    /// Overall finger quality 0..=100. ISO 2011 records store qualities only
+    /// in [`FingerView::quality_records`]; when reading one, this is the first
+    /// record's score (254 if none).
     pub quality: u8,
     /// Image width; a copy of the record header value in 2005/2004 formats.
     pub width: u16,
@@ -288,8 +290,10 @@ pub struct FingerView {
     /// ISO 2011 ridge ending type: 0 valley skeleton bifurcation point,
     /// 1 ridge skeleton end point.
     pub ending_type: u8,
-    /// Length convention of this view's extension blocks.
-    pub block_length: BlockLength,
+    /// Length convention of this view's extension blocks: `None` for the
+    /// format's standard one ([`BlockLength::default_for`]), `Some` when a
+    /// file used the other convention, so that it is written back unchanged.
+    pub block_length: Option<BlockLength>,
 }
 
 impl FingerView {
@@ -311,7 +315,7 @@ impl FingerView {
             capture: None,
             certificates: Vec::new(),
             ending_type: 0,
-            block_length: BlockLength::IncludingHeader,
+            block_length: None,
         }
     }
 }
@@ -328,7 +332,10 @@ pub struct Template {
     /// Capture equipment certified (ISO 2005, ANSI). For ISO 2011 records this
     /// mirrors the header's certification flag.
     pub sensor_certified: bool,
-    /// Capture equipment id (12 bits in ISO 2005 / ANSI 2004, 16 in ANSI 2009).
+    /// Capture equipment id (12 bits in ISO 2005 / ANSI 2004, 16 in ANSI
+    /// 2009). ISO 2011 stores device ids per view ([`FingerView::capture`]);
+    /// there this is the first view's device type, used as the default when
+    /// a view has no capture information.
     pub sensor_id: u16,
     /// Image width in pixels (record header; first view for per-view formats).
     pub width: u16,
@@ -376,7 +383,7 @@ impl Template {
                 v.resolution_y = self.resolution_y;
             }
             if target != self.format {
-                v.block_length = BlockLength::default_for(target);
+                v.block_length = None;
             }
             if v.quality_records.is_empty() && target != self.format {
                 v.quality_records.push(QualityRecord {
