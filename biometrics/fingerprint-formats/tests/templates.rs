@@ -626,3 +626,85 @@ fn libbiomeval_ansi_records() {
     .unwrap();
     assert_eq!(t.fingers, sample.fingers);
 }
+
+/// Less common layouts: an ANSI 2004 record above 64 KiB (6-byte length
+/// field) and an ISO 2011 record with certification blocks, capture data and
+/// 5-byte minutiae (no quality) survive write→read unchanged.
+#[test]
+fn large_and_certified_records_round_trip() {
+    let mut view = FingerView::new(1, 800, 750, 197);
+    view.minutiae = (0..255u16)
+        .map(|i| Minutia {
+            kind: MinutiaKind::Bifurcation,
+            x: i * 3,
+            y: 749 - i * 2,
+            angle: (i % 180) as u8,
+            quality: 60,
+        })
+        .collect();
+    let mut big = Template {
+        format: TemplateFormat::Ansi378_2004,
+        vendor_id: 0x33,
+        subformat: 7,
+        sensor_certified: true,
+        sensor_id: 0x123,
+        width: 800,
+        height: 750,
+        resolution_x: 197,
+        resolution_y: 197,
+        fingers: Vec::new(),
+    };
+    for v in 0..50u8 {
+        let mut f = view.clone();
+        f.position = 1 + v % 10;
+        f.view = v / 10;
+        big.fingers.push(f);
+    }
+    let bytes = write_template(&big).unwrap();
+    assert!(bytes.len() > 0xFFFF);
+    assert_eq!(&bytes[8..10], &[0, 0]);
+    assert_eq!(
+        template::detect_format(&bytes).unwrap(),
+        TemplateFormat::Ansi378_2004
+    );
+    assert_eq!(
+        read_template_with(&bytes, LengthCheck::Strict).unwrap(),
+        big
+    );
+
+    let mut iso = big.convert_to(TemplateFormat::Iso19794_2_2011);
+    iso.fingers.truncate(2);
+    for m in &mut iso.fingers[1].minutiae {
+        m.quality = 254;
+    }
+    iso.fingers[0].certificates = vec![template::Certificate {
+        authority_id: 0x0101,
+        scheme_id: 3,
+    }];
+    iso.fingers[0].capture = Some(template::CaptureInfo {
+        datetime: template::CaptureDateTime {
+            year: 2026,
+            month: 11,
+            day: 23,
+            hour: 8,
+            minute: 35,
+            second: 0,
+            millisecond: 250,
+        },
+        technology: 14,
+        vendor_id: 0xABCD,
+        device_type: 0x0042,
+    });
+    iso.fingers[0].ending_type = 1;
+    let bytes = write_template(&iso).unwrap();
+    assert_eq!(bytes[14], 1, "certification flag");
+    let back = read_template_with(&bytes, LengthCheck::Strict).unwrap();
+    assert_eq!(back.fingers[0].certificates, iso.fingers[0].certificates);
+    assert_eq!(back.fingers[0].capture, iso.fingers[0].capture);
+    assert_eq!(back.fingers[0].ending_type, 1);
+    assert_eq!(
+        back.fingers[1].minutiae, iso.fingers[1].minutiae,
+        "5-byte minutiae keep quality 254"
+    );
+    assert_eq!(write_template(&back).unwrap(), bytes);
+}
