@@ -193,3 +193,56 @@ fn round_trip_fvc2002_db1_psnr_floor() {
     println!("FVC2002 DB1_B round trip: worst PSNR {worst:.2} dB, mean {mean:.2} dB");
     assert!(mean >= 30.0, "mean PSNR {mean}");
 }
+
+/// WSQ images embedded in real ANSI/NIST-ITL transactions (Type-4 and
+/// Type-14 slaps and rolled prints up to 1608×1000, NIST workshop samples):
+/// each stream is located by its SHA-256 from an2/EXPECTED.json and must
+/// decode to exactly the NBIS pixels.
+#[test]
+fn decodes_wsq_inside_ansi_nist_transactions_bit_exactly() {
+    let expected = common::json("an2/EXPECTED.json");
+    let mut decoded = std::collections::BTreeSet::new();
+    for (file, exp) in expected
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+    {
+        let data = common::read(&format!("an2/{file}"));
+        for rec in exp["records"].as_array().unwrap() {
+            let Some(img) = rec
+                .get("image")
+                .filter(|i| i["compression"].as_str().unwrap_or("").starts_with("WSQ"))
+            else {
+                continue;
+            };
+            let len = img["wsq_bytes"].as_u64().unwrap() as usize;
+            let want = img["wsq_sha256"].as_str().unwrap();
+            let start = (0..=data.len().saturating_sub(len))
+                .filter(|&p| data[p] == 0xFF && data[p + 1] == 0xA0)
+                .find(|&p| common::sha256_hex(&data[p..p + len]) == want)
+                .unwrap_or_else(|| panic!("{file}: WSQ stream {want} not found"));
+            // The decoder stops at the end-of-image marker; the rest of the
+            // transaction after it is ignored.
+            let d = wsq::decode(&data[start..]).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(
+                u64::from(d.image.width()),
+                img["width"].as_u64().unwrap(),
+                "{file}"
+            );
+            assert_eq!(
+                u64::from(d.image.height()),
+                img["height"].as_u64().unwrap(),
+                "{file}"
+            );
+            assert_eq!(
+                common::sha256_hex(d.image.pixels()),
+                img["nbis_decoded_raw_sha256"].as_str().unwrap(),
+                "{file}"
+            );
+            decoded.insert(want.to_string());
+        }
+    }
+    println!("{} distinct WSQ streams decoded bit-exactly", decoded.len());
+    assert_eq!(decoded.len(), 15);
+}
