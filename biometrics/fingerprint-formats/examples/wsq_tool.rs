@@ -31,9 +31,7 @@ fn run(args: &[String]) -> Result<(), String> {
             let img = wsq::decode(&bytes)
                 .map_err(|e| format!("{input}: {e}"))?
                 .image;
-            let mut pgm = format!("P5\n{} {}\n255\n", img.width(), img.height()).into_bytes();
-            pgm.extend_from_slice(img.pixels());
-            std::fs::write(output, pgm).map_err(|e| format!("{output}: {e}"))
+            std::fs::write(output, raster::encode_pgm(&img)).map_err(|e| format!("{output}: {e}"))
         }
         _ => Err(
             "usage: wsq_tool encode <image> <out.wsq> [bitrate] | decode <in.wsq> <out.pgm>".into(),

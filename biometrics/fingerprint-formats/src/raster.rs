@@ -733,6 +733,67 @@ pub fn load(bytes: &[u8], fallback_dpi: u32) -> Result<GrayImage, ImageError> {
     GrayImage::new(w, h, dpi, pixels)
 }
 
+/// CRC-32 (IEEE 802.3) as PNG chunks use it.
+#[cfg(feature = "codecs")]
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+/// Encodes the image as an 8-bit greyscale PNG that records its resolution
+/// in a `pHYs` chunk, so that [`load`] reads the same dpi back. PNG is the
+/// lossless format to hand decoded WSQ or sensor frames to other tools.
+#[cfg(feature = "codecs")]
+pub fn encode_png(img: &GrayImage) -> Result<Vec<u8>, ImageError> {
+    use image::ImageEncoder;
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(
+            img.pixels(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::L8,
+        )
+        .map_err(|e| ImageError::Decode {
+            format: ImageFormat::Png,
+            message: e.to_string(),
+        })?;
+    // Signature (8) + IHDR chunk (4 + 4 + 13 + 4) come first; pHYs must
+    // precede the image data, so it goes right after IHDR.
+    const AFTER_IHDR: usize = 33;
+    let ppm = (f64::from(img.dpi()) / 0.0254).round() as u32;
+    let mut chunk = Vec::with_capacity(13);
+    chunk.extend_from_slice(b"pHYs");
+    chunk.extend_from_slice(&ppm.to_be_bytes());
+    chunk.extend_from_slice(&ppm.to_be_bytes());
+    chunk.push(1); // unit: metre
+    let mut out = Vec::with_capacity(png.len() + 21);
+    out.extend_from_slice(&png[..AFTER_IHDR]);
+    out.extend_from_slice(&9u32.to_be_bytes());
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    out.extend_from_slice(&png[AFTER_IHDR..]);
+    Ok(out)
+}
+
+/// Encodes the image as binary PGM (P5). PGM carries no resolution; it is
+/// the format NIST tools such as NFIQ 2 read.
+pub fn encode_pgm(img: &GrayImage) -> Vec<u8> {
+    let mut out = format!("P5\n{} {}\n255\n", img.width(), img.height()).into_bytes();
+    out.extend_from_slice(img.pixels());
+    out
+}
+
 /// Wraps raw 8-bit grey bytes of a known size (sensor frames, PGM bodies).
 pub fn load_raw(bytes: &[u8], width: u32, height: u32, dpi: u32) -> Result<GrayImage, ImageError> {
     GrayImage::new(width, height, dpi, bytes.to_vec())
@@ -786,6 +847,20 @@ mod tests {
             Err(ImageError::Malformed { .. })
         ));
         assert_eq!(load(b"P5 1 1 255\n\x07", 500).unwrap().pixels(), &[7]);
+    }
+
+    #[test]
+    fn written_files_load_back_with_their_resolution() {
+        let img =
+            GrayImage::new(40, 30, 1000, (0..1200).map(|i| (i % 256) as u8).collect()).unwrap();
+        let pgm = load(&encode_pgm(&img), 500).unwrap();
+        assert_eq!((pgm.pixels(), pgm.dpi()), (img.pixels(), 500));
+        #[cfg(feature = "codecs")]
+        {
+            let png = encode_png(&img).unwrap();
+            assert_eq!(probe(&png).unwrap().dpi, Some(1000));
+            assert_eq!(load(&png, 500).unwrap(), img);
+        }
     }
 
     #[test]
