@@ -175,9 +175,9 @@ fn smallest_wsq_sizes() {
         )
         .unwrap()
     };
-    let ok = make(72, 72);
+    let ok = make(wsq::MIN_SIDE, wsq::MIN_SIDE);
     let back = wsq::decode(&wsq::encode(&ok, &EncodeOptions::default()).unwrap()).unwrap();
-    assert_eq!((back.image.width(), back.image.height()), (72, 72));
+    assert_eq!((back.image.width(), back.image.height()), (65, 65));
     assert!(matches!(
         wsq::encode(&make(64, 200), &EncodeOptions::default()),
         Err(WsqError::TooSmall { .. })

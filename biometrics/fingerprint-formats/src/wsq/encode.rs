@@ -322,7 +322,7 @@ fn nistcom(img: &GrayImage, bitrate: f32) -> String {
 ///
 /// The image should already be at 500 ppi (see
 /// [`GrayImage::resample_to_dpi`]); its dpi is written to the NISTCOM
-/// comment as is. Blank images and images smaller than about
+/// comment as is. Blank images and images smaller than
 /// [`super::MIN_SIDE`] pixels per side are rejected with a typed error.
 pub fn encode(img: &GrayImage, opts: &EncodeOptions) -> Result<Vec<u8>, WsqError> {
     if !(opts.bitrate.is_finite() && opts.bitrate > 0.0) {

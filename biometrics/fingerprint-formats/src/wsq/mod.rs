@@ -22,9 +22,9 @@ pub use encode::{encode, EncodeOptions, DEFAULT_BITRATE};
 
 /// Smallest image side the WSQ transform supports. The five-level
 /// decomposition needs every intermediate band to keep at least five samples
-/// per line, which a side of 72 pixels or more guarantees; the exact check is
-/// done on the decomposition itself, so a few smaller sizes also pass.
-pub const MIN_SIDE: u32 = 72;
+/// per line (the 9-tap filter starts four samples in), which holds for every
+/// side of 65 pixels or more and fails at 64.
+pub const MIN_SIDE: u32 = 65;
 
 /// Everything that can go wrong while reading or writing WSQ data.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -88,7 +88,7 @@ pub enum WsqError {
         height: u32,
     },
     /// The image is too small for the five-level wavelet decomposition.
-    #[error("image {width}x{height} is too small for WSQ (about {min} pixels per side needed)", min = MIN_SIDE)]
+    #[error("image {width}x{height} is too small for WSQ (at least {min} pixels per side needed)", min = MIN_SIDE)]
     TooSmall {
         /// Width.
         width: u32,

@@ -383,6 +383,20 @@ mod tests {
         }
     }
 
+    /// `wsq::MIN_SIDE` (65) is enough for the filters at every size, and it
+    /// is the smallest such value.
+    #[test]
+    fn min_side_guarantees_filter_length() {
+        for a in 65..=600 {
+            for b in [65, 66, 71, 79, 100, a] {
+                assert!(Geometry::new(a, b).shortest_node_side() >= 5, "{a}x{b}");
+                assert!(Geometry::new(b, a).shortest_node_side() >= 5, "{b}x{a}");
+            }
+        }
+        assert!(Geometry::new(64, 300).shortest_node_side() < 5);
+        assert!(Geometry::new(300, 64).shortest_node_side() < 5);
+    }
+
     #[test]
     fn top_level_split_halves_the_image() {
         let g = Geometry::new(388, 374);
