@@ -76,7 +76,7 @@ fn decode_block(
         expected: limit,
         found,
     };
-    let truncated = |bits: &BitReader<'_>| WsqError::BadHuffmanCode {
+    let truncated = |bits: &BitReader<'_>| WsqError::BlockEnded {
         offset: bits.byte_offset(),
     };
     while let Some(sym) = table.decode(&mut bits)? {

@@ -104,6 +104,12 @@ pub enum WsqError {
         /// Offset inside the (unstuffed) block data.
         offset: usize,
     },
+    /// A block's data ends inside the raw bits that follow an escape symbol.
+    #[error("block data ends inside an escaped value near byte {offset}")]
+    BlockEnded {
+        /// Offset inside the (unstuffed) block data.
+        offset: usize,
+    },
     /// A decoded symbol has no meaning in WSQ.
     #[error("invalid WSQ symbol {0}")]
     BadSymbol(u8),
