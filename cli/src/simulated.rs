@@ -44,7 +44,9 @@ pub fn capture_person(user_id: &str, fingers: &[BiometricIndex], with_face: bool
                 if prompts != last && !prompts.is_empty() {
                     println!("  face: {}", prompts.join("; "));
                 }
-                last = prompts;
+                if !prompts.is_empty() {
+                    last = prompts;
+                }
             },
         )?;
         match result {

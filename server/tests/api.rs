@@ -107,6 +107,11 @@ async fn bad_enrollments_get_specific_codes_and_store_nothing() {
     expect_rejected(&t, b, 400, "SPID-VAL-IMAGE-FORMAT").await;
 
     let mut b = base.clone();
+    let cut = png(300, 400);
+    b["data"]["biometrics"][0]["content"] = json!(b64(&cut[..cut.len() - 20]));
+    expect_rejected(&t, b, 400, "SPID-VAL-IMAGE-FORMAT").await;
+
+    let mut b = base.clone();
     b["data"]["biometrics"][0]["width"] = json!(301);
     expect_rejected(&t, b, 400, "SPID-VAL-IMAGE-DIMENSIONS").await;
 
@@ -305,4 +310,24 @@ async fn openapi_lists_every_route() {
         }
     }
     assert_eq!(documented, expected.len(), "the document has operations this test does not know: update the list");
+}
+
+#[tokio::test]
+async fn wsq_fingerprints_are_accepted_and_corrupt_ones_refused() {
+    let t = start().await;
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/fingerprint/wsq/fvc-encoded/fvc2002-DB1_B-101_1.wsq");
+    let wsq = std::fs::read(&shared).unwrap_or_else(|e| panic!("{}: {e}", shared.display()));
+    let (_, w, h) = fingerprint_formats::probe_dimensions(&wsq).unwrap();
+    let body = |bytes: &[u8], w: u32, h: u32| json!({"data": {
+        "biometrics": [{"index": 6, "content": b64(bytes), "width": w, "height": h, "resolution": 500}],
+        "userId": "52998224725", "operatorId": ADMIN}});
+    let (status, r) = t.post_enroll(&body(&wsq[..wsq.len() / 3], w, h), Some("wsq-cut")).await;
+    assert_eq!((status, r["errors"][0]["code"].clone()), (400, json!("SPID-VAL-IMAGE-FORMAT")), "{r}");
+    let (status, r) = t.post_enroll(&body(&wsq, w + 1, h), Some("wsq-size")).await;
+    assert_eq!((status, r["errors"][0]["code"].clone()), (400, json!("SPID-VAL-IMAGE-DIMENSIONS")), "{r}");
+    assert_eq!(t.count("transactions").await, 0);
+    let (status, r) = t.post_enroll(&body(&wsq, w, h), Some("wsq")).await;
+    assert_eq!(status, 201, "{r}");
+    let format: (String,) = sqlx::query_as("SELECT format FROM biometrics").fetch_one(&t.server.state.db).await.unwrap();
+    assert_eq!(format.0, "WSQ");
 }

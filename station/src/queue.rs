@@ -71,7 +71,7 @@ impl EnrollmentState {
 
 impl std::fmt::Display for EnrollmentState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
