@@ -12,6 +12,7 @@ use std::time::Duration;
 
 pub mod camera;
 pub mod image;
+pub mod manager;
 pub mod serial;
 pub mod simulated;
 pub mod usb;

@@ -3,8 +3,12 @@
 //! motion — or, in `Static` mode, the very same frame again and again, as a photo held up to the
 //! camera would give.
 
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::Duration;
 
+use rand::{Rng, SeedableRng};
+
+use crate::camera::FramePacer;
 use crate::{Camera, DeviceError, DeviceInfo, DeviceKind, FrameEncoding, FrameFormat, Result, RgbFrame};
 
 /// The portrait embedded in the binary (see `drivers/assets/SOURCES.md`).
@@ -17,11 +21,50 @@ const ASTRONAUT_FACE: (f32, f32, f32, f32) = (178.0, 81.0, 94.0, 94.0);
 /// How the simulated subject behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Motion {
-    /// A live person: slight sway, breathing-scale zoom and light flicker.
+    /// A live person: slight sway, breathing-scale zoom, light flicker and sub-pixel tremor.
     Natural,
     /// A still photo: every frame identical.
     Static,
+    /// A live person who, on top of the natural motion, turns their head left and right every
+    /// few seconds (rendered as a sideways shift with horizontal foreshortening: a 2-D stand-in
+    /// for yaw that gives challenge-response liveness something to detect).
+    HeadTurn,
 }
+
+/// The embedded portrait, decoded once per process: PNG decoding takes tens of milliseconds
+/// and every simulated camera opened afterwards then starts at once.
+fn astronaut_image() -> Result<&'static image::RgbImage> {
+    static DECODED: OnceLock<std::result::Result<image::RgbImage, String>> = OnceLock::new();
+    DECODED
+        .get_or_init(|| image::load_from_memory(ASTRONAUT_PNG).map(|i| i.to_rgb8()).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| DeviceError::Device(format!("embedded portrait unreadable: {e}")))
+}
+
+/// Pose of the subject in one frame, relative to the framing of the face.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pose {
+    /// Shift of the face centre in source pixels.
+    pub dx: f32,
+    /// Vertical shift in source pixels.
+    pub dy: f32,
+    /// Zoom factor (1 = framed as configured; >1 = closer).
+    pub zoom: f32,
+    /// Horizontal foreshortening (1 = frontal; cos of the simulated yaw).
+    pub squeeze: f32,
+    /// Brightness gain.
+    pub gain: f32,
+}
+
+impl Pose {
+    const STILL: Pose = Pose { dx: 0.0, dy: 0.0, zoom: 1.0, squeeze: 1.0, gain: 1.0 };
+}
+
+/// Seconds between the starts of two head turns, and the duration of one turn (there and back).
+const TURN_PERIOD: f32 = 4.0;
+const TURN_DURATION: f32 = 1.6;
+/// Largest simulated yaw, radians (about 25°).
+const TURN_MAX_YAW: f32 = 0.44;
 
 /// The simulated camera.
 pub struct SimulatedCamera {
@@ -29,8 +72,10 @@ pub struct SimulatedCamera {
     face: (f32, f32, f32, f32),
     motion: Motion,
     format: FrameFormat,
-    started: Option<Instant>,
+    pacer: Option<FramePacer>,
     sequence: u64,
+    /// Seed of the per-frame tremor, so that a run is reproducible.
+    seed: u64,
     /// Fraction of the frame width the face should fill.
     face_fraction: f32,
 }
@@ -38,10 +83,7 @@ pub struct SimulatedCamera {
 impl SimulatedCamera {
     /// The astronaut portrait, framed so that the face fills about a third of a 640×480 frame.
     pub fn astronaut(motion: Motion) -> Result<Self> {
-        let source = image::load_from_memory(ASTRONAUT_PNG)
-            .map_err(|e| DeviceError::Device(format!("embedded portrait unreadable: {e}")))?
-            .to_rgb8();
-        Ok(Self::from_image(source, ASTRONAUT_FACE, motion))
+        Ok(Self::from_image(astronaut_image()?.clone(), ASTRONAUT_FACE, motion))
     }
 
     /// Any portrait, with its face box (x, y, width, height) in source pixels.
@@ -51,8 +93,9 @@ impl SimulatedCamera {
             face,
             motion,
             format: FrameFormat { width: 640, height: 480, fps: 30, encoding: FrameEncoding::Rgb },
-            started: None,
+            pacer: None,
             sequence: 0,
+            seed: 0x5eed,
             face_fraction: 0.34,
         }
     }
@@ -63,16 +106,59 @@ impl SimulatedCamera {
         self
     }
 
-    fn render(&self, t: f32) -> Vec<u8> {
+    /// Changes the seed of the random tremor (two cameras with different seeds move
+    /// differently; the same seed replays the same motion).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The subject's pose `t` seconds into the stream of frame `sequence`: smooth sway and
+    /// breathing (sums of incommensurate sines, so the motion never visibly repeats), plus a
+    /// seeded sub-pixel tremor per frame, plus scripted head turns in [`Motion::HeadTurn`].
+    pub fn pose(&self, t: f32, sequence: u64) -> Pose {
+        if self.motion == Motion::Static {
+            return Pose::STILL;
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed ^ sequence.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut pose = Pose {
+            dx: 1.6 * (t * 1.3).sin() + 0.7 * (t * 3.1).sin() + rng.gen_range(-0.35..0.35),
+            dy: 1.2 * (t * 0.9).cos() + 0.5 * (t * 2.3).sin() + rng.gen_range(-0.35..0.35),
+            zoom: 1.0 + 0.012 * (t * 0.6).sin(),
+            squeeze: 1.0,
+            gain: 1.0 + 0.02 * (t * 2.0).sin() + rng.gen_range(-0.004..0.004),
+        };
+        if self.motion == Motion::HeadTurn {
+            // Turns alternate left and right; each is a raised-cosine out and back.
+            let cycle = (t / TURN_PERIOD).floor();
+            let phase = t - cycle * TURN_PERIOD - (TURN_PERIOD - TURN_DURATION);
+            if phase > 0.0 {
+                let direction = if cycle as i64 % 2 == 0 { 1.0 } else { -1.0 };
+                let yaw = direction * TURN_MAX_YAW * 0.5 * (1.0 - (2.0 * std::f32::consts::PI * phase / TURN_DURATION).cos());
+                pose.squeeze = yaw.cos();
+                // The face centre moves by about the head radius times sin(yaw).
+                pose.dx += self.face.2 * 0.5 * yaw.sin();
+            }
+        }
+        pose
+    }
+
+    /// The frame the stream would deliver as number `sequence` at `timestamp`, rendered now
+    /// without waiting: tests and offline generation of liveness sequences use it to get
+    /// exactly the frames a paced stream would give, at full speed.
+    pub fn frame_at(&self, timestamp: Duration, sequence: u64) -> RgbFrame {
+        let rgb = self.render(self.pose(timestamp.as_secs_f32(), sequence));
+        RgbFrame { width: self.format.width, height: self.format.height, rgb, sequence, timestamp }
+    }
+
+    fn render(&self, pose: Pose) -> Vec<u8> {
         let (w, h) = (self.format.width as usize, self.format.height as usize);
         let (fx, fy, fw, fh) = self.face;
-        let (mut cx, mut cy, mut scale, mut gain) = (fx + fw / 2.0, fy + fh / 2.0, fw / (self.face_fraction * w as f32), 1.0f32);
-        if self.motion == Motion::Natural {
-            cx += 1.6 * (t * 1.3).sin() + 0.7 * (t * 3.1).sin();
-            cy += 1.2 * (t * 0.9).cos() + 0.5 * (t * 2.3).sin();
-            scale *= 1.0 + 0.012 * (t * 0.6).sin();
-            gain = 1.0 + 0.02 * (t * 2.0).sin();
-        }
+        let cx = fx + fw / 2.0 + pose.dx;
+        let cy = fy + fh / 2.0 + pose.dy;
+        let scale = fw / (self.face_fraction * w as f32) / pose.zoom;
+        let scale_x = scale / pose.squeeze.max(0.1);
+        let gain = pose.gain;
         let (sw, sh) = (self.source.width() as f32, self.source.height() as f32);
         let src = self.source.as_raw();
         let stride = self.source.width() as usize * 3;
@@ -80,7 +166,7 @@ impl SimulatedCamera {
         for y in 0..h {
             let sy = cy + (y as f32 - h as f32 / 2.0) * scale;
             for x in 0..w {
-                let sx = cx + (x as f32 - w as f32 / 2.0) * scale;
+                let sx = cx + (x as f32 - w as f32 / 2.0) * scale_x;
                 let o = (y * w + x) * 3;
                 if sx < 0.0 || sy < 0.0 || sx >= sw - 1.0 || sy >= sh - 1.0 {
                     out[o..o + 3].copy_from_slice(&[40, 40, 40]);
@@ -105,8 +191,14 @@ impl Camera for SimulatedCamera {
         let mode = match self.motion {
             Motion::Natural => "live subject",
             Motion::Static => "still photo",
+            Motion::HeadTurn => "head turns",
         };
-        DeviceInfo { id: "sim:camera".into(), name: format!("Simulated camera ({mode})"), kind: DeviceKind::Camera, driver: "simulated".into() }
+        let id = match self.motion {
+            Motion::Natural => "sim:camera",
+            Motion::Static => "sim:camera:static",
+            Motion::HeadTurn => "sim:camera:headturn",
+        };
+        DeviceInfo { id: id.into(), name: format!("Simulated camera ({mode})"), kind: DeviceKind::Camera, driver: "simulated".into() }
     }
 
     fn formats(&self) -> Result<Vec<FrameFormat>> {
@@ -117,40 +209,30 @@ impl Camera for SimulatedCamera {
     }
 
     fn start(&mut self, format: FrameFormat) -> Result<()> {
-        if self.started.is_some() {
+        if self.pacer.is_some() {
             return Err(DeviceError::InvalidState("the camera is already streaming"));
         }
-        if !self.formats()?.contains(&format) {
+        let offered = self.formats()?;
+        // Any offered size at any rate from 1 to 120 fps: tests run fast streams, demos slow ones.
+        if format.fps == 0 || format.fps > 120 || !offered.iter().any(|f| (f.width, f.height, f.encoding) == (format.width, format.height, format.encoding)) {
             return Err(DeviceError::Device(format!("format {}x{}@{} not offered", format.width, format.height, format.fps)));
         }
         self.format = format;
         self.sequence = 0;
-        self.started = Some(Instant::now());
+        self.pacer = Some(FramePacer::start(format.fps));
         Ok(())
     }
 
     fn next_frame(&mut self, timeout: Duration) -> Result<RgbFrame> {
-        let started = self.started.ok_or(DeviceError::InvalidState("next_frame before start"))?;
-        let period = Duration::from_secs_f64(1.0 / self.format.fps.max(1) as f64);
-        let due = period * self.sequence as u32;
-        let now = started.elapsed();
-        if due > now {
-            let wait = due - now;
-            if wait > timeout {
-                std::thread::sleep(timeout);
-                return Err(DeviceError::Timeout(timeout, "a camera frame"));
-            }
-            std::thread::sleep(wait);
-        }
-        let timestamp = due;
-        let rgb = self.render(timestamp.as_secs_f32());
-        let frame = RgbFrame { width: self.format.width, height: self.format.height, rgb, sequence: self.sequence, timestamp };
+        let pacer = self.pacer.as_ref().ok_or(DeviceError::InvalidState("next_frame before start"))?;
+        let timestamp = pacer.wait_for(self.sequence, timeout)?;
+        let frame = self.frame_at(timestamp, self.sequence);
         self.sequence += 1;
         Ok(frame)
     }
 
     fn stop(&mut self) -> Result<()> {
-        self.started = None;
+        self.pacer = None;
         Ok(())
     }
 }

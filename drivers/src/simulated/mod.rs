@@ -6,5 +6,5 @@ pub mod camera;
 pub mod scanner;
 pub mod synthesis;
 
-pub use camera::{Motion, SimulatedCamera};
+pub use camera::{Motion, Pose, SimulatedCamera};
 pub use scanner::{InjectedFault, ScanTiming, SimulatedScanner};

@@ -2,6 +2,7 @@
 //! folder, delivered with the timing and events of a real optical scanner, and with faults that
 //! can be injected to test how the station copes with a device that misbehaves.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,10 +28,15 @@ impl ScanTiming {
 /// A fault to inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InjectedFault {
-    /// The device disappears halfway through the image transfer of capture number `n` (0-based).
+    /// The device disappears halfway through the image transfer of capture attempt `n` (0-based,
+    /// counting every call to `capture`); every later call reports it disconnected.
     UnplugDuringCapture(u32),
     /// Nobody ever places a finger: captures time out.
     NoFinger,
+    /// The image transfer of capture attempt `n` (0-based) stalls halfway (a USB stall, a
+    /// finger lifted too early): that capture fails with [`DeviceError::Timeout`] once the
+    /// caller's timeout has passed; the scanner stays usable.
+    StallDuringCapture(u32),
 }
 
 enum Source {
@@ -44,18 +50,57 @@ enum Source {
 /// The simulated scanner.
 pub struct SimulatedScanner {
     source: Source,
+    spec: ImageSpec,
     timing: ScanTiming,
     fault: Option<InjectedFault>,
     captures: u32,
+    /// Calls to `capture`, successful or not: injected faults are keyed by attempt.
+    attempts: u32,
     closed: bool,
+    unplugged: bool,
+    /// Master prints already grown, by finger: a retake of the same finger (a quality retry)
+    /// then costs only the impression.
+    masters: HashMap<FingerSeed, synthesis::MasterPrint>,
 }
+
+const SYNTHETIC_SPEC: ImageSpec = ImageSpec { width: synthesis::WIDTH, height: synthesis::HEIGHT, dpi: synthesis::DPI };
 
 impl SimulatedScanner {
     /// Presents the fingers of simulated person `subject`, in the order of `sequence` (finger
     /// positions 0–9), cycling when it runs out. Each placement is a new impression.
     pub fn synthetic(subject: u64, sequence: Vec<u8>) -> Self {
         let sequence = if sequence.is_empty() { (0..10).collect() } else { sequence };
-        Self { source: Source::Synthetic { subject, sequence }, timing: ScanTiming::REALISTIC, fault: None, captures: 0, closed: false }
+        Self::with_source(Source::Synthetic { subject, sequence }, SYNTHETIC_SPEC)
+    }
+
+    fn with_source(source: Source, spec: ImageSpec) -> Self {
+        Self { source, spec, timing: ScanTiming::REALISTIC, fault: None, captures: 0, attempts: 0, closed: false, unplugged: false, masters: HashMap::new() }
+    }
+
+    /// Switches to another simulated person (or another finger order) without reopening, as
+    /// when the next person in the queue steps up; the capture count restarts, so the first
+    /// placement of each finger is impression 0 again. Ignored for folder sources.
+    pub fn set_subject(&mut self, subject: u64, sequence: Vec<u8>) {
+        if let Source::Synthetic { .. } = self.source {
+            let sequence = if sequence.is_empty() { (0..10).collect() } else { sequence };
+            self.source = Source::Synthetic { subject, sequence };
+            self.captures = 0;
+            self.attempts = 0;
+            self.masters.clear();
+        }
+    }
+
+    /// Sets the resolution reported for folder images (FVC2002 DB2 is 569 dpi, most others 500).
+    pub fn with_dpi(mut self, dpi: u32) -> Self {
+        if let Source::Folder { .. } = self.source {
+            self.spec.dpi = dpi;
+        }
+        self
+    }
+
+    /// Captures completed so far.
+    pub fn captures(&self) -> u32 {
+        self.captures
     }
 
     /// Presents the PNG/TIFF/BMP/JPEG images of `dir` in file-name order, cycling.
@@ -69,10 +114,10 @@ impl SimulatedScanner {
             })
             .collect();
         files.sort();
-        if files.is_empty() {
-            return Err(DeviceError::NotFound(format!("no fingerprint images in {}", dir.display())));
-        }
-        Ok(Self { source: Source::Folder { files }, timing: ScanTiming::REALISTIC, fault: None, captures: 0, closed: false })
+        let first = files.first().ok_or_else(|| DeviceError::NotFound(format!("no fingerprint images in {}", dir.display())))?;
+        let (width, height) = image::image_dimensions(first)
+            .map_err(|e| DeviceError::Device(format!("cannot read {}: {e}", first.display())))?;
+        Ok(Self::with_source(Source::Folder { files }, ImageSpec { width, height, dpi: synthesis::DPI }))
     }
 
     /// Changes the capture timing.
@@ -87,19 +132,21 @@ impl SimulatedScanner {
         self
     }
 
-    fn next_image(&self) -> Result<GrayImage> {
+    fn next_image(&mut self) -> Result<GrayImage> {
         let n = self.captures;
         match &self.source {
             Source::Synthetic { subject, sequence } => {
                 let finger = sequence[n as usize % sequence.len()];
                 let round = n / sequence.len() as u32;
-                Ok(synthesis::impression(FingerSeed { subject: *subject, finger }, round))
+                let seed = FingerSeed { subject: *subject, finger };
+                let master = self.masters.entry(seed).or_insert_with(|| synthesis::master(seed));
+                Ok(master.impression(&synthesis::Impression::random(seed, round), seed, round))
             }
             Source::Folder { files } => {
                 let path = &files[n as usize % files.len()];
                 let img = image::open(path).map_err(|e| DeviceError::Device(format!("cannot read {}: {e}", path.display())))?.to_luma8();
                 let (w, h) = img.dimensions();
-                Ok(GrayImage { width: w, height: h, dpi: synthesis::DPI, pixels: img.into_raw() })
+                Ok(GrayImage { width: w, height: h, dpi: self.spec.dpi, pixels: img.into_raw() })
             }
         }
     }
@@ -118,10 +165,13 @@ impl FingerprintScanner for SimulatedScanner {
     }
 
     fn image_spec(&self) -> ImageSpec {
-        ImageSpec { width: synthesis::WIDTH, height: synthesis::HEIGHT, dpi: synthesis::DPI }
+        self.spec
     }
 
     fn wait_for_finger(&mut self, timeout: Duration) -> Result<()> {
+        if self.unplugged {
+            return Err(DeviceError::Disconnected(self.info().id));
+        }
         if self.closed {
             return Err(DeviceError::InvalidState("the scanner is closed"));
         }
@@ -134,15 +184,23 @@ impl FingerprintScanner for SimulatedScanner {
     }
 
     fn capture(&mut self, timeout: Duration, events: &mut dyn FnMut(ScanEvent)) -> Result<GrayImage> {
+        let attempt = self.attempts;
+        self.attempts += 1;
         events(ScanEvent::AwaitingFinger);
         self.wait_for_finger(timeout)?;
         events(ScanEvent::FingerPresent);
         let step = self.timing.transfer / 4;
         for (i, percent) in [0u8, 25, 50, 75].into_iter().enumerate() {
             events(ScanEvent::Progress { percent });
-            if i == 2 && self.fault == Some(InjectedFault::UnplugDuringCapture(self.captures)) {
-                self.closed = true;
+            if i == 2 && self.fault == Some(InjectedFault::UnplugDuringCapture(attempt)) {
+                self.unplugged = true;
                 return Err(DeviceError::Disconnected(self.info().id));
+            }
+            if i == 2 && self.fault == Some(InjectedFault::StallDuringCapture(attempt)) {
+                // The transfer never completes; the caller gives up at its deadline. The next
+                // attempt presents the same finger again.
+                std::thread::sleep(timeout.saturating_sub(self.timing.placement + step * 2));
+                return Err(DeviceError::Timeout(timeout, "the image transfer"));
             }
             std::thread::sleep(step);
         }

@@ -23,7 +23,10 @@ pub const DPI: u32 = 500;
 /// Identifies one synthetic finger: a person and a finger position (0–9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FingerSeed {
+    /// The simulated person: any number; the same number is the same person in every run.
     pub subject: u64,
+    /// Finger position 0–9 (ISO/IEC 19794-2 order: right thumb … left little finger); other
+    /// values are accepted and simply give further distinct fingers.
     pub finger: u8,
 }
 
@@ -40,16 +43,23 @@ impl FingerSeed {
 /// Henry-style pattern class, chosen from the seed with realistic frequencies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatternClass {
+    /// Ridges flow across the finger with a hump and no singular point (about 7 % of fingers).
     Arch,
+    /// One core and a delta to the left of it (about 32 %).
     LeftLoop,
+    /// One core and a delta to the right of it (about 31 %).
     RightLoop,
+    /// Two cores and two deltas: circular ridges in the middle (about 30 %).
     Whorl,
 }
 
 /// A master fingerprint: the ridge pattern of one finger, before any impression effects.
 #[derive(Debug, Clone)]
 pub struct MasterPrint {
+    /// Pattern class the orientation field was built from.
     pub class: PatternClass,
+    /// Mean ridge period in pixels (the local period varies around it, see [`master`]).
+    pub mean_period: f32,
     width: usize,
     height: usize,
     /// Ridge field in [-1, 1]: positive on ridges.
@@ -59,8 +69,9 @@ pub struct MasterPrint {
 /// How an impression differs from the master (the finger's placement on the glass).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Impression {
-    /// Shift in pixels.
+    /// Horizontal shift of the finger on the glass, pixels.
     pub dx: f32,
+    /// Vertical shift, pixels.
     pub dy: f32,
     /// Rotation in radians.
     pub rotation: f32,
@@ -81,7 +92,7 @@ impl Impression {
             dy: rng.gen_range(-18.0..18.0),
             rotation: rng.gen_range(-0.17..0.17),
             pressure: rng.gen_range(-0.25..0.25),
-            distortion: rng.gen_range(0.0..3.0),
+            distortion: rng.gen_range(0.0..6.0),
             noise: rng.gen_range(4.0..12.0),
         }
     }
@@ -106,14 +117,25 @@ fn orientation(x: f32, y: f32, cores: &[(f32, f32)], deltas: &[(f32, f32)], base
 }
 
 const BINS: usize = 24;
+/// Ridge periods the Gabor banks are built for, pixels: 500 dpi fingers have 8–12 px between
+/// ridge centres (about 2 ridges per mm); the local period is rounded to the nearest of these.
+const PERIODS: [f32; 6] = [7.5, 8.5, 9.5, 10.5, 11.5, 12.5];
 const KERNEL_RADIUS: i32 = 6;
 
-/// Oriented Gabor kernels, one per orientation bin: they reinforce ridges along the bin's
-/// direction at the given ridge period and suppress everything else.
-fn gabor_bank(period: f32) -> Vec<Vec<(i32, i32, f32)>> {
-    let sigma = period * 0.45;
-    (0..BINS)
-        .map(|b| {
+/// One oriented Gabor kernel: taps as (dx, dy, linear offset, weight). The linear offset lets
+/// interior pixels skip bounds checks, which is most of the synthesis time.
+struct Kernel {
+    taps: Vec<(i32, i32, isize, f32)>,
+}
+
+/// Oriented Gabor kernels, one per (period, orientation) bin: each reinforces ridges along its
+/// direction at its period and suppresses everything else, so iterating them grows ridges that
+/// follow the orientation field at the local ridge frequency.
+fn gabor_bank(width: usize) -> Vec<Kernel> {
+    let mut bank = Vec::with_capacity(PERIODS.len() * BINS);
+    for &period in &PERIODS {
+        let sigma = period * 0.45;
+        for b in 0..BINS {
             let theta = b as f32 * PI / BINS as f32;
             let (s, c) = theta.sin_cos();
             let mut taps = Vec::new();
@@ -125,16 +147,53 @@ fn gabor_bank(period: f32) -> Vec<Vec<(i32, i32, f32)>> {
                     let along = uf * c + vf * s;
                     let w = (-(across * across + along * along * 0.5) / (2.0 * sigma * sigma)).exp() * (2.0 * PI * across / period).cos();
                     if w.abs() > 1e-3 {
-                        taps.push((u, v, w));
+                        taps.push((u, v, v as isize * width as isize + u as isize, w));
                     }
                 }
             }
-            taps
-        })
-        .collect()
+            bank.push(Kernel { taps });
+        }
+    }
+    bank
+}
+
+/// Smooth pseudo-random field in about [-1, 1] (a sum of three random plane waves of long
+/// wavelength): used for the slow variation of ridge frequency across a finger and for the
+/// patchy dryness of an impression.
+struct SmoothField {
+    /// (kx, ky, phase) of each wave.
+    waves: Vec<(f32, f32, f32)>,
+    norm: f32,
+}
+
+impl SmoothField {
+    fn new(rng: &mut StdRng, wavelength: f32, count: usize) -> Self {
+        let waves = (0..count)
+            .map(|_| {
+                let dir: f32 = rng.gen_range(0.0..2.0 * PI);
+                let k = 2.0 * PI / (wavelength * rng.gen_range(0.7..1.3));
+                (dir.cos() * k, dir.sin() * k, rng.gen_range(0.0..2.0 * PI))
+            })
+            .collect();
+        // A sum of n unit sines has standard deviation sqrt(n / 2); scale to about ±1.
+        Self { waves, norm: 1.0 / (count as f32 / 2.0).sqrt() / 1.5 }
+    }
+
+    fn at(&self, x: f32, y: f32) -> f32 {
+        self.waves.iter().map(|&(kx, ky, ph)| (kx * x + ky * y + ph).sin()).sum::<f32>() * self.norm
+    }
 }
 
 /// Grows the master print for `seed`.
+///
+/// 1. Class and singular points: the class is drawn with the frequencies of real fingers; cores
+///    and deltas are placed by class.
+/// 2. Orientation field: the Sherlock–Monro zero-pole model for loops and whorls, a smooth hump
+///    for arches.
+/// 3. Ridge-frequency map: a per-finger mean period (8.5–10.5 px) that is longer above the core
+///    and shorter near deltas, as SFinGe models it, with slow random variation.
+/// 4. Ridge growth: sparse random seeds, then seven passes of the Gabor filter chosen per pixel
+///    by local orientation and period.
 pub fn master(seed: FingerSeed) -> MasterPrint {
     let (w, h) = (WIDTH as usize, HEIGHT as usize);
     let mut rng = seed.rng(0xA5A5);
@@ -159,10 +218,11 @@ pub fn master(seed: FingerSeed) -> MasterPrint {
     };
     let arch_bend = rng.gen_range(0.25..0.45);
     let base = rng.gen_range(-0.1..0.1);
-    let period = rng.gen_range(8.5..10.5);
+    let mean_period = rng.gen_range(8.5..10.5);
+    let variation = SmoothField::new(&mut rng, 260.0, 3);
 
-    // Orientation bin per pixel.
-    let mut bins = vec![0u8; w * h];
+    // Kernel index per pixel: period bin × orientation bin.
+    let mut kernel = vec![0u16; w * h];
     for y in 0..h {
         for x in 0..w {
             let (xf, yf) = (x as f32, y as f32);
@@ -173,36 +233,56 @@ pub fn master(seed: FingerSeed) -> MasterPrint {
                 orientation(xf, yf, &cores, &deltas, base)
             };
             let t = theta.rem_euclid(PI);
-            bins[y * w + x] = ((t / PI * BINS as f32).round() as usize % BINS) as u8;
+            let obin = (t / PI * BINS as f32).round() as usize % BINS;
+            // Frequency map: ridges above the core are wider apart, those around deltas closer.
+            let mut period = mean_period * (1.0 + 0.06 * variation.at(xf, yf));
+            if yf < cy {
+                period *= 1.0 + 0.08 * ((cy - yf) / (h as f32 * 0.4)).min(1.0);
+            }
+            for &(dx, dy) in &deltas {
+                let r2 = ((xf - dx).powi(2) + (yf - dy).powi(2)) / (60.0f32 * 60.0);
+                period *= 1.0 - 0.08 * (-r2).exp();
+            }
+            let pbin = PERIODS.iter().enumerate().min_by(|a, b| (a.1 - period).abs().total_cmp(&(b.1 - period).abs())).map_or(0, |(i, _)| i);
+            kernel[y * w + x] = (pbin * BINS + obin) as u16;
         }
     }
 
     // Ridge growth: start from sparse random seeds and filter repeatedly; each pass extends the
     // ridges along the local orientation at the local period.
-    let bank = gabor_bank(period);
+    let bank = gabor_bank(w);
     let mut field = vec![0f32; w * h];
     for _ in 0..(w * h / 400) {
         let i = rng.gen_range(0..w * h);
         field[i] = if rng.gen_bool(0.5) { 1.0 } else { -1.0 };
     }
     let mut next = vec![0f32; w * h];
+    let r = KERNEL_RADIUS as usize;
     for _ in 0..7 {
         for y in 0..h {
+            let interior_row = y >= r && y + r < h;
             for x in 0..w {
-                let taps = &bank[bins[y * w + x] as usize];
+                let i = y * w + x;
+                let taps = &bank[kernel[i] as usize].taps;
                 let mut acc = 0.0;
-                for &(u, v, wgt) in taps {
-                    let (sx, sy) = (x as i32 + u, y as i32 + v);
-                    if sx >= 0 && sy >= 0 && (sx as usize) < w && (sy as usize) < h {
-                        acc += wgt * field[sy as usize * w + sx as usize];
+                if interior_row && x >= r && x + r < w {
+                    for &(_, _, off, wgt) in taps {
+                        acc += wgt * field[(i as isize + off) as usize];
+                    }
+                } else {
+                    for &(u, v, _, wgt) in taps {
+                        let (sx, sy) = (x as i32 + u, y as i32 + v);
+                        if sx >= 0 && sy >= 0 && (sx as usize) < w && (sy as usize) < h {
+                            acc += wgt * field[sy as usize * w + sx as usize];
+                        }
                     }
                 }
-                next[y * w + x] = (acc * 3.0).clamp(-1.0, 1.0);
+                next[i] = (acc * 3.0).clamp(-1.0, 1.0);
             }
         }
         std::mem::swap(&mut field, &mut next);
     }
-    MasterPrint { class, width: w, height: h, ridges: field }
+    MasterPrint { class, mean_period, width: w, height: h, ridges: field }
 }
 
 impl MasterPrint {
@@ -220,6 +300,14 @@ impl MasterPrint {
 
     /// Renders one impression: dark ridges on a light background inside an elliptical contact
     /// area, as an optical scanner shows them.
+    ///
+    /// The finger is placed with `imp`'s shift and rotation; skin distortion follows Cappelli,
+    /// Maio & Maltoni (2001): the close-contact region in the middle is not distorted, the rim
+    /// is dragged by a small extra rotation and translation, with a smooth transition between;
+    /// pressure moves the ridge/valley threshold (thin, broken ridges when dry, merged ridges
+    /// when wet) and, patchily, breaks ridges (dry) or fills valleys (wet); finally sensor noise.
+    /// `n` seeds the random details (distortion direction, dry patches, noise), so impressions
+    /// with the same parameters but different numbers still differ.
     pub fn impression(&self, imp: &Impression, seed: FingerSeed, n: u32) -> GrayImage {
         let (w, h) = (self.width, self.height);
         let mut rng = seed.rng(0x2222_0000 + n as u64);
@@ -228,6 +316,14 @@ impl MasterPrint {
         // Contact ellipse: wider with more pressure.
         let (ax, ay) = (w as f32 * (0.40 + imp.pressure * 0.08), h as f32 * (0.44 + imp.pressure * 0.06));
         let phase = rng.gen_range(0.0..2.0 * PI);
+        // Plastic distortion of the rim: direction and share of rotation vs translation.
+        let drag_dir: f32 = rng.gen_range(0.0..2.0 * PI);
+        let (tx, ty) = (imp.distortion * drag_dir.cos(), imp.distortion * drag_dir.sin());
+        let drag_rot = imp.distortion / 120.0 * if rng.gen_bool(0.5) { 1.0 } else { -1.0 };
+        let (drs, drc) = drag_rot.sin_cos();
+        let patches = SmoothField::new(&mut rng, 45.0, 8);
+        let dryness = (-imp.pressure).max(0.0);
+        let wetness = imp.pressure.max(0.0);
         let mut pixels = vec![255u8; w * h];
         for y in 0..h {
             for x in 0..w {
@@ -241,18 +337,32 @@ impl MasterPrint {
                 }
                 // Inverse placement: where in the master does this sensor pixel look?
                 let (px, py) = (xf - cx - imp.dx, yf - cy - imp.dy);
-                let mut mx = c * px + s * py + cx;
-                let mut my = -s * px + c * py + cy;
-                mx += imp.distortion * ((my / 37.0) + phase).sin();
-                my += imp.distortion * ((mx / 41.0) + phase).cos();
+                let (mut mx, mut my) = (c * px + s * py, -s * px + c * py);
+                // Plastic distortion: none inside r < 0.45 of the contact, full at the rim.
+                let t = ((r2.sqrt() - 0.45) / 0.5).clamp(0.0, 1.0);
+                let brake = t * t * (3.0 - 2.0 * t);
+                let (rx, ry) = (drc * mx - drs * my + tx, drs * mx + drc * my + ty);
+                mx += brake * (rx - mx) + cx;
+                my += brake * (ry - my) + cy;
+                // Skin unevenness: a gentle ripple.
+                mx += 0.25 * imp.distortion * ((my / 37.0) + phase).sin();
+                my += 0.25 * imp.distortion * ((mx / 41.0) + phase).cos();
                 let Some(v) = self.sample(mx, my) else {
                     pixels[y * w + x] = 235;
                     continue;
                 };
                 // Pressure shifts the ridge/valley threshold; the edge of the contact fades.
                 let edge = ((1.0 - r2) * 6.0).min(1.0);
-                let ink = ((v + imp.pressure) * 2.2).clamp(-1.0, 1.0) * edge;
-                let grey = 150.0 - ink * 95.0 + gauss(&mut rng) * imp.noise;
+                let mut ink = ((v + imp.pressure) * 2.2).clamp(-1.0, 1.0);
+                let patch = patches.at(xf, yf);
+                if ink > 0.0 && dryness > 0.0 {
+                    // Dry skin: ridges break up where the patch field is high.
+                    ink *= 1.0 - ((patch - (0.7 - 2.0 * dryness)) * 3.0).clamp(0.0, 1.0);
+                } else if ink < 0.0 && wetness > 0.0 {
+                    // Wet skin: moisture fills valleys in patches.
+                    ink *= 1.0 - ((patch - (0.7 - 2.0 * wetness)) * 3.0).clamp(0.0, 0.8);
+                }
+                let grey = 150.0 - ink * edge * 95.0 + gauss(&mut rng) * imp.noise;
                 pixels[y * w + x] = grey.clamp(0.0, 255.0) as u8;
             }
         }
