@@ -241,19 +241,23 @@ pub fn descramble(
     let mut key_number = header.key_number;
     let mut out = Vec::with_capacity(w * HEIGHT as usize);
     let mut line = 0usize; // data line pointer
+    // Skipped lines repeat the following data line *after* descrambling: remember where they go.
+    let mut fill: Vec<(usize, usize)> = Vec::new();
     for b in &header.blocks {
         if b.flags & BLOCK_KEY_CHANGE != 0 {
             key_number = key_number.wrapping_add(1);
             lfsr = Lfsr(next_key(key_number)?);
         }
         if b.flags & BLOCK_SKIPPED != 0 {
-            // Lines the sensor did not send: repeat the following data lines, pointer stays.
+            // Lines the sensor did not send: the data pointer stays, but the key stream moves on
+            // as if they had been sent (the recording only descrambles exactly with this).
             for k in 0..b.lines {
-                let src = (line + k).min(header.data_lines.saturating_sub(1));
-                let start = out.len();
-                out.resize(start + w, 0);
-                if header.data_lines > 0 {
-                    out[start..].copy_from_slice(&data[src * w..(src + 1) * w]);
+                fill.push((out.len(), (line + k).min(header.data_lines.saturating_sub(1))));
+                out.resize(out.len() + w, 0);
+            }
+            if b.flags & BLOCK_KEY_HOLD == 0 {
+                for _ in 0..b.lines * w {
+                    lfsr.step();
                 }
             }
             continue;
@@ -278,6 +282,11 @@ pub fn descramble(
         }
         out.extend_from_slice(block);
         line += b.lines;
+    }
+    if header.data_lines > 0 {
+        for (at, src) in fill {
+            out[at..at + w].copy_from_slice(&data[src * w..(src + 1) * w]);
+        }
     }
     Ok(out)
 }
