@@ -29,7 +29,8 @@ use crate::{enrollment, operators, people, AppState};
     modifiers(&BearerAuth),
     tags(
         (name = "Enrollment"), (name = "Deletion"), (name = "Operator"), (name = "Transaction"),
-        (name = "Status"), (name = "Tokens")
+        (name = "Status"), (name = "Tokens"),
+        (name = "Remote", description = "Remote capture: phone link, phone page and frames, admin approval")
     )
 )]
 struct ApiDoc;
@@ -57,6 +58,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(operator_get, operator_delete))
         .routes(routes!(operator_insert))
         .routes(routes!(status))
+        .merge(crate::remote::routes())
 }
 
 /// Log in (user/password) or renew a token.

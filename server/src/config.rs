@@ -18,6 +18,54 @@ pub struct ServerConfig {
     pub max_image_pixels: u64,
     /// Admin account created at first start so that someone can log in and add operators.
     pub bootstrap_admin: Option<BootstrapAdmin>,
+    /// Remote capture (phone link) settings; see [`crate::remote`].
+    pub remote: RemoteCaptureConfig,
+}
+
+/// Which liveness check the phone capture page must pass before a remote capture is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteLiveness {
+    /// Blink + head turns in random order (`face::LivenessSession`), plus the passive cues. Catches
+    /// a printed photo or a still on a screen; needs a live, cooperating subject.
+    Active,
+    /// Passive cues only: the stream must show natural motion and no repeated (injected) frames.
+    /// Catches a frozen or replayed-frame stream, NOT a photo held in front of the camera. For
+    /// tests with recorded video and for supervised kiosks.
+    Passive,
+}
+
+/// Remote capture settings.
+#[derive(Debug, Clone)]
+pub struct RemoteCaptureConfig {
+    /// Absolute base of the phone link (`https://station.example`); `None` = `http://<Host header>`.
+    pub public_base_url: Option<String>,
+    /// How long a link stays usable (capture and approval), 24 h by default as in the SPID notes.
+    pub ttl: Duration,
+    /// Liveness check of the phone page.
+    pub liveness: RemoteLiveness,
+    /// Face pipeline (ONNX runtime location, models, thresholds) used for the phone frames.
+    pub face: face::PipelineConfig,
+    /// Largest accepted phone frame, bytes (a 1280×720 JPEG is ~100–300 kB).
+    pub max_frame_bytes: usize,
+}
+
+impl Default for RemoteCaptureConfig {
+    /// 24 h links, active liveness, default face pipeline. `CAPTURE_PUBLIC_URL` and
+    /// `CAPTURE_REMOTE_LIVENESS=passive|active` override, so `capture-station serve` can be set up
+    /// without new flags.
+    fn default() -> Self {
+        let liveness = match std::env::var("CAPTURE_REMOTE_LIVENESS").ok().as_deref().map(str::trim) {
+            Some("passive") => RemoteLiveness::Passive,
+            _ => RemoteLiveness::Active,
+        };
+        Self {
+            public_base_url: std::env::var("CAPTURE_PUBLIC_URL").ok().filter(|s| !s.trim().is_empty()),
+            ttl: Duration::from_secs(24 * 3600),
+            liveness,
+            face: face::PipelineConfig::default(),
+            max_frame_bytes: 4 * 1024 * 1024,
+        }
+    }
 }
 
 /// Credentials of the first admin.
@@ -37,6 +85,7 @@ impl ServerConfig {
             limits: wire::validate::Limits::default(),
             max_image_pixels: 40_000_000,
             bootstrap_admin: None,
+            remote: RemoteCaptureConfig::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod extract;
 pub mod images;
 pub mod operators;
 pub mod people;
+pub mod remote;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Wakes the enrollment worker when a transaction is accepted.
     pub enrollment_work: Arc<Notify>,
+    /// Remote capture: the lazily loaded face pipeline and the live phone sessions.
+    pub remote: Arc<remote::RemoteState>,
 }
 
 /// Why the server could not start.
@@ -66,14 +69,33 @@ pub async fn open_database(path: &Path) -> Result<SqlitePool, StartError> {
         .map_err(db_err)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        // WAL + NORMAL survives power loss up to the last checkpointed commit, and a crashed
-        // process loses nothing; FULL would halve enroll throughput for little gain.
-        .synchronous(SqliteSynchronous::Normal)
+        // FULL: once the server answers 201 the enrollment is on disk, power cut or not — the
+        // station may mark it synced and stop resending it. In WAL mode that is one fsync of
+        // the log per commit.
+        .synchronous(SqliteSynchronous::Full)
         .busy_timeout(std::time::Duration::from_secs(10))
-        .foreign_keys(true);
+        .foreign_keys(true)
+        // Checkpoints copy the WAL into the database and fsync; done inside a commit they stall
+        // that request (the p99). A background task does them instead.
+        .pragma("wal_autocheckpoint", "0");
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_err)?;
     sqlx::migrate!("./migrations").run(&pool).await?;
+    tokio::spawn(checkpoint_in_background(pool.clone()));
     Ok(pool)
+}
+
+/// Checkpoints the WAL every quarter second (PASSIVE: never blocks writers) until the pool closes.
+async fn checkpoint_in_background(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    while !pool.is_closed() {
+        tick.tick().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            if pool.is_closed() {
+                break;
+            }
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
+    }
 }
 
 /// Builds the state and the complete router (API, `/openapi.json`, JSON fallbacks).
@@ -82,7 +104,7 @@ pub async fn build(config: ServerConfig) -> Result<(Router, AppState), StartErro
     if let Some(admin) = &config.bootstrap_admin {
         auth::ensure_bootstrap_admin(&db, admin).await.map_err(StartError::Bootstrap)?;
     }
-    let state = AppState { db, config: Arc::new(config), enrollment_work: Arc::new(Notify::new()) };
+    let state = AppState { db, config: Arc::new(config), enrollment_work: Arc::new(Notify::new()), remote: Arc::default() };
     Ok((router(state.clone()), state))
 }
 

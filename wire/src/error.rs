@@ -146,6 +146,12 @@ error_codes! {
     OperatorExists => ("SPID-CONFLICT-OPERATOR", 409, ProcessingError);
     /// The request is not allowed in the resource's current state.
     StateConflict => ("SPID-CONFLICT-STATE", 409, ProcessingError);
+    /// No remote capture with that tguid or phone-link token.
+    RemoteCaptureNotFound => ("SPID-NOT-FOUND-REMOTE-CAPTURE", 404, ProcessingError);
+    /// The remote capture's link outlived its TTL; create a new one.
+    RemoteCaptureExpired => ("SPID-GONE-REMOTE-CAPTURE", 410, ProcessingError);
+    /// The face engine (ONNX Runtime or its models) could not be loaded on this server.
+    FaceEngineUnavailable => ("SPID-UNAVAILABLE-FACE-ENGINE", 503, InternalError);
     /// A bug on our side.
     Internal => ("SPID-INTERNAL", 500, InternalError);
     /// Storage or a dependency is temporarily unavailable; retry later.

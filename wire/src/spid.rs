@@ -418,3 +418,146 @@ pub struct FinishRemoteCapture {
 pub struct RemoteCaptureNotification {
     pub guid: String,
 }
+
+/// Lifecycle of a remote capture [inf: the vendor documents the calls, not the states].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RemoteCaptureStatus {
+    /// The link was created; the subject has not completed the phone capture yet.
+    AwaitingCapture,
+    /// The phone page stored a capture that passed quality and liveness; an admin must decide.
+    AwaitingApproval,
+    /// An admin approved; an enroll becomes a normal enrollment transaction with the same tguid.
+    Approved,
+    /// An admin rejected (the reason is kept).
+    Rejected,
+    /// The link outlived its TTL before the capture was decided.
+    Expired,
+}
+
+impl RemoteCaptureStatus {
+    /// The wire spelling, also used as the database value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwaitingCapture => "AWAITING_CAPTURE",
+            Self::AwaitingApproval => "AWAITING_APPROVAL",
+            Self::Approved => "APPROVED",
+            Self::Rejected => "REJECTED",
+            Self::Expired => "EXPIRED",
+        }
+    }
+
+    /// Parses the wire spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    }
+}
+
+/// Body of `finishRemoteCapture` with our optional `reason` [inf], kept with a rejection so the
+/// subject can be told why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RemoteCaptureDecision {
+    pub approval: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One row of the admin listing `GET /remote-capture/pending` [inf].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteCaptureSummary {
+    pub tguid: String,
+    /// `REMOTE_ENROLL` or `REMOTE_VERIFY`.
+    #[serde(rename = "type")]
+    pub kind: TransactionType,
+    pub status: RemoteCaptureStatus,
+    #[serde(rename = "clientID")]
+    pub client_id: String,
+    #[serde(rename = "operatorID")]
+    pub operator_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_email: Option<String>,
+    /// ISO 8601 creation time.
+    pub created_at: String,
+    /// ISO 8601 time after which the link no longer works.
+    pub expires_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
+    /// Face quality 0..100 of the stored capture (the face pipeline's frame score).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_quality: Option<f32>,
+    /// Inter-eye distance in the phone frame, pixels (ICAO full frontal wants ≥ 90).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eye_distance: Option<f32>,
+    /// `ACTIVE` (blink/turn challenge) or `PASSIVE` (motion and repeated-frame cues only).
+    pub liveness_mode: String,
+    /// `LIVE` once a capture is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_decision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_score: Option<f32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub liveness_feedback: Vec<String>,
+    /// Liveness attempts on the phone that ended as SPOOF before the stored capture.
+    pub spoof_attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One quality problem of a phone frame, as the face pipeline reports it (AwareID-style feedback).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FrameFeedbackItem {
+    /// Stable code, e.g. `TOO_FAR`, `LOOK_STRAIGHT`, `NO_FACE`.
+    pub code: String,
+    /// What to tell the subject.
+    pub prompt: String,
+}
+
+/// Liveness progress shown on the phone page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteLivenessProgress {
+    /// `ACTIVE` or `PASSIVE`.
+    pub mode: String,
+    /// The challenge being asked (`BLINK`, `TURN_LEFT`, `TURN_RIGHT`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// Checks completed / needed.
+    pub completed: u32,
+    pub total: u32,
+    /// The decision once the attempt ended (`LIVE`, `SPOOF`, `UNABLE_TO_CALCULATE_LIVENESS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feedback: Vec<String>,
+}
+
+/// Answer of `POST /rc/{token}/frames` [inf]: what the phone page shows after each frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteFrameResult {
+    /// `CAPTURING` (keep sending), `RETRY` (liveness failed; the attempt restarts) or `CAPTURED`
+    /// (stored; stop the camera).
+    pub state: String,
+    /// Sequence number of this frame in the current attempt.
+    pub frame: u32,
+    /// True when the frame passed every quality check.
+    pub compliant: bool,
+    pub feedback: Vec<FrameFeedbackItem>,
+    /// The one line to show now.
+    pub prompt: String,
+    /// Face box in the frame as fractions `[x, y, w, h]` of its size, for the overlay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_box: Option<[f32; 4]>,
+    /// Consecutive compliant frames so far / needed for autocapture.
+    pub streak: u32,
+    pub streak_needed: u32,
+    pub liveness: RemoteLivenessProgress,
+    /// The transaction id, once captured (for the `notification` ping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tguid: Option<String>,
+}
