@@ -39,13 +39,11 @@ pub fn map_rusb_error(e: rusb::Error, device: &str, timeout: Duration) -> Device
 }
 
 impl RusbTransport {
-    /// Opens `device`, reporting `id` in errors. Kernel drivers are detached automatically
-    /// where the platform supports it.
+    /// Opens `device`, reporting `id` in errors. A kernel driver bound to an interface is
+    /// detached when the interface is claimed.
     pub fn open(device: &rusb::Device<rusb::Context>, id: impl Into<String>) -> Result<Self> {
         let id = id.into();
         let handle = device.open().map_err(|e| map_rusb_error(e, &id, Duration::ZERO))?;
-        // Not supported everywhere (and not under umockdev); attaching is then simply not needed.
-        let _ = handle.set_auto_detach_kernel_driver(true);
         Ok(Self { handle, id, claimed: Vec::new() })
     }
 
@@ -67,6 +65,11 @@ impl UsbTransport for RusbTransport {
         self.id.clone()
     }
     fn claim_interface(&mut self, interface: u8) -> Result<()> {
+        // Only detach when a kernel driver is known to be bound: libusb's automatic detach fails
+        // the claim outright where the query is unsupported (umockdev, some sandboxes).
+        if let Ok(true) = self.handle.kernel_driver_active(interface) {
+            self.handle.detach_kernel_driver(interface).map_err(self.err(Duration::ZERO))?;
+        }
         self.handle.claim_interface(interface).map_err(self.err(Duration::ZERO))?;
         self.claimed.push(interface);
         Ok(())
