@@ -184,6 +184,44 @@ impl SmoothField {
     }
 }
 
+/// Blotchy pseudo-random field in [-1, 1]: value noise (random values on a square lattice,
+/// smoothly interpolated) in two octaves. Dry skin and moisture come in irregular patches, which
+/// plane waves would render as tell-tale stripes.
+struct ValueNoise {
+    octaves: Vec<(f32, usize, Vec<f32>, f32)>,
+}
+
+impl ValueNoise {
+    fn new(rng: &mut StdRng, width: usize, height: usize, cells: &[(f32, f32)]) -> Self {
+        let octaves = cells
+            .iter()
+            .map(|&(cell, weight)| {
+                let gw = (width as f32 / cell).ceil() as usize + 2;
+                let gh = (height as f32 / cell).ceil() as usize + 2;
+                let values = (0..gw * gh).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+                (cell, gw, values, weight)
+            })
+            .collect();
+        Self { octaves }
+    }
+
+    fn at(&self, x: f32, y: f32) -> f32 {
+        let smooth = |t: f32| t * t * (3.0 - 2.0 * t);
+        self.octaves
+            .iter()
+            .map(|(cell, gw, values, weight)| {
+                let (gx, gy) = ((x / cell).max(0.0), (y / cell).max(0.0));
+                let (x0, y0) = (gx as usize, gy as usize);
+                let (tx, ty) = (smooth(gx - x0 as f32), smooth(gy - y0 as f32));
+                let v = |xx: usize, yy: usize| values.get(yy * gw + xx).copied().unwrap_or(0.0);
+                let top = v(x0, y0) * (1.0 - tx) + v(x0 + 1, y0) * tx;
+                let bottom = v(x0, y0 + 1) * (1.0 - tx) + v(x0 + 1, y0 + 1) * tx;
+                weight * (top * (1.0 - ty) + bottom * ty)
+            })
+            .sum()
+    }
+}
+
 /// Grows the master print for `seed`.
 ///
 /// 1. Class and singular points: the class is drawn with the frequencies of real fingers; cores
@@ -321,7 +359,7 @@ impl MasterPrint {
         let (tx, ty) = (imp.distortion * drag_dir.cos(), imp.distortion * drag_dir.sin());
         let drag_rot = imp.distortion / 120.0 * if rng.gen_bool(0.5) { 1.0 } else { -1.0 };
         let (drs, drc) = drag_rot.sin_cos();
-        let patches = SmoothField::new(&mut rng, 45.0, 8);
+        let patches = ValueNoise::new(&mut rng, w, h, &[(30.0, 0.75), (12.0, 0.25)]);
         let dryness = (-imp.pressure).max(0.0);
         let wetness = imp.pressure.max(0.0);
         let mut pixels = vec![255u8; w * h];
@@ -357,12 +395,13 @@ impl MasterPrint {
                 let patch = patches.at(xf, yf);
                 if ink > 0.0 && dryness > 0.0 {
                     // Dry skin: ridges break up where the patch field is high.
-                    ink *= 1.0 - ((patch - (0.7 - 2.0 * dryness)) * 3.0).clamp(0.0, 1.0);
+                    ink *= 1.0 - ((patch - (0.6 - 2.0 * dryness)) * 4.0).clamp(0.0, 1.0);
                 } else if ink < 0.0 && wetness > 0.0 {
                     // Wet skin: moisture fills valleys in patches.
-                    ink *= 1.0 - ((patch - (0.7 - 2.0 * wetness)) * 3.0).clamp(0.0, 0.8);
+                    ink *= 1.0 - ((patch - (0.6 - 2.0 * wetness)) * 4.0).clamp(0.0, 0.8);
                 }
-                let grey = 150.0 - ink * edge * 95.0 + gauss(&mut rng) * imp.noise;
+                // Towards the rim the skin barely touches: fade to the background.
+                let grey = 235.0 + (150.0 - ink * 95.0 - 235.0) * edge + gauss(&mut rng) * imp.noise;
                 pixels[y * w + x] = grey.clamp(0.0, 255.0) as u8;
             }
         }
