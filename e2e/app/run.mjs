@@ -1,0 +1,377 @@
+// End-to-end tests of the desktop app: the real binary (built with custom-protocol), driven
+// through tauri-driver + WebKitWebDriver, with the embedded server and simulated devices.
+//
+//   APP_BIN=/path/capture-station-app node run.mjs      (DISPLAY must point at an X server)
+//
+// Each scenario starts its own tauri-driver with the environment the app should see, opens a
+// session (which launches the app), and closes both afterwards. Screenshots go to
+// SHOTS_DIR (default docs/screenshots); measurements to METRICS_FILE when set.
+import { remote } from "webdriverio";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, createWriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const APP = process.env.APP_BIN;
+if (!APP) {
+  console.error("set APP_BIN to the capture-station-app binary");
+  process.exit(2);
+}
+const SHOTS = resolve(process.env.SHOTS_DIR ?? join(HERE, "../../docs/screenshots"));
+mkdirSync(SHOTS, { recursive: true });
+const WORK = mkdtempSync(join(tmpdir(), "app-e2e-"));
+const ADMIN_PASSWORD = "e2e-admin-password";
+const CPF = "52998224725";
+const metrics = { cold_start: [], preview_fps: [] };
+const only = process.argv[2];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let driverPort = 4444 + Math.floor(Math.random() * 200) * 2;
+
+async function launch(name, env, args = []) {
+  const port = (driverPort += 2);
+  const log = createWriteStream(join(WORK, `${name}.log`));
+  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(port + 1)], {
+    env: { ...process.env, NO_AT_BRIDGE: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  for (const s of [driver.stdout, driver.stderr]) {
+    s.on("data", (d) => {
+      output += d;
+      log.write(d);
+    });
+  }
+  for (let i = 0; ; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/status`);
+      break;
+    } catch {
+      if (i > 100) throw new Error("tauri-driver did not start");
+      await sleep(100);
+    }
+  }
+  const t0 = Date.now();
+  const browser = await remote({
+    hostname: "127.0.0.1",
+    port,
+    logLevel: "error",
+    connectionRetryTimeout: 180_000,
+    capabilities: { "tauri:options": { application: APP, args }, "wdio:enforceWebDriverClassic": true },
+  });
+  const ctx = {
+    browser,
+    t0,
+    output: () => output,
+    async close() {
+      try {
+        await browser.deleteSession();
+      } catch {}
+      try {
+        process.kill(-driver.pid, "SIGTERM");
+      } catch {}
+      await sleep(300);
+      log.end();
+    },
+  };
+  return ctx;
+}
+
+const $t = (b, id) => b.$(`[data-testid="${id}"]`);
+async function shown(b, id, timeout = 20_000) {
+  const el = await $t(b, id);
+  await el.waitForDisplayed({ timeout, timeoutMsg: `${id} not shown within ${timeout} ms` });
+  return el;
+}
+async function click(b, id) {
+  await (await shown(b, id)).click();
+}
+async function type(b, id, text) {
+  const el = await shown(b, id);
+  await el.clearValue();
+  await el.setValue(text);
+}
+async function shot(b, name) {
+  await b.pause(150);
+  await b.saveScreenshot(join(SHOTS, `app-${name}.png`));
+}
+
+function appEnv(dir, port, extra = {}) {
+  return {
+    STATION_DATA_DIR: dir,
+    STATION_CONFIG: join(dir, "station.toml"),
+    STATION_SECRETS: "file",
+    STATION_SERVER_URL: `http://127.0.0.1:${port}`,
+    CAPTURE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    ...extra,
+  };
+}
+
+async function coldStart(ctx) {
+  const b = ctx.browser;
+  const first = await shown(b, "footer", 60_000);
+  const wall = Date.now() - ctx.t0;
+  await (await $t(b, "ready-ms")).waitForDisplayed({ timeout: 10_000 });
+  const readyMs = Number(await (await $t(b, "ready-ms")).getText());
+  metrics.cold_start.push({ ready_ms: readyMs, session_to_interactive_ms: wall });
+  assert.ok(first);
+  return readyMs;
+}
+
+async function signIn(b, password = ADMIN_PASSWORD) {
+  await type(b, "sign-in-user", "admin");
+  await type(b, "sign-in-password", password);
+  await click(b, "sign-in-submit");
+}
+
+/** Captures every open finger (marking `missing` first) and the face, and opens the review. */
+async function captureAll(b, missing) {
+  if (missing) {
+    await click(b, `finger-${missing.position}`);
+    await (await shown(b, "missing-kind")).selectByAttribute("value", missing.kind);
+    await type(b, "missing-reason", missing.reason);
+    await click(b, "mark-missing");
+    await b.waitUntil(async () => (await (await $t(b, `finger-${missing.position}`)).getAttribute("data-state")) === "missing", {
+      timeout: 10_000,
+      timeoutMsg: "finger not marked missing",
+    });
+  }
+  await click(b, "capture-remaining");
+  await b.waitUntil(
+    async () => {
+      for (let p = 0; p < 10; p++) {
+        const s = await (await $t(b, `finger-${p}`)).getAttribute("data-state");
+        if (s === "open") return false;
+      }
+      return true;
+    },
+    { timeout: 180_000, interval: 500, timeoutMsg: "fingers not all captured" },
+  );
+}
+
+async function faceCapture(b, screenshot) {
+  await click(b, "fingers-next");
+  await shown(b, "face-live", 60_000);
+  if (screenshot) {
+    await shown(b, "face-prompt");
+    await shot(b, "face-live");
+  }
+  const done = await shown(b, "face-done", 90_000);
+  assert.equal(await done.getAttribute("data-outcome"), "captured", await done.getText());
+  const text = await done.getText();
+  const m = /(\d+) frames at ([\d.]+) fps/.exec(text);
+  if (m) metrics.preview_fps.push({ frames: Number(m[1]), fps: Number(m[2]) });
+  await shown(b, "face-captured");
+  return text;
+}
+
+async function tokenAndPerson(port, cpf) {
+  const base = `http://127.0.0.1:${port}`;
+  const t = await fetch(`${base}/gbds/v2/tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ data: { grantType: "CREDENTIALS", userName: "admin", userPassword: ADMIN_PASSWORD } }),
+  });
+  assert.ok(t.ok, `login answered ${t.status}`);
+  const token = (await t.json()).data.token;
+  const p = await fetch(`${base}/gbs-spid-server/people/${cpf}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: p.status, body: await p.json() };
+}
+
+async function queueRows(b, cpf) {
+  const rows = await b.$$(`[data-testid="queue-row"][data-user="${cpf}"]`);
+  return Promise.all(rows.map(async (r) => ({ state: await r.getAttribute("data-state"), reason: await (await r.$('[data-testid="queue-reason"]')).getText() })));
+}
+
+// ------------------------------------------------------------------------------------------
+const scenarios = [];
+const scenario = (name, fn) => scenarios.push({ name, fn });
+const OP_DIR = join(WORK, "operator");
+const OP_PORT = 20000 + Math.floor(Math.random() * 20000);
+
+scenario("operator enrollment reaches the embedded server and shows synced", async () => {
+  const ctx = await launch("operator", appEnv(OP_DIR, OP_PORT));
+  const b = ctx.browser;
+  try {
+    await shown(b, "sign-in", 60_000);
+    await coldStart(ctx);
+    assert.match(await (await $t(b, "server-status")).getText(), /embedded server/);
+    assert.doesNotMatch(await (await $t(b, "server-status")).getText(), /stopped/);
+    await shot(b, "signin");
+    // Wrong password: the server's refusal is shown, nothing is stored.
+    await signIn(b, "not-the-password");
+    assert.match(await (await shown(b, "sign-in-error")).getText(), /refused|invalid|password|credentials/i);
+    await signIn(b);
+    assert.equal(await (await shown(b, "operator")).getText(), "Operator admin");
+
+    // Biographic validation.
+    await type(b, "person-cpf", "123.456.789-00");
+    await type(b, "person-name", "R2");
+    await click(b, "person-next");
+    assert.match(await (await shown(b, "person-cpf-error")).getText(), /not valid/);
+    assert.match(await (await shown(b, "person-name-error")).getText(), /cannot contain|two letters/);
+    await shot(b, "person-validation");
+    await type(b, "person-cpf", "529.982.247-25");
+    await type(b, "person-name", "Maria da Silva");
+    await click(b, "person-next");
+    await shown(b, "fingers");
+
+    await captureAll(b, { position: 0, kind: "AMPUTATED", reason: "declared by subject" });
+    // Re-capture the right index: a new impression replaces the image.
+    await click(b, "finger-6");
+    const before = await (await shown(b, "finger-image")).getAttribute("src");
+    await click(b, "capture");
+    await b.waitUntil(async () => (await (await $t(b, "finger-image")).getAttribute("src")) !== before, {
+      timeout: 30_000,
+      timeoutMsg: "re-capture did not replace the image",
+    });
+    await shot(b, "fingers");
+
+    await faceCapture(b, true);
+    await shot(b, "face-captured");
+    await click(b, "face-next");
+    assert.equal(await (await shown(b, "review-fingers")).getText(), "9 captured, 1 missing");
+    assert.match(await (await shown(b, "review-missing")).getText(), /AMPUTATED — declared by subject/);
+    await shot(b, "review");
+    await click(b, "submit");
+
+    await shown(b, "queue");
+    await b.waitUntil(async () => (await queueRows(b, CPF)).some((r) => r.state === "synced"), {
+      timeout: 90_000,
+      interval: 500,
+      timeoutMsg: "enrollment did not reach synced",
+    });
+    await shot(b, "queue-synced");
+
+    // The person as the embedded server returns it: 9 fingers + face, and the declared missing finger.
+    const person = await tokenAndPerson(OP_PORT, CPF);
+    assert.equal(person.status, 200, JSON.stringify(person.body).slice(0, 300));
+    const indexes = person.body.biometrics.map((x) => x.index).sort((a, c) => a - c);
+    assert.deepEqual(indexes, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.equal(person.body.biographics.find((x) => x.id === "NAME").value, "Maria da Silva");
+
+    await click(b, "nav-settings");
+    await shown(b, "settings");
+    await shot(b, "settings");
+  } finally {
+    await ctx.close();
+  }
+});
+
+scenario("second enrollment of the same CPF is rejected with the server's reason", async () => {
+  // Same data directory: the embedded server still holds the person enrolled above.
+  const ctx = await launch("duplicate", appEnv(OP_DIR, OP_PORT));
+  const b = ctx.browser;
+  try {
+    await shown(b, "sign-in", 60_000);
+    await coldStart(ctx);
+    await signIn(b);
+    await type(b, "person-cpf", CPF);
+    await type(b, "person-name", "Maria da Silva");
+    await click(b, "person-next");
+    await shown(b, "fingers");
+    await captureAll(b, null);
+    await faceCapture(b, false);
+    await click(b, "face-next");
+    assert.equal(await (await shown(b, "review-fingers")).getText(), "10 captured, 0 missing");
+    await click(b, "submit");
+    await shown(b, "queue");
+    await b.waitUntil(async () => (await queueRows(b, CPF)).some((r) => r.state === "rejected"), {
+      timeout: 90_000,
+      interval: 500,
+      timeoutMsg: "duplicate was not rejected",
+    });
+    const rows = await queueRows(b, CPF);
+    assert.equal(rows.length, 2, "the first (synced) enrollment is still listed");
+    const rejected = rows.find((r) => r.state === "rejected");
+    assert.match(rejected.reason, /already enrolled/);
+    assert.ok(rows.some((r) => r.state === "synced"));
+    await shot(b, "queue-rejected");
+  } finally {
+    await ctx.close();
+  }
+});
+
+scenario("kiosk: idle timeout wipes the session; leaving needs the admin PIN", async () => {
+  const dir = join(WORK, "kiosk");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "app.toml"), "idle_timeout_s = 10\n");
+  const port = OP_PORT + 1;
+  const ctx = await launch("kiosk", appEnv(dir, port, { STATION_KIOSK_PIN: "2468" }), ["--kiosk"]);
+  const b = ctx.browser;
+  try {
+    await shown(b, "kiosk", 60_000);
+    assert.equal(await (await $t(b, "kiosk")).getAttribute("data-phase"), "welcome");
+    // No operator chrome in kiosk mode.
+    assert.equal(await (await $t(b, "nav-settings")).isExisting(), false);
+    assert.equal(await (await $t(b, "sign-in")).isExisting(), false);
+    await shot(b, "kiosk-welcome");
+    await click(b, "kiosk-start");
+    await type(b, "person-cpf", CPF);
+    await type(b, "person-name", "Maria da Silva");
+    await click(b, "person-next");
+    await shown(b, "fingers");
+    const lastTouch = Date.now();
+    await click(b, "capture");
+    await b.waitUntil(async () => (await (await $t(b, "finger-0")).getAttribute("data-state")) === "captured", {
+      timeout: 30_000,
+      timeoutMsg: "kiosk finger capture failed",
+    });
+    await shot(b, "kiosk-fingers");
+    // Walk away: after 10 s without input the session is wiped.
+    await shown(b, "kiosk-reset", 25_000);
+    const wiped = Date.now() - lastTouch;
+    assert.ok(wiped >= 9_500, `wiped ${wiped} ms after the last touch, before the 10 s timeout`);
+    assert.equal(await (await $t(b, "kiosk")).getAttribute("data-phase"), "welcome");
+    await shot(b, "kiosk-reset");
+    await click(b, "kiosk-start");
+    assert.equal(await (await shown(b, "person-cpf")).getValue(), "", "the CPF typed before was wiped");
+    assert.equal(await (await $t(b, "step-fingers")).isEnabled(), false, "no draft survives the reset");
+
+    await click(b, "kiosk-staff");
+    await type(b, "kiosk-pin-input", "1111");
+    await click(b, "kiosk-exit");
+    assert.match(await (await shown(b, "kiosk-pin-error")).getText(), /wrong PIN/);
+    await shot(b, "kiosk-pin");
+    await type(b, "kiosk-pin-input", "2468");
+    await click(b, "kiosk-exit");
+    // The app quits: the WebDriver session loses its window.
+    let gone = false;
+    for (let i = 0; i < 40 && !gone; i++) {
+      await sleep(250);
+      try {
+        await b.getTitle();
+      } catch {
+        gone = true;
+      }
+    }
+    assert.ok(gone, "the app is still running after the right PIN");
+  } finally {
+    await ctx.close();
+  }
+});
+
+// ------------------------------------------------------------------------------------------
+let passed = 0;
+let failed = 0;
+for (const s of scenarios) {
+  if (only && !s.name.includes(only)) continue;
+  const t = Date.now();
+  try {
+    await s.fn();
+    passed++;
+    console.log(`ok   ${s.name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${s.name}: ${e?.stack ?? e}`);
+  }
+}
+console.log(`metrics ${JSON.stringify(metrics)}`);
+if (process.env.METRICS_FILE) writeFileSync(process.env.METRICS_FILE, JSON.stringify(metrics, null, 2));
+console.log(`logs in ${WORK}`);
+console.log(`e2e/app: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
