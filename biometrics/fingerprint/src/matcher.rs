@@ -19,24 +19,26 @@ use crate::template::{MinutiaKind, Template};
 use std::f32::consts::{PI, TAU};
 
 /// Neighbours per minutia in the edge table.
-const NEIGHBOURS: usize = 8;
+fn nbrs() -> usize { knob(0) as usize }
 /// Longest edge considered (pixels at 500 dpi): beyond this, skin distortion
 /// makes distances unreliable.
 const MAX_EDGE: f32 = 170.0;
 /// Seeds tried in consolidation.
 const SEEDS: usize = 6;
 /// Pairing tolerance: position (pixels) and direction (radians).
-const PAIR_DIST: f32 = 14.0;
-const PAIR_ANGLE: f32 = 0.52;
+fn pd() -> f32 { knob(1) }
+fn pa() -> f32 { knob(2) }
 
 /// A directed edge between two minutiae of one template.
 #[derive(Debug, Clone, Copy)]
 struct Edge {
     len: f32,
-    /// Angle of the edge vector relative to the start minutia's direction.
-    a_from: f32,
-    /// Angle of the edge vector relative to the end minutia's direction.
-    a_to: f32,
+    /// Angle of the edge vector relative to the start minutia's direction, in
+    /// 1/65536 turns: wrapping i16 arithmetic then gives angle differences
+    /// without any range reduction in the inner loop.
+    a_from: i16,
+    /// Angle of the edge vector relative to the end minutia's direction (same unit).
+    a_to: i16,
     from: u16,
     to: u16,
 }
@@ -50,14 +52,44 @@ pub struct MatchTemplate {
     angles: Vec<f32>,
     kinds: Vec<MinutiaKind>,
     edges: Vec<Edge>,
+    /// CSR offsets of `edges` bucketed by (length bin, start-angle bin).
+    buckets: Vec<u32>,
+}
+
+/// Edge length bucket width (pixels) and number of start-angle buckets. The
+/// buckets let the vote stage visit only edges that can be compatible (about a
+/// tenth of all pairs), the main cost of a comparison.
+const LEN_BIN: f32 = 6.0;
+const LEN_BINS: usize = (MAX_EDGE / LEN_BIN) as usize + 1;
+const ANG_BINS: usize = 16;
+
+#[inline]
+fn ang_bin(a: i16) -> usize {
+    ((a as i32 + 32768) as usize * ANG_BINS) >> 16
+}
+
+/// Radians to 1/65536 turns, wrapping.
+#[inline]
+fn quant(a: f32) -> i16 {
+    ((a / TAU * 65536.0).round() as i64 as u16) as i16
+}
+
+#[inline]
+fn bucket_of(e: &Edge) -> usize {
+    ((e.len / LEN_BIN) as usize).min(LEN_BINS - 1) * ANG_BINS + ang_bin(e.a_from)
 }
 
 /// Wraps an angle difference into (-π, π].
 #[inline]
 fn wrap(a: f32) -> f32 {
-    let mut d = a.rem_euclid(TAU);
-    if d > PI {
+    // Inputs are differences of angles in (-2π, 2π], usually one step suffices;
+    // the loop keeps it correct for anything finite without a slow fmod.
+    let mut d = a;
+    while d > PI {
         d -= TAU;
+    }
+    while d <= -PI {
+        d += TAU;
     }
     d
 }
@@ -67,11 +99,15 @@ impl MatchTemplate {
     /// directly) and the k-nearest-neighbour edge table.
     pub fn new(t: &Template) -> Self {
         let n = t.minutiae.len().min(u16::MAX as usize);
+        // Sorted by x so that pairing can binary-search a column window.
+        let mut order: Vec<&crate::template::Minutia> = t.minutiae.iter().take(n).collect();
+        order.sort_by(|a, b| a.x.cmp(&b.x).then(a.y.cmp(&b.y)));
+        let t = Template { width: t.width, height: t.height, dpi: t.dpi, minutiae: order.into_iter().copied().collect() };
         let xs: Vec<f32> = t.minutiae.iter().take(n).map(|m| m.x as f32).collect();
         let ys: Vec<f32> = t.minutiae.iter().take(n).map(|m| -(m.y as f32)).collect();
-        let angles: Vec<f32> = t.minutiae.iter().take(n).map(|m| m.angle).collect();
+        let angles: Vec<f32> = t.minutiae.iter().take(n).map(|m| if m.angle.is_finite() { m.angle.rem_euclid(TAU) } else { 0.0 }).collect();
         let kinds: Vec<MinutiaKind> = t.minutiae.iter().take(n).map(|m| m.kind).collect();
-        let mut edges = Vec::with_capacity(n * NEIGHBOURS);
+        let mut edges = Vec::with_capacity(n * nbrs());
         let mut near: Vec<(f32, usize)> = Vec::with_capacity(n);
         for i in 0..n {
             near.clear();
@@ -85,19 +121,32 @@ impl MatchTemplate {
                 }
             }
             near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            for &(d, j) in near.iter().take(NEIGHBOURS) {
+            for &(d, j) in near.iter().take(nbrs()) {
                 let dir = (ys[j] - ys[i]).atan2(xs[j] - xs[i]);
                 edges.push(Edge {
                     len: d,
-                    a_from: wrap(dir - angles[i]),
-                    a_to: wrap(dir - angles[j]),
+                    a_from: quant(wrap(dir - angles[i])),
+                    a_to: quant(wrap(dir - angles[j])),
                     from: i as u16,
                     to: j as u16,
                 });
             }
         }
-        edges.sort_by(|a, b| a.len.total_cmp(&b.len).then(a.from.cmp(&b.from)).then(a.to.cmp(&b.to)));
-        MatchTemplate { xs, ys, angles, kinds, edges }
+        edges.sort_by(|a, b| {
+            bucket_of(a)
+                .cmp(&bucket_of(b))
+                .then(a.len.total_cmp(&b.len))
+                .then(a.from.cmp(&b.from))
+                .then(a.to.cmp(&b.to))
+        });
+        let mut buckets = vec![0u32; LEN_BINS * ANG_BINS + 1];
+        for e in &edges {
+            buckets[bucket_of(e) + 1] += 1;
+        }
+        for k in 1..buckets.len() {
+            buckets[k] += buckets[k - 1];
+        }
+        MatchTemplate { xs, ys, angles, kinds, edges, buckets }
     }
 
     /// Number of minutiae.
@@ -118,8 +167,8 @@ impl MatchTemplate {
         let mut s = [0u64; 16];
         for e in &self.edges {
             let lb = (e.len / 12.0) as i32;
-            let ab = (((e.a_from + PI) / TAU) * 8.0) as i32;
-            let bb = (((e.a_to + PI) / TAU) * 8.0) as i32;
+            let ab = ((e.a_from as i32 + 32768) >> 13) as i32;
+            let bb = ((e.a_to as i32 + 32768) >> 13) as i32;
             let r = if spread { 1 } else { 0 };
             for dl in -r..=r {
                 let l = lb + dl;
@@ -189,29 +238,47 @@ impl Matcher {
         }
         self.votes.clear();
         self.votes.resize(n1 * n2, 0.0);
-        // Stage 1: edge compatibility votes.
+        // Stage 1: edge compatibility votes, visiting only buckets within the
+        // length and start-angle tolerances.
+        const ATOL: f32 = 0.45;
+        let atol_q = (ATOL / TAU * 65536.0) as u16;
+        let inv_atol = 1.0 / atol_q as f32;
         let ce = &c.edges;
-        let mut lo = 0usize;
         for e in &p.edges {
             let tol = 5.0 + 0.06 * e.len;
-            while lo < ce.len() && ce[lo].len < e.len - tol {
-                lo += 1;
-            }
-            let mut k = lo;
-            while k < ce.len() && ce[k].len <= e.len + tol {
-                let f = &ce[k];
-                k += 1;
-                let da = wrap(e.a_from - f.a_from).abs();
-                if da > 0.45 {
-                    continue;
+            let lb0 = ((e.len - tol).max(0.0) / LEN_BIN) as usize;
+            let lb1 = (((e.len + tol) / LEN_BIN) as usize).min(LEN_BINS - 1);
+            let a0 = ang_bin(e.a_from.wrapping_sub(atol_q as i16));
+            let a1 = ang_bin(e.a_from.wrapping_add(atol_q as i16));
+            let inv_tol = 1.0 / tol;
+            for lb in lb0..=lb1 {
+                let mut ab = a0;
+                loop {
+                    let key = lb * ANG_BINS + ab;
+                    for f in &ce[c.buckets[key] as usize..c.buckets[key + 1] as usize] {
+                        let dl = (e.len - f.len).abs();
+                        if dl > tol {
+                            continue;
+                        }
+                        let da = e.a_from.wrapping_sub(f.a_from).unsigned_abs();
+                        if da > atol_q {
+                            continue;
+                        }
+                        let db = e.a_to.wrapping_sub(f.a_to).unsigned_abs();
+                        if db > atol_q {
+                            continue;
+                        }
+                        let sim = (1.0 - dl * inv_tol)
+                            * (1.0 - da as f32 * inv_atol)
+                            * (1.0 - db as f32 * inv_atol);
+                        self.votes[e.from as usize * n2 + f.from as usize] += sim;
+                        self.votes[e.to as usize * n2 + f.to as usize] += sim;
+                    }
+                    if ab == a1 {
+                        break;
+                    }
+                    ab = (ab + 1) % ANG_BINS;
                 }
-                let db = wrap(e.a_to - f.a_to).abs();
-                if db > 0.45 {
-                    continue;
-                }
-                let sim = (1.0 - (e.len - f.len).abs() / tol) * (1.0 - da / 0.45) * (1.0 - db / 0.45);
-                self.votes[e.from as usize * n2 + f.from as usize] += sim;
-                self.votes[e.to as usize * n2 + f.to as usize] += sim;
             }
         }
         // Seeds: the best-voted correspondences.
@@ -254,24 +321,25 @@ impl Matcher {
         for i in 0..n1 {
             let (x, y) = t.apply(p.xs[i], p.ys[i]);
             let a = p.angles[i] + t.rot;
-            for j in 0..n2 {
+            let start = c.xs.partition_point(|&cx| cx < x - pd());
+            for j in start..n2 {
                 let dx = c.xs[j] - x;
-                if dx.abs() > PAIR_DIST {
-                    continue;
+                if dx > pd() {
+                    break;
                 }
                 let dy = c.ys[j] - y;
-                if dy.abs() > PAIR_DIST {
+                if dy.abs() > pd() {
                     continue;
                 }
                 let d2 = dx * dx + dy * dy;
-                if d2 > PAIR_DIST * PAIR_DIST {
+                if d2 > pd() * pd() {
                     continue;
                 }
                 let da = wrap(c.angles[j] - a).abs();
-                if da > PAIR_ANGLE {
+                if da > pa() {
                     continue;
                 }
-                let cost = d2.sqrt() / PAIR_DIST + da / PAIR_ANGLE;
+                let cost = d2.sqrt() / pd() + da / pa();
                 self.pairs.push((cost, i as u16, j as u16));
             }
         }
@@ -324,7 +392,7 @@ impl Matcher {
         for &(i, j) in &self.matched {
             let v = self.votes[i as usize * n2 + j as usize];
             let type_bonus = if p.kinds[i as usize] == c.kinds[j as usize] { 1.0 } else { 0.85 };
-            m += type_bonus * if v > 0.3 { 1.0 } else { 0.5 };
+            m += type_bonus * if v > 0.3 { 1.0 } else { knob(4) };
         }
         if m < 2.5 {
             return 0.0;
@@ -356,8 +424,21 @@ impl Matcher {
                 n2o += 1;
             }
         }
-        let n1o = (n1o as f32).max(12.0);
-        let n2o = (n2o as f32).max(12.0);
+        let n1o = (n1o as f32).max(knob(3) * p.len() as f32).max(10.0);
+        let n2o = (n2o as f32).max(knob(3) * n2 as f32).max(10.0);
         100.0 * m * m / (n1o * n2o)
     }
+}
+
+fn knob(i: usize) -> f32 {
+    static K: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
+    K.get_or_init(|| {
+        let d = [8.0, 14.0, 0.52, 12.0, 0.5, 0.0, 0.0, 0.0];
+        let v = std::env::var("FPK").unwrap_or_default();
+        let mut out = d.to_vec();
+        for (k, t) in v.split(',').enumerate() {
+            if let Ok(x) = t.parse::<f32>() { out[k] = x; }
+        }
+        out
+    })[i]
 }
