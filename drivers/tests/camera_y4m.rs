@@ -156,3 +156,22 @@ fn a_folder_of_frames_plays_in_name_order() {
 fn a_missing_source_is_not_found() {
     assert!(matches!(FileCamera::open(std::path::Path::new("/nonexistent/simdev.y4m")), Err(DeviceError::NotFound(_))));
 }
+
+#[test]
+fn a_recording_can_be_replayed_at_another_rate() {
+    let path = temp_path("rate.y4m");
+    std::fs::write(&path, grey_video(3, "YUV4MPEG2 W4 H2 F30000:1001")).unwrap();
+    let mut cam = FileCamera::open(&path).unwrap();
+    let native = cam.native_format();
+    assert_eq!(native.fps, 30);
+    cam.start(drivers::FrameFormat { fps: 100, ..native }).unwrap();
+    let stamps: Vec<Duration> = (0..3).map(|_| cam.next_frame(Duration::from_secs(1)).unwrap().timestamp).collect();
+    assert_eq!(stamps, vec![Duration::ZERO, Duration::from_millis(10), Duration::from_millis(20)]);
+    cam.stop().unwrap();
+    assert_eq!(cam.formats().unwrap(), vec![native], "the offered format stays the native one");
+    // At the native rate the exact NTSC fraction is kept: frame 1 is due at 33.366… ms.
+    cam.start(native).unwrap();
+    cam.next_frame(Duration::from_secs(1)).unwrap();
+    assert_eq!(cam.next_frame(Duration::from_secs(1)).unwrap().timestamp, Duration::from_nanos(33_366_666));
+    std::fs::remove_file(&path).unwrap();
+}

@@ -27,6 +27,10 @@ enum Source {
 pub struct FileCamera {
     id: String,
     source: Source,
+    /// The source's own size and rate.
+    native: FrameFormat,
+    native_fps: (u32, u32),
+    /// The format of the current (or last) stream: native size, possibly another rate.
     format: FrameFormat,
     looping: bool,
     paced: bool,
@@ -69,7 +73,7 @@ impl FileCamera {
     }
 
     fn with_source(id: String, source: Source, format: FrameFormat, fps_fraction: (u32, u32)) -> Self {
-        Self { id, source, format, looping: true, paced: true, pacer: None, fps_fraction, position: 0, sequence: 0 }
+        Self { id, source, native: format, native_fps: fps_fraction, format, looping: true, paced: true, pacer: None, fps_fraction, position: 0, sequence: 0 }
     }
 
     /// Whether to start over at the end (default) or report the camera gone.
@@ -87,7 +91,7 @@ impl FileCamera {
 
     /// The one format this source offers: its native size and frame rate.
     pub fn native_format(&self) -> FrameFormat {
-        self.format
+        self.native
     }
 
     fn rewind(&mut self) -> Result<()> {
@@ -149,7 +153,7 @@ impl Camera for FileCamera {
     }
 
     fn formats(&self) -> Result<Vec<FrameFormat>> {
-        Ok(vec![self.format])
+        Ok(vec![self.native])
     }
 
     fn start(&mut self, format: FrameFormat) -> Result<()> {
@@ -162,11 +166,13 @@ impl Camera for FileCamera {
                 self.format.width, self.format.height, format.width, format.height
             )));
         }
-        // The caller may ask for another rate (e.g. replay a 30 fps recording at 10 fps).
-        if format.fps != self.format.fps {
-            self.fps_fraction = (format.fps.max(1), 1);
-            self.format.fps = format.fps.max(1);
-        }
+        // The caller may ask for another rate (e.g. replay a 30 fps recording at 10 fps); the
+        // native rate keeps its exact fraction (30000:1001 is not 30).
+        (self.format, self.fps_fraction) = if format.fps == self.native.fps {
+            (self.native, self.native_fps)
+        } else {
+            (FrameFormat { fps: format.fps.max(1), ..self.native }, (format.fps.max(1), 1))
+        };
         self.rewind()?;
         self.sequence = 0;
         self.pacer = Some(FramePacer::start_fractional(self.fps_fraction.0, self.fps_fraction.1));
