@@ -354,3 +354,36 @@ impl Camera for Webcam {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(width: u32, height: u32, fps: u32, encoding: FrameEncoding) -> FrameFormat {
+        FrameFormat { width, height, fps, encoding }
+    }
+
+    #[test]
+    fn negotiation_prefers_vga_near_30_fps_and_mjpeg() {
+        use FrameEncoding::*;
+        let offered = [f(1920, 1080, 30, Mjpeg), f(1280, 720, 30, Mjpeg), f(640, 480, 30, Yuyv), f(640, 480, 30, Mjpeg), f(640, 480, 60, Mjpeg), f(320, 240, 30, Yuyv)];
+        assert_eq!(negotiate_format(&offered), Some(f(640, 480, 30, Mjpeg)));
+        // Without VGA, 720p; without either, the smallest size of at least VGA.
+        assert_eq!(negotiate_format(&offered[..2]), Some(f(1280, 720, 30, Mjpeg)));
+        assert_eq!(negotiate_format(&[f(1920, 1080, 30, Yuyv), f(800, 600, 15, Yuyv), f(320, 240, 30, Mjpeg)]), Some(f(800, 600, 15, Yuyv)));
+        // Only small sizes: the largest of them.
+        assert_eq!(negotiate_format(&[f(160, 120, 30, Yuyv), f(320, 240, 30, Yuyv)]), Some(f(320, 240, 30, Yuyv)));
+        assert_eq!(negotiate_format(&[]), None);
+    }
+
+    #[test]
+    fn ids_round_trip() {
+        assert!(matches!(parse_id("camera:/dev/video2"), Ok(CameraIndex::Index(2))));
+        assert!(matches!(parse_id("camera:3"), Ok(CameraIndex::Index(3))));
+        assert!(matches!(parse_id("camera:0x1234-usb"), Ok(CameraIndex::String(ref s)) if s == "0x1234-usb"));
+        assert!(matches!(parse_id("camera:"), Err(DeviceError::NotFound(_))));
+        assert!(matches!(parse_id("sim:camera"), Err(DeviceError::NotFound(_))));
+        let id = index_id(&CameraIndex::Index(2));
+        assert!(matches!(parse_id(&id), Ok(CameraIndex::Index(2))), "{id}");
+    }
+}
