@@ -45,7 +45,11 @@ fn local_period(img: &GrayImage, cx: usize, cy: usize) -> Option<f32> {
     let ac = |lag: usize| centred.iter().zip(&centred[lag..]).map(|(a, b)| a * b).sum::<f32>() / energy;
     // First local maximum of the autocorrelation between 4 and 20 px (periods of 25-125
     // ridges per inch at 500 dpi cover any finger).
-    (4..20).find(|&lag| ac(lag) > ac(lag - 1) && ac(lag) >= ac(lag + 1) && ac(lag) > 0.2).map(|lag| lag as f32)
+    let lag = (4..20).find(|&lag| ac(lag) > ac(lag - 1) && ac(lag) >= ac(lag + 1) && ac(lag) > 0.2)?;
+    // Sub-pixel peak by fitting a parabola through the three samples around it.
+    let (a, b, c) = (ac(lag - 1), ac(lag), ac(lag + 1));
+    let curvature = a - 2.0 * b + c;
+    Some(lag as f32 + if curvature < 0.0 { 0.5 * (a - c) / curvature } else { 0.0 })
 }
 
 /// Best normalised cross-correlation of the central 72×72 window of `reference` with `probe`,
@@ -131,6 +135,7 @@ fn ridge_period_is_that_of_a_finger_at_500_dpi() {
     periods.sort_by(f32::total_cmp);
     let median = periods[periods.len() / 2];
     let (lo, hi) = (periods[periods.len() / 20], periods[periods.len() * 19 / 20]);
+    eprintln!("ridge period: {} blocks, median {median} px, 5-95% {lo}-{hi} px", periods.len());
     assert!((8.0..=12.0).contains(&median), "median period {median} px; all {periods:?}");
     assert!(lo >= 6.0 && hi <= 14.0, "5-95% period range {lo}-{hi} px");
 }
