@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# USB scanner tier: replays the libfprint recordings through the real libusb path under
+# umockdev (rusb enumerate -> open by id -> claim -> transfers -> image == capture.png), plus the
+# in-process replay suite and the seeded parser/replay mutation test. Idempotent; bounded to
+# about 4 minutes; exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+# System packages (fresh Debian 12): umockdev for the emulation, libusb headers for rusb.
+need=()
+dpkg -s umockdev >/dev/null 2>&1 || need+=(umockdev)
+dpkg -s libusb-1.0-0-dev >/dev/null 2>&1 || need+=(libusb-1.0-0-dev)
+dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${need[@]}"
+  else
+    echo "usb.sh: missing packages: ${need[*]} (run as root or install them)" >&2
+    exit 1
+  fi
+fi
+
+# A missing umockdev must fail here, not skip.
+export USB_REQUIRE_UMOCKDEV=1
+timeout 240 cargo test -p drivers --test usb_umockdev --test usb_replay --test usb_devices -- --test-threads=2
+echo "usb.sh: ok"
