@@ -293,6 +293,15 @@ async fn openapi_lists_every_route() {
         ("delete", "/gbs-spid-server/operator/{key}"),
         ("post", "/gbs-spid-server/operator"),
         ("get", "/gbs-spid-server/status"),
+        ("post", "/gbs-spid-server/remote-capture/enroll"),
+        ("post", "/gbs-spid-server/remote-capture/verify"),
+        ("post", "/gbs-spid-server/remote-capture"),
+        ("get", "/gbs-spid-server/remote-capture/biometrics/{tguid}"),
+        ("post", "/gbs-spid-server/remote-capture/finish/{tguid}"),
+        ("post", "/gbs-spid-server/remote-capture/notification"),
+        ("get", "/gbs-spid-server/remote-capture/pending"),
+        ("get", "/rc/{token}"),
+        ("post", "/rc/{token}/frames"),
     ];
     for (method, path) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from /openapi.json");
