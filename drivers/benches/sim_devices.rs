@@ -15,46 +15,64 @@ use drivers::simulated::synthesis::{self, FingerSeed, Impression};
 use drivers::simulated::{Motion, ScanTiming, SimulatedCamera, SimulatedScanner};
 use drivers::{Camera, FingerprintScanner, FrameEncoding, FrameFormat};
 
-fn stats(name: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let p = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    println!("{name:<48} n={:<4} median {:>8.3} ms   p90 {:>8.3} ms   max {:>8.3} ms", samples.len(), ms(p(0.5)), ms(p(0.9)), ms(p(1.0)));
+/// CPU time this thread has run (Linux: `/proc/thread-self/schedstat`, nanoseconds). On a
+/// machine shared with other builds, wall time measures the queue as much as the code; CPU
+/// time is what the code costs on a free core.
+fn thread_cpu() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(Duration::from_nanos(text.split_whitespace().next()?.parse().ok()?))
 }
 
-fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
-    let t = Instant::now();
-    let v = f();
-    (v, t.elapsed())
+/// Wall time of each sample, and the CPU time of the whole group divided by the sample count.
+struct Samples {
+    wall: Vec<Duration>,
+    cpu: Option<Duration>,
+}
+
+fn stats(name: &str, samples: Samples) {
+    let mut wall = samples.wall;
+    wall.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let p = |q: f64| wall[((wall.len() - 1) as f64 * q).round() as usize];
+    let cpu = samples.cpu.map_or("   n/a".to_owned(), |c| format!("{:>8.3}", ms(c)));
+    println!(
+        "{name:<50} n={:<3} wall median {:>8.3} ms  p90 {:>8.3} ms  max {:>8.3} ms | CPU mean {cpu} ms",
+        wall.len(),
+        ms(p(0.5)),
+        ms(p(0.9)),
+        ms(p(1.0))
+    );
+}
+
+/// Runs `f` `n` times, timing each run.
+fn group<T>(n: usize, mut f: impl FnMut(usize) -> T) -> Samples {
+    let cpu0 = thread_cpu();
+    let wall = (0..n)
+        .map(|i| {
+            let t = Instant::now();
+            std::hint::black_box(f(i));
+            t.elapsed()
+        })
+        .collect();
+    let cpu = cpu0.zip(thread_cpu()).map(|(a, b)| (b - a) / n as u32);
+    Samples { wall, cpu }
 }
 
 fn main() {
     let vga = FrameFormat { width: 640, height: 480, fps: 30, encoding: FrameEncoding::Rgb };
-
-    // Camera cold start first, before anything else has decoded the portrait.
-    let (_, cold) = time(|| {
+    let open_and_grab = |_| {
         let mut cam = SimulatedCamera::astronaut(Motion::Natural).unwrap();
         cam.start(vga).unwrap();
         cam.next_frame(Duration::from_secs(1)).unwrap()
-    });
-    stats("sim camera: first frame, cold (decode PNG)", vec![cold]);
-    stats(
-        "sim camera: first frame, warm",
-        (0..20)
-            .map(|_| {
-                time(|| {
-                    let mut cam = SimulatedCamera::astronaut(Motion::Natural).unwrap();
-                    cam.start(vga).unwrap();
-                    cam.next_frame(Duration::from_secs(1)).unwrap()
-                })
-                .1
-            })
-            .collect(),
-    );
-    let cam = SimulatedCamera::astronaut(Motion::Natural).unwrap();
-    stats("sim camera: pose + render 640x480", (0..60).map(|i| time(|| cam.frame_at(Duration::from_millis(33 * i), i)).1).collect());
+    };
 
-    // Paced delivery: how long after its due time each frame is returned.
+    // Camera cold start first, before anything else has decoded the portrait.
+    stats("sim camera: first frame, cold (decodes the PNG)", group(1, open_and_grab));
+    stats("sim camera: first frame, warm", group(20, open_and_grab));
+    let cam = SimulatedCamera::astronaut(Motion::Natural).unwrap();
+    stats("sim camera: pose + render 640x480", group(60, |i| cam.frame_at(Duration::from_millis(33 * i as u64), i as u64)));
+
+    // Paced delivery: how long after its due time each frame is returned (render included).
     let mut cam = SimulatedCamera::astronaut(Motion::Natural).unwrap();
     cam.start(vga).unwrap();
     let start = Instant::now();
@@ -63,45 +81,32 @@ fn main() {
         let f = cam.next_frame(Duration::from_secs(1)).unwrap();
         late.push(start.elapsed().saturating_sub(f.timestamp));
     }
-    stats("sim camera 30 fps: return after due time", late);
+    stats("sim camera 30 fps: returned after due time", Samples { wall: late, cpu: None });
 
     // File camera overhead over the bare y4m decoder, 640x480 C420jpeg.
     let video = synthetic_video(60);
     let path = std::env::temp_dir().join(format!("simdev-bench-{}.y4m", std::process::id()));
     std::fs::write(&path, &video).unwrap();
     let mut reader = Y4mReader::new(Cursor::new(video)).unwrap();
-    let bare: Vec<Duration> = (0..60).map(|_| time(|| reader.next_rgb().unwrap().unwrap()).1).collect();
+    let bare = group(60, |_| reader.next_rgb().unwrap().unwrap());
     let mut fcam = FileCamera::open(&path).unwrap().with_pacing(false).with_looping(false);
     fcam.start(fcam.native_format()).unwrap();
-    let through: Vec<Duration> = (0..60).map(|_| time(|| fcam.next_frame(Duration::from_secs(1)).unwrap()).1).collect();
+    let through = group(60, |_| fcam.next_frame(Duration::from_secs(1)).unwrap());
     std::fs::remove_file(&path).unwrap();
-    let overhead: Vec<Duration> = {
-        let (mut b, mut t) = (bare.clone(), through.clone());
-        b.sort();
-        t.sort();
-        b.iter().zip(&t).map(|(b, t)| t.saturating_sub(*b)).collect()
-    };
-    stats("y4m decode 640x480 420 (in memory)", bare);
-    stats("file camera next_frame (file, unpaced)", through);
-    stats("file camera overhead over decode (sorted pairs)", overhead);
+    let overhead = bare.cpu.zip(through.cpu).map(|(b, t)| t.saturating_sub(b));
+    stats("y4m decode 640x480 420 (from memory)", bare);
+    stats("file camera next_frame (from file, unpaced)", through);
+    println!("file camera overhead over the decoder: CPU {:?} per frame", overhead);
 
     // Synthesis.
     let seeds: Vec<FingerSeed> = (0..20).map(|i| FingerSeed { subject: 1000 + i, finger: (i % 10) as u8 }).collect();
-    let masters: Vec<_> = seeds.iter().map(|&s| time(|| synthesis::master(s))).collect();
-    stats("synthesis: master print 320x400", masters.iter().map(|m| m.1).collect());
-    stats(
-        "synthesis: impression",
-        seeds.iter().zip(&masters).map(|(&s, (m, _))| time(|| m.impression(&Impression::random(s, 1), s, 1)).1).collect(),
-    );
+    let mut masters = Vec::new();
+    stats("synthesis: master print 320x400", group(seeds.len(), |i| masters.push(synthesis::master(seeds[i]))));
+    stats("synthesis: impression", group(seeds.len(), |i| masters[i].impression(&Impression::random(seeds[i], 1), seeds[i], 1)));
     let mut scanner = SimulatedScanner::synthetic(7, vec![]).with_timing(ScanTiming::INSTANT);
-    stats(
-        "sim scanner: capture (new finger, INSTANT timing)",
-        (0..10).map(|_| time(|| scanner.capture(Duration::from_secs(5), &mut |_| {}).unwrap()).1).collect(),
-    );
-    stats(
-        "sim scanner: capture (finger seen before)",
-        (0..10).map(|_| time(|| scanner.capture(Duration::from_secs(5), &mut |_| {}).unwrap()).1).collect(),
-    );
+    stats("sim scanner: capture, new finger (INSTANT timing)", group(10, |_| scanner.capture(Duration::from_secs(5), &mut |_| {}).unwrap()));
+    stats("sim scanner: capture, finger seen before", group(10, |_| scanner.capture(Duration::from_secs(5), &mut |_| {}).unwrap()));
+    println!("load average: {}", std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim());
 }
 
 /// A 640×480 C420jpeg video with a moving gradient.

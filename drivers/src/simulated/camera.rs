@@ -162,23 +162,31 @@ impl SimulatedCamera {
         let (sw, sh) = (self.source.width() as f32, self.source.height() as f32);
         let src = self.source.as_raw();
         let stride = self.source.width() as usize * 3;
-        let mut out = vec![0u8; w * h * 3];
-        for y in 0..h {
-            let sy = cy + (y as f32 - h as f32 / 2.0) * scale;
-            for x in 0..w {
-                let sx = cx + (x as f32 - w as f32 / 2.0) * scale_x;
-                let o = (y * w + x) * 3;
-                if sx < 0.0 || sy < 0.0 || sx >= sw - 1.0 || sy >= sh - 1.0 {
-                    out[o..o + 3].copy_from_slice(&[40, 40, 40]);
-                    continue;
-                }
-                let (x0, y0) = (sx as usize, sy as usize);
-                let (ax, ay) = (sx - x0 as f32, sy - y0 as f32);
+        // The mapping is axis-aligned (no roll), so source columns and rows and their bilinear
+        // weights are computed once per column and once per row, in 8-bit fixed point.
+        let axis = |n: usize, centre: f32, step: f32, limit: f32| -> Vec<Option<(usize, u32)>> {
+            (0..n)
+                .map(|k| {
+                    let v = centre + (k as f32 - n as f32 / 2.0) * step;
+                    (v >= 0.0 && v < limit - 1.0).then(|| (v as usize, ((v - v.floor()) * 256.0) as u32))
+                })
+                .collect()
+        };
+        let columns = axis(w, cx, scale_x, sw);
+        let rows = axis(h, cy, scale, sh);
+        let gain = (gain * 256.0).round() as u32;
+        let mut out = vec![40u8; w * h * 3];
+        for (y, row) in rows.iter().enumerate() {
+            let Some((y0, ay)) = *row else { continue };
+            let line = &mut out[y * w * 3..(y + 1) * w * 3];
+            for (x, column) in columns.iter().enumerate() {
+                let Some((x0, ax)) = *column else { continue };
                 let i = y0 * stride + x0 * 3;
                 for ch in 0..3 {
-                    let top = src[i + ch] as f32 * (1.0 - ax) + src[i + 3 + ch] as f32 * ax;
-                    let bottom = src[i + stride + ch] as f32 * (1.0 - ax) + src[i + stride + 3 + ch] as f32 * ax;
-                    out[o + ch] = ((top * (1.0 - ay) + bottom * ay) * gain).clamp(0.0, 255.0) as u8;
+                    let top = src[i + ch] as u32 * (256 - ax) + src[i + 3 + ch] as u32 * ax;
+                    let bottom = src[i + stride + ch] as u32 * (256 - ax) + src[i + stride + 3 + ch] as u32 * ax;
+                    let v = (top * (256 - ay) + bottom * ay) >> 16;
+                    line[x * 3 + ch] = ((v * gain) >> 8).min(255) as u8;
                 }
             }
         }
