@@ -119,6 +119,8 @@ pub struct EmulatorStats {
     pub images_uploaded: u64,
     /// Baud rate the module runs at now.
     pub baud: u32,
+    /// An injected unplug happened: the module is gone for good.
+    pub unplugged: bool,
 }
 
 /// Where the finger comes from.
@@ -385,7 +387,7 @@ impl Emulator {
 
     /// Whether the module thread is still serving (false after an injected unplug).
     pub fn is_running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+        !lock(&self.state).stats.unplugged && self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 }
 
@@ -434,7 +436,11 @@ fn run(mut master: TTYPort, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
                     pending.drain(..used);
                     match serve(&mut master, &state, packet) {
                         Ok(()) => {}
-                        Err(Stop::Unplugged) => return,
+                        Err(Stop::Unplugged) => {
+                            // Flag first: the driver sees the hang-up the moment `master` drops.
+                            lock(&state).stats.unplugged = true;
+                            return;
+                        }
                         Err(Stop::Io) => break,
                     }
                 }

@@ -41,7 +41,8 @@ impl std::fmt::Debug for SystemPort {
 }
 
 impl SystemPort {
-    /// Opens `path` at `baud`, 8N1 without flow control, as the R30x modules expect.
+    /// Opens `path` at `baud`, 8N1 without flow control, as the R30x modules expect. A port
+    /// another program holds gives `ErrorKind::ResourceBusy`, a missing one `NotFound`.
     pub fn open(path: &str, baud: u32) -> io::Result<Self> {
         let port = serialport::new(path, baud)
             .data_bits(serialport::DataBits::Eight)
@@ -50,7 +51,15 @@ impl SystemPort {
             .flow_control(serialport::FlowControl::None)
             .timeout(Duration::from_millis(100))
             .open()
-            .map_err(io::Error::from)?;
+            .map_err(|e| {
+                // serialport reports a port held by someone else (TIOCEXCL/flock: EBUSY) as
+                // "no device", which would read as "not there" to the device manager.
+                if e.kind() == serialport::ErrorKind::NoDevice && std::path::Path::new(path).exists() {
+                    io::Error::new(io::ErrorKind::ResourceBusy, format!("{path} is in use by another program: {e}"))
+                } else {
+                    io::Error::from(e)
+                }
+            })?;
         Ok(SystemPort { port, name: path.to_owned() })
     }
 

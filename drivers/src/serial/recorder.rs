@@ -119,6 +119,17 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
 }
 
+/// Parses `<seconds>[.<up to 6 digits>]` exactly (no float rounding), so a saved recording
+/// loads back identical.
+fn parse_time(t: &str) -> Option<Duration> {
+    let (secs, frac) = t.split_once('.').unwrap_or((t, ""));
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let micros: u64 = if frac.is_empty() { 0 } else { frac.parse::<u64>().ok()? * 10u64.pow(6 - frac.len() as u32) };
+    Some(Duration::from_secs(secs.parse().ok()?) + Duration::from_micros(micros))
+}
+
 impl Event {
     /// The event as one line of the text format (without newline).
     pub fn to_line(&self) -> String {
@@ -163,11 +174,7 @@ impl SerialRecording {
             }
             let mut f = line.splitn(3, ' ');
             let t = f.next().unwrap_or_default();
-            let secs: f64 = t.parse().map_err(|_| err("bad timestamp"))?;
-            if !secs.is_finite() || secs < 0.0 {
-                return Err(err("bad timestamp"));
-            }
-            let at = Duration::from_secs_f64(secs);
+            let at = parse_time(t).ok_or_else(|| err("bad timestamp"))?;
             let tag = f.next().ok_or_else(|| err("missing event type"))?;
             let arg = f.next();
             let need = || arg.ok_or_else(|| err("missing argument"));
@@ -251,7 +258,8 @@ impl<L: SerialLink> RecordingLink<L> {
     }
 
     fn push(&mut self, kind: EventKind) {
-        let event = Event { at: self.start.elapsed(), kind };
+        // Microseconds: the precision of the text format, so a saved recording loads back equal.
+        let event = Event { at: Duration::from_micros(self.start.elapsed().as_micros() as u64), kind };
         if let Some(sink) = self.sink.as_mut() {
             // A failing log sink must not break the capture; the in-memory copy stays complete.
             let _ = writeln!(sink, "{}", event.to_line()).and_then(|_| sink.flush());
