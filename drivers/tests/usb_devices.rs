@@ -39,12 +39,12 @@ fn entry(id: &str, bus: u8, address: u8, vid: u16, pid: u16) -> UsbDeviceEntry {
 fn diff_reports_arrivals_departures_and_replugs() {
     let a = entry("usb:298d:1010@1-7", 1, 3, 0x298d, 0x1010);
     let b = entry("usb:1234:5678@1-2", 1, 4, 0x1234, 0x5678);
-    assert_eq!(diff_devices(&[], &[a.clone()]), vec![UsbEvent::Arrived(a.clone())]);
-    assert_eq!(diff_devices(&[a.clone(), b.clone()], &[b.clone()]), vec![UsbEvent::Left(a.clone())]);
+    assert_eq!(diff_devices(&[], std::slice::from_ref(&a)), vec![UsbEvent::Arrived(a.clone())]);
+    assert_eq!(diff_devices(&[a.clone(), b.clone()], std::slice::from_ref(&b)), vec![UsbEvent::Left(a.clone())]);
     assert!(diff_devices(&[a.clone(), b.clone()], &[b.clone(), a.clone()]).is_empty());
     // Re-plugged into the same port: same id, new address.
     let a2 = entry("usb:298d:1010@1-7", 1, 5, 0x298d, 0x1010);
-    assert_eq!(diff_devices(&[a.clone()], &[a2.clone()]), vec![UsbEvent::Left(a.clone()), UsbEvent::Arrived(a2.clone())]);
+    assert_eq!(diff_devices(std::slice::from_ref(&a), std::slice::from_ref(&a2)), vec![UsbEvent::Left(a.clone()), UsbEvent::Arrived(a2.clone())]);
     assert_eq!(a2.scanner_info().unwrap().driver, "nb1010");
     assert!(b.scanner_info().is_none());
 }

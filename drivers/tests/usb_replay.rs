@@ -169,6 +169,21 @@ fn recorder_round_trip_reproduces_the_same_image() {
     }
 }
 
+#[test]
+fn recorder_keeps_failed_transfers_and_they_replay_the_same_way() {
+    let replay = ReplayTransport::new("nb1010", ioctl("nb1010")).unplug_after(20);
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(RecordingTransport::new(replay, None)));
+    let first = capture("nb1010", Box::new(Shared(shared.clone())));
+    assert!(matches!(first, Err(DeviceError::Disconnected(_))), "{:?}", first.map(|_| ()));
+    let rec = shared.lock().unwrap().recording().clone();
+    assert_eq!(rec.transfers.len(), 21);
+    assert_eq!(rec.transfers.last().unwrap().status, -19);
+    let reparsed = Recording::parse_ioctl(&rec.to_ioctl()).unwrap();
+    assert_eq!(reparsed, rec);
+    let again = capture("nb1010", Box::new(ReplayTransport::new("user-recording", reparsed)));
+    assert!(matches!(again, Err(DeviceError::Disconnected(_))), "{:?}", again.map(|_| ()));
+}
+
 /// A transport shared with the test body.
 struct Shared(std::sync::Arc<std::sync::Mutex<RecordingTransport<ReplayTransport>>>);
 

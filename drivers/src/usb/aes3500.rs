@@ -95,7 +95,7 @@ pub fn upscale2x(src: &[u8], w: usize, h: usize) -> Vec<u8> {
     // even o, (96, 32) for odd o.
     let taps = |o: usize| -> [(isize, u32); 2] {
         let k = (o / 2) as isize;
-        if o % 2 == 0 { [(k - 1, 32), (k, 96)] } else { [(k, 96), (k + 1, 32)] }
+        if o & 1 == 0 { [(k - 1, 32), (k, 96)] } else { [(k, 96), (k + 1, 32)] }
     };
     let px = |x: isize, y: isize| -> u32 {
         if x < 0 || y < 0 || x >= w as isize || y >= h as isize { 0 } else { u32::from(src[y as usize * w + x as usize]) }
@@ -213,5 +213,13 @@ impl FingerprintScanner for Aes3500 {
         }
         self.state = State::Closed;
         self.transport.release_interface(INTERFACE)
+    }
+}
+
+impl Drop for Aes3500 {
+    /// Leaves the device as the next user expects it (interface released) even
+    /// when the caller forgets `close`; errors are moot at that point (the device may be gone).
+    fn drop(&mut self) {
+        let _ = self.close();
     }
 }

@@ -1,7 +1,7 @@
 //! Which USB scanners the station supports, what is plugged in, opening by id, and hot-plug.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -319,10 +319,7 @@ impl UsbWatcher {
 
     /// The next event, waiting at most `timeout`; `None` when nothing changed.
     pub fn next_event(&self, timeout: Duration) -> Option<UsbEvent> {
-        match self.rx.recv_timeout(timeout) {
-            Ok(e) => Some(e),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.rx.recv_timeout(timeout).ok()
     }
 }
 

@@ -230,3 +230,11 @@ impl FingerprintScanner for Nb1010 {
         self.transport.release_interface(INTERFACE)
     }
 }
+
+impl Drop for Nb1010 {
+    /// Leaves the device as the next user expects it (interface released) even
+    /// when the caller forgets `close`; errors are moot at that point (the device may be gone).
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}

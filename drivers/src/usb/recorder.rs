@@ -49,6 +49,8 @@ impl<T: UsbTransport> RecordingTransport<T> {
     ) {
         let (data, status) = match result {
             Ok(n) => (data[..(*n).min(data.len())].to_vec(), 0),
+            // A failed OUT keeps its payload: replay matches OUT transfers on their bytes.
+            Err(e) if endpoint & 0x80 == 0 => (data.to_vec(), error_to_status(e)),
             Err(e) => (Vec::new(), error_to_status(e)),
         };
         self.recording.transfers.push(Transfer { kind, endpoint, setup, requested, data, status });

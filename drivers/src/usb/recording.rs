@@ -98,7 +98,7 @@ fn syntax(line: usize, message: impl Into<String>) -> RecordingError {
 
 fn parse_hex(s: &str, line: usize) -> Result<Vec<u8>, RecordingError> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if b.len() & 1 != 0 {
         return Err(syntax(line, "odd number of hex digits"));
     }
     if b.len() / 2 > MAX_TRANSFER_BYTES {
@@ -236,7 +236,8 @@ impl Recording {
         for t in &self.transfers {
             let setup_len = if t.setup.is_some() { 8 } else { 0 };
             let buffer_length = t.requested + setup_len;
-            let actual = if t.is_in() { t.data.len() } else if t.status == 0 { t.data.len() } else { 0 };
+            // A failed OUT keeps its payload (replay matches on it) but transferred nothing.
+            let actual = if !t.is_in() && t.status != 0 { 0 } else { t.data.len() };
             let _ = write!(
                 out,
                 "USBDEVFS_REAPURBNDELAY 0 {} {} {} 0 {} {} 0 ",
@@ -371,7 +372,7 @@ fn pcapng_usb_packets(b: &[u8]) -> Result<Vec<UsbPacket>, RecordingError> {
         }
         let block_type = rd_u32(b, off);
         let len = rd_u32(b, off + 4) as usize;
-        if len < 12 || len % 4 != 0 {
+        if len < 12 || len & 3 != 0 {
             return Err(RecordingError::Inconsistent(format!("block at {off} has length {len}")));
         }
         if len > b.len() - off {

@@ -492,3 +492,11 @@ impl FingerprintScanner for Uru4000 {
         self.transport.release_interface(INTERFACE)
     }
 }
+
+impl Drop for Uru4000 {
+    /// Leaves the device as the next user expects it (interface released, sensor off) even
+    /// when the caller forgets `close`; errors are moot at that point (the device may be gone).
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
