@@ -115,5 +115,18 @@ fn umockdev_watcher_reports_arrival() {
     let e = arrived.expect("arrival of the emulated NB-1010");
     assert_eq!(e.known.map(|k| k.driver), Some("nb1010"));
     drop(watcher); // stops and joins the thread
+
+    // The default watcher uses libusb hot-plug callbacks on Linux; with `enumerate` they report
+    // the devices already present, which umockdev's emulated udev provides.
+    let watcher = UsbWatcher::start().unwrap();
+    let mut arrived = false;
+    while let Some(ev) = watcher.next_event(Duration::from_secs(2)) {
+        if matches!(&ev, UsbEvent::Arrived(e) if e.vendor_id == 0x298d && e.known.is_some()) {
+            arrived = true;
+            break;
+        }
+    }
+    assert!(arrived, "no arrival from the {:?} watcher", watcher.mode());
+    drop(watcher);
     println!("umockdev-child-ok nb1010");
 }

@@ -15,6 +15,8 @@
 //! `shared/data/fingerprint/libfprint-umockdev/`, and are tested by replaying those recordings
 //! (in process, and through libusb under `umockdev-run`, see `scripts/ci/usb.sh`).
 
+#![warn(missing_docs)]
+
 pub mod aes3500;
 pub mod devices;
 pub mod nb1010;
