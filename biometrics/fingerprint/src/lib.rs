@@ -16,6 +16,7 @@ pub mod error;
 pub mod eval;
 pub mod extract;
 pub mod field;
+pub mod gallery;
 pub mod matcher;
 pub mod quality;
 pub mod raster;
@@ -23,6 +24,7 @@ pub mod template;
 
 pub use error::{FpError, Result};
 pub use extract::extract;
+pub use gallery::{fuse_scores, perturb, Candidate, Gallery};
 pub use matcher::{match_score, MatchTemplate, Matcher};
 pub use raster::GrayImage;
 pub use template::{Minutia, MinutiaKind, Template};
