@@ -31,7 +31,10 @@ fn umockdev_run() -> Option<std::path::PathBuf> {
 /// Parent side: re-run `test_name` under umockdev with the recording of `device`.
 fn run_under_umockdev(device: &str, test_name: &str) {
     let Some(tool) = umockdev_run() else {
-        assert!(std::env::var_os("USB_REQUIRE_UMOCKDEV").is_none(), "umockdev-run not found but USB_REQUIRE_UMOCKDEV is set");
+        assert!(
+            std::env::var_os("USB_REQUIRE_UMOCKDEV").is_none(),
+            "umockdev-run not found but USB_REQUIRE_UMOCKDEV is set"
+        );
         eprintln!("umockdev-run not installed: skipping the libusb replay of {device}");
         return;
     };
@@ -49,10 +52,23 @@ fn run_under_umockdev(device: &str, test_name: &str) {
         .env("USB_UMOCKDEV_DEVICE", device)
         .output()
         .expect("run umockdev-run");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{device} under umockdev failed:\n{text}");
-    assert!(text.contains("1 passed"), "child did not run the test:\n{text}");
-    assert!(text.contains(&format!("umockdev-child-ok {device}")), "child did not reach the capture:\n{text}");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{device} under umockdev failed:\n{text}"
+    );
+    assert!(
+        text.contains("1 passed"),
+        "child did not run the test:\n{text}"
+    );
+    assert!(
+        text.contains(&format!("umockdev-child-ok {device}")),
+        "child did not reach the capture:\n{text}"
+    );
 }
 
 /// Child side: enumerate through libusb, open by id, capture, compare with capture.png.
@@ -65,11 +81,17 @@ fn capture_through_libusb(device: &str, vid: u16, pid: u16) {
     let known = entry.known.expect("marked as a supported scanner");
     assert_eq!(known.driver, device);
     let info = entry.scanner_info().unwrap();
-    assert!(info.id.starts_with(&format!("usb:{vid:04x}:{pid:04x}@")), "{}", info.id);
+    assert!(
+        info.id.starts_with(&format!("usb:{vid:04x}:{pid:04x}@")),
+        "{}",
+        info.id
+    );
 
     let mut scanner = drivers::usb::open(&info.id).expect("open by id");
     assert_eq!(scanner.info().driver, device);
-    let image = scanner.capture(Duration::from_secs(10), &mut |_| {}).expect("capture over libusb");
+    let image = scanner
+        .capture(Duration::from_secs(10), &mut |_| {})
+        .expect("capture over libusb");
     common::assert_image_eq(&image, &common::file(device, "capture.png"));
     scanner.close().unwrap();
     println!("umockdev-child-ok {device}");
@@ -102,7 +124,10 @@ fn umockdev_watcher_reports_arrival() {
         return run_under_umockdev("nb1010", "umockdev_watcher_reports_arrival");
     }
     let watcher = UsbWatcher::start_polling(Duration::from_millis(100)).unwrap();
-    assert_eq!(watcher.mode(), WatchMode::Polling(Duration::from_millis(100)));
+    assert_eq!(
+        watcher.mode(),
+        WatchMode::Polling(Duration::from_millis(100))
+    );
     let mut arrived = None;
     while let Some(ev) = watcher.next_event(Duration::from_secs(2)) {
         if let UsbEvent::Arrived(e) = ev {

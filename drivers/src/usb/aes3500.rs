@@ -52,12 +52,14 @@ pub const INIT: &[&[u8]] = &[
     &[0x80, 0x00],
     &[0x81, 0x00],
     &[
-        0x80, 0x00, 0x81, 0x00, 0x82, 0x04, 0x83, 0x13, 0x84, 0x07, 0x85, 0x3D, 0x86, 0x03, 0x87, 0x01, 0x88, 0x02,
-        0x89, 0x02, 0x8A, 0x33, 0x8B, 0x33, 0x8C, 0x0F, 0x8D, 0x04, 0x8E, 0x23, 0x8F, 0x07,
+        0x80, 0x00, 0x81, 0x00, 0x82, 0x04, 0x83, 0x13, 0x84, 0x07, 0x85, 0x3D, 0x86, 0x03, 0x87,
+        0x01, 0x88, 0x02, 0x89, 0x02, 0x8A, 0x33, 0x8B, 0x33, 0x8C, 0x0F, 0x8D, 0x04, 0x8E, 0x23,
+        0x8F, 0x07,
     ],
     &[
-        0x90, 0x00, 0x91, 0x1C, 0x92, 0x08, 0x93, 0x00, 0x94, 0x07, 0x95, 0x00, 0x96, 0x1F, 0x97, 0x04, 0x98, 0x28,
-        0x99, 0x00, 0x9A, 0x0B, 0x9B, 0x00, 0x9C, 0x00, 0x9D, 0x09, 0x9E, 0x53, 0x9F, 0x6B,
+        0x90, 0x00, 0x91, 0x1C, 0x92, 0x08, 0x93, 0x00, 0x94, 0x07, 0x95, 0x00, 0x96, 0x1F, 0x97,
+        0x04, 0x98, 0x28, 0x99, 0x00, 0x9A, 0x0B, 0x9B, 0x00, 0x9C, 0x00, 0x9D, 0x09, 0x9E, 0x53,
+        0x9F, 0x6B,
     ],
 ];
 
@@ -68,12 +70,21 @@ pub const CAPTURE_START: &[&[u8]] = &[&[0x80, 0x00, 0x81, 0x00], &[0x81, 0x04], 
 /// ridges bright, as the sensor delivers it.
 pub fn decode_raw(frame: &[u8]) -> Result<Vec<u8>> {
     if frame.len() != FRAME_LEN {
-        return Err(DeviceError::Protocol(format!("AES3500 frame of {} bytes, expected {FRAME_LEN}", frame.len())));
+        return Err(DeviceError::Protocol(format!(
+            "AES3500 frame of {} bytes, expected {FRAME_LEN}",
+            frame.len()
+        )));
     }
     let mut img = vec![0u8; RAW_SIZE * RAW_SIZE];
-    for (i, sub) in frame[..SUBFRAMES * SUBFRAME_LEN].chunks_exact(SUBFRAME_LEN).enumerate() {
+    for (i, sub) in frame[..SUBFRAMES * SUBFRAME_LEN]
+        .chunks_exact(SUBFRAME_LEN)
+        .enumerate()
+    {
         if sub[0] != 0xE0 + i as u8 {
-            return Err(DeviceError::Protocol(format!("AES3500 sub-frame {i} header {:#04x}", sub[0])));
+            return Err(DeviceError::Protocol(format!(
+                "AES3500 sub-frame {i} header {:#04x}",
+                sub[0]
+            )));
         }
         // 128 columns x 8 bytes; each byte holds rows 2k (low nibble) and 2k+1 (high nibble).
         for (col, bytes) in sub[1..].chunks_exact(8).enumerate() {
@@ -95,10 +106,18 @@ pub fn upscale2x(src: &[u8], w: usize, h: usize) -> Vec<u8> {
     // even o, (96, 32) for odd o.
     let taps = |o: usize| -> [(isize, u32); 2] {
         let k = (o / 2) as isize;
-        if o & 1 == 0 { [(k - 1, 32), (k, 96)] } else { [(k, 96), (k + 1, 32)] }
+        if o & 1 == 0 {
+            [(k - 1, 32), (k, 96)]
+        } else {
+            [(k, 96), (k + 1, 32)]
+        }
     };
     let px = |x: isize, y: isize| -> u32 {
-        if x < 0 || y < 0 || x >= w as isize || y >= h as isize { 0 } else { u32::from(src[y as usize * w + x as usize]) }
+        if x < 0 || y < 0 || x >= w as isize || y >= h as isize {
+            0
+        } else {
+            u32::from(src[y as usize * w + x as usize])
+        }
     };
     let mut out = vec![0u8; 4 * w * h];
     for oy in 0..2 * h {
@@ -148,7 +167,12 @@ impl Aes3500 {
     /// Claims the interface and programs the sensor.
     pub fn open(mut transport: Box<dyn UsbTransport>, info: DeviceInfo) -> Result<Self> {
         transport.claim_interface(INTERFACE)?;
-        let mut dev = Self { transport, info, state: State::Idle, frame: vec![0; FRAME_LEN] };
+        let mut dev = Self {
+            transport,
+            info,
+            state: State::Idle,
+            frame: vec![0; FRAME_LEN],
+        };
         dev.write_all(INIT)?;
         Ok(dev)
     }
@@ -157,7 +181,10 @@ impl Aes3500 {
         for w in writes {
             let n = self.transport.write_bulk(EP_OUT, w, WRITE_TIMEOUT)?;
             if n != w.len() {
-                return Err(DeviceError::Protocol(format!("AES3500 accepted {n} of {} register bytes", w.len())));
+                return Err(DeviceError::Protocol(format!(
+                    "AES3500 accepted {n} of {} register bytes",
+                    w.len()
+                )));
             }
         }
         Ok(())
@@ -176,7 +203,9 @@ impl Aes3500 {
         let t = remaining(deadline, timeout, "finger on the AES3500")?;
         let n = self.transport.read_bulk(EP_IN, &mut self.frame, t)?;
         if n != FRAME_LEN {
-            return Err(DeviceError::Protocol(format!("AES3500 frame of {n} bytes, expected {FRAME_LEN}")));
+            return Err(DeviceError::Protocol(format!(
+                "AES3500 frame of {n} bytes, expected {FRAME_LEN}"
+            )));
         }
         self.state = State::FramePending;
         Ok(())
@@ -189,14 +218,22 @@ impl FingerprintScanner for Aes3500 {
     }
 
     fn image_spec(&self) -> ImageSpec {
-        ImageSpec { width: SIZE, height: SIZE, dpi: DPI }
+        ImageSpec {
+            width: SIZE,
+            height: SIZE,
+            dpi: DPI,
+        }
     }
 
     fn wait_for_finger(&mut self, timeout: Duration) -> Result<()> {
         self.scan(timeout)
     }
 
-    fn capture(&mut self, timeout: Duration, events: &mut dyn FnMut(ScanEvent)) -> Result<GrayImage> {
+    fn capture(
+        &mut self,
+        timeout: Duration,
+        events: &mut dyn FnMut(ScanEvent),
+    ) -> Result<GrayImage> {
         if self.state != State::FramePending {
             events(ScanEvent::AwaitingFinger);
         }

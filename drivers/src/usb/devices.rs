@@ -29,8 +29,18 @@ pub struct KnownDevice {
 /// Every USB scanner the station drives. Keep in step with `drivers/udev/70-capture-station.rules`
 /// (a test checks that every entry has a rule).
 pub const KNOWN_DEVICES: &[KnownDevice] = &[
-    KnownDevice { vendor_id: nb1010::VENDOR_ID, product_id: nb1010::PRODUCT_ID, driver: "nb1010", name: "NEXT Biometrics NB-1010-U" },
-    KnownDevice { vendor_id: aes3500::VENDOR_ID, product_id: aes3500::PRODUCT_ID, driver: "aes3500", name: "AuthenTec AES3500" },
+    KnownDevice {
+        vendor_id: nb1010::VENDOR_ID,
+        product_id: nb1010::PRODUCT_ID,
+        driver: "nb1010",
+        name: "NEXT Biometrics NB-1010-U",
+    },
+    KnownDevice {
+        vendor_id: aes3500::VENDOR_ID,
+        product_id: aes3500::PRODUCT_ID,
+        driver: "aes3500",
+        name: "AuthenTec AES3500",
+    },
     KnownDevice {
         vendor_id: uru4000::URU4500.vendor_id,
         product_id: uru4000::URU4500.product_id,
@@ -47,7 +57,9 @@ pub const KNOWN_DEVICES: &[KnownDevice] = &[
 
 /// The table entry for a VID/PID, if the station supports it.
 pub fn lookup(vendor_id: u16, product_id: u16) -> Option<&'static KnownDevice> {
-    KNOWN_DEVICES.iter().find(|d| d.vendor_id == vendor_id && d.product_id == product_id)
+    KNOWN_DEVICES
+        .iter()
+        .find(|d| d.vendor_id == vendor_id && d.product_id == product_id)
 }
 
 /// One attached USB device, known or not (the device doctor lists them all).
@@ -94,7 +106,13 @@ fn entry_of<T: rusb::UsbContext>(dev: &rusb::Device<T>) -> Option<UsbDeviceEntry
     let d = dev.device_descriptor().ok()?;
     let ports = dev.port_numbers().unwrap_or_default();
     Some(UsbDeviceEntry {
-        id: device_id(d.vendor_id(), d.product_id(), dev.bus_number(), dev.address(), &ports),
+        id: device_id(
+            d.vendor_id(),
+            d.product_id(),
+            dev.bus_number(),
+            dev.address(),
+            &ports,
+        ),
         vendor_id: d.vendor_id(),
         product_id: d.product_id(),
         bus: dev.bus_number(),
@@ -115,13 +133,18 @@ pub fn list_devices() -> Result<Vec<UsbDeviceEntry>> {
 
 fn list_in(ctx: &rusb::Context) -> Result<Vec<UsbDeviceEntry>> {
     use rusb::UsbContext;
-    let list = ctx.devices().map_err(|e| map_rusb_error(e, "usb", Duration::ZERO))?;
+    let list = ctx
+        .devices()
+        .map_err(|e| map_rusb_error(e, "usb", Duration::ZERO))?;
     Ok(list.iter().filter_map(|d| entry_of(&d)).collect())
 }
 
 /// Lists attached, supported scanners.
 pub fn list_scanners() -> Result<Vec<DeviceInfo>> {
-    Ok(list_devices()?.iter().filter_map(UsbDeviceEntry::scanner_info).collect())
+    Ok(list_devices()?
+        .iter()
+        .filter_map(UsbDeviceEntry::scanner_info)
+        .collect())
 }
 
 /// Opens a scanner by id. Accepts the full id from a listing, or `usb:VVVV:PPPP` for the first
@@ -129,9 +152,13 @@ pub fn list_scanners() -> Result<Vec<DeviceInfo>> {
 pub fn open(id: &str) -> Result<Box<dyn FingerprintScanner>> {
     use rusb::UsbContext;
     let ctx = context()?;
-    let list = ctx.devices().map_err(|e| map_rusb_error(e, id, Duration::ZERO))?;
+    let list = ctx
+        .devices()
+        .map_err(|e| map_rusb_error(e, id, Duration::ZERO))?;
     for dev in list.iter() {
-        let Some(entry) = entry_of(&dev) else { continue };
+        let Some(entry) = entry_of(&dev) else {
+            continue;
+        };
         let short = format!("usb:{:04x}:{:04x}", entry.vendor_id, entry.product_id);
         if entry.id != id && short != id {
             continue;
@@ -163,7 +190,12 @@ pub fn open_with_transport(
         "uru4000" => {
             let profile = uru4000::profile_for(known.vendor_id, known.product_id)
                 .ok_or_else(|| DeviceError::NotFound(id.to_string()))?;
-            Box::new(uru4000::Uru4000::open(transport, info, profile, uru4000::Seed::Random)?)
+            Box::new(uru4000::Uru4000::open(
+                transport,
+                info,
+                profile,
+                uru4000::Seed::Random,
+            )?)
         }
         other => return Err(DeviceError::NotFound(format!("no driver named {other}"))),
     })
@@ -171,20 +203,31 @@ pub fn open_with_transport(
 
 /// Opens a recorded session (umockdev device description + `.ioctl` or `.pcapng` recording) as
 /// a scanner, so a user's recording replays through the same driver that produced it.
-pub fn open_recording(device_file: &std::path::Path, recording_file: &std::path::Path) -> Result<Box<dyn FingerprintScanner>> {
+pub fn open_recording(
+    device_file: &std::path::Path,
+    recording_file: &std::path::Path,
+) -> Result<Box<dyn FingerprintScanner>> {
     let desc = DeviceDescription::parse_umockdev(&std::fs::read_to_string(device_file)?)?;
     let bytes = std::fs::read(recording_file)?;
     let recording = if bytes.starts_with(&[0x0A, 0x0D, 0x0D, 0x0A]) {
         Recording::parse_pcapng(&bytes, Some((desc.bus, desc.address)))?
     } else {
-        let text = String::from_utf8(bytes).map_err(|_| DeviceError::Protocol("recording is neither pcapng nor text".into()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| DeviceError::Protocol("recording is neither pcapng nor text".into()))?;
         Recording::parse_ioctl(&text)?
     };
     let known = lookup(desc.vendor_id, desc.product_id).ok_or_else(|| {
-        DeviceError::NotFound(format!("usb:{:04x}:{:04x} (no driver)", desc.vendor_id, desc.product_id))
+        DeviceError::NotFound(format!(
+            "usb:{:04x}:{:04x} (no driver)",
+            desc.vendor_id, desc.product_id
+        ))
     })?;
     let id = format!("replay:{}", recording_file.display());
-    open_with_transport(known, Box::new(ReplayTransport::new(id.clone(), recording)), &id)
+    open_with_transport(
+        known,
+        Box::new(ReplayTransport::new(id.clone(), recording)),
+        &id,
+    )
 }
 
 /// A change in the set of attached USB devices.
@@ -209,9 +252,19 @@ pub enum WatchMode {
 /// address, so a re-plug into the same port shows as Left + Arrived).
 pub fn diff_devices(before: &[UsbDeviceEntry], after: &[UsbDeviceEntry]) -> Vec<UsbEvent> {
     let key = |e: &UsbDeviceEntry| (e.id.clone(), e.bus, e.address);
-    let mut events: Vec<UsbEvent> =
-        before.iter().filter(|b| !after.iter().any(|a| key(a) == key(b))).cloned().map(UsbEvent::Left).collect();
-    events.extend(after.iter().filter(|a| !before.iter().any(|b| key(a) == key(b))).cloned().map(UsbEvent::Arrived));
+    let mut events: Vec<UsbEvent> = before
+        .iter()
+        .filter(|b| !after.iter().any(|a| key(a) == key(b)))
+        .cloned()
+        .map(UsbEvent::Left)
+        .collect();
+    events.extend(
+        after
+            .iter()
+            .filter(|a| !before.iter().any(|b| key(a) == key(b)))
+            .cloned()
+            .map(UsbEvent::Arrived),
+    );
     events
 }
 
@@ -226,7 +279,9 @@ pub struct UsbWatcher {
 
 impl std::fmt::Debug for UsbWatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UsbWatcher").field("mode", &self.mode).finish()
+        f.debug_struct("UsbWatcher")
+            .field("mode", &self.mode)
+            .finish()
     }
 }
 
@@ -245,7 +300,11 @@ impl rusb::Hotplug<rusb::Context> for HotplugSink {
     fn device_left(&mut self, device: rusb::Device<rusb::Context>) {
         // Descriptors may be gone already: identify the device by bus and address.
         let (bus, addr) = (device.bus_number(), device.address());
-        if let Some(pos) = self.seen.iter().position(|e| e.bus == bus && e.address == addr) {
+        if let Some(pos) = self
+            .seen
+            .iter()
+            .position(|e| e.bus == bus && e.address == addr)
+        {
             let _ = self.tx.send(UsbEvent::Left(self.seen.remove(pos)));
         }
     }
@@ -269,26 +328,33 @@ impl UsbWatcher {
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
-        let thread = std::thread::Builder::new().name("usb-watch".into()).spawn(move || {
-            let mut known: Vec<UsbDeviceEntry> = Vec::new();
-            while !stop2.load(Ordering::Relaxed) {
-                if let Ok(now) = list_in(&ctx) {
-                    for ev in diff_devices(&known, &now) {
-                        if tx.send(ev).is_err() {
-                            return;
+        let thread = std::thread::Builder::new()
+            .name("usb-watch".into())
+            .spawn(move || {
+                let mut known: Vec<UsbDeviceEntry> = Vec::new();
+                while !stop2.load(Ordering::Relaxed) {
+                    if let Ok(now) = list_in(&ctx) {
+                        for ev in diff_devices(&known, &now) {
+                            if tx.send(ev).is_err() {
+                                return;
+                            }
                         }
+                        known = now;
                     }
-                    known = now;
+                    let mut slept = Duration::ZERO;
+                    while slept < interval && !stop2.load(Ordering::Relaxed) {
+                        let step = Duration::from_millis(50).min(interval - slept);
+                        std::thread::sleep(step);
+                        slept += step;
+                    }
                 }
-                let mut slept = Duration::ZERO;
-                while slept < interval && !stop2.load(Ordering::Relaxed) {
-                    let step = Duration::from_millis(50).min(interval - slept);
-                    std::thread::sleep(step);
-                    slept += step;
-                }
-            }
-        })?;
-        Ok(Self { rx, stop, thread: Some(thread), mode: WatchMode::Polling(interval) })
+            })?;
+        Ok(Self {
+            rx,
+            stop,
+            thread: Some(thread),
+            mode: WatchMode::Polling(interval),
+        })
     }
 
     fn start_hotplug() -> Result<Self> {
@@ -299,17 +365,30 @@ impl UsbWatcher {
         let stop2 = stop.clone();
         let registration = rusb::HotplugBuilder::new()
             .enumerate(true)
-            .register(&ctx, Box::new(HotplugSink { tx, seen: Vec::new() }))
+            .register(
+                &ctx,
+                Box::new(HotplugSink {
+                    tx,
+                    seen: Vec::new(),
+                }),
+            )
             .map_err(|e| map_rusb_error(e, "usb hotplug", Duration::ZERO))?;
-        let thread = std::thread::Builder::new().name("usb-hotplug".into()).spawn(move || {
-            let _registration = registration;
-            while !stop2.load(Ordering::Relaxed) {
-                if ctx.handle_events(Some(Duration::from_millis(100))).is_err() {
-                    std::thread::sleep(Duration::from_millis(100));
+        let thread = std::thread::Builder::new()
+            .name("usb-hotplug".into())
+            .spawn(move || {
+                let _registration = registration;
+                while !stop2.load(Ordering::Relaxed) {
+                    if ctx.handle_events(Some(Duration::from_millis(100))).is_err() {
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
                 }
-            }
-        })?;
-        Ok(Self { rx, stop, thread: Some(thread), mode: WatchMode::Hotplug })
+            })?;
+        Ok(Self {
+            rx,
+            stop,
+            thread: Some(thread),
+            mode: WatchMode::Hotplug,
+        })
     }
 
     /// Which mechanism this watcher uses.

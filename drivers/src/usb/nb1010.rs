@@ -61,11 +61,19 @@ fn command(opcode: u8, seq: u8, payload: &[u8]) -> Vec<u8> {
 /// Validates the framing of a 16-byte reply and returns it.
 fn check_reply(buf: &[u8], n: usize, expect: u8) -> Result<&[u8]> {
     if n != REPLY_LEN {
-        return Err(DeviceError::Protocol(format!("NB-1010 reply of {n} bytes, expected {REPLY_LEN}")));
+        return Err(DeviceError::Protocol(format!(
+            "NB-1010 reply of {n} bytes, expected {REPLY_LEN}"
+        )));
     }
     let r = &buf[..n];
-    if r[0] != 0x80 || r[1] != expect || u32::from_le_bytes([r[4], r[5], r[6], r[7]]) != REPLY_LEN as u32 {
-        return Err(DeviceError::Protocol(format!("NB-1010 unexpected reply {:02x?} (wanted code {expect:#04x})", &r[..8])));
+    if r[0] != 0x80
+        || r[1] != expect
+        || u32::from_le_bytes([r[4], r[5], r[6], r[7]]) != REPLY_LEN as u32
+    {
+        return Err(DeviceError::Protocol(format!(
+            "NB-1010 unexpected reply {:02x?} (wanted code {expect:#04x})",
+            &r[..8]
+        )));
     }
     Ok(r)
 }
@@ -74,9 +82,13 @@ fn check_reply(buf: &[u8], n: usize, expect: u8) -> Result<&[u8]> {
 /// 512 pixel bytes.
 pub fn parse_chunk(chunk: &[u8], index: usize) -> Result<&[u8]> {
     if chunk.len() != CHUNK_LEN {
-        return Err(DeviceError::Protocol(format!("NB-1010 chunk {index} has {} bytes, expected {CHUNK_LEN}", chunk.len())));
+        return Err(DeviceError::Protocol(format!(
+            "NB-1010 chunk {index} has {} bytes, expected {CHUNK_LEN}",
+            chunk.len()
+        )));
     }
-    let u32_at = |o: usize| u32::from_le_bytes([chunk[o], chunk[o + 1], chunk[o + 2], chunk[o + 3]]);
+    let u32_at =
+        |o: usize| u32::from_le_bytes([chunk[o], chunk[o + 1], chunk[o + 2], chunk[o + 3]]);
     let more = u32_at(12);
     let row = u32_at(16);
     let width = u32_at(20);
@@ -105,9 +117,12 @@ pub fn decode_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Result<G
         count += 1;
     }
     if count != CHUNKS {
-        return Err(DeviceError::Protocol(format!("NB-1010 frame has {count} chunks, expected {CHUNKS}")));
+        return Err(DeviceError::Protocol(format!(
+            "NB-1010 frame has {count} chunks, expected {CHUNKS}"
+        )));
     }
-    GrayImage::new(WIDTH, HEIGHT, DPI, pixels).ok_or(DeviceError::Protocol("NB-1010 frame size".into()))
+    GrayImage::new(WIDTH, HEIGHT, DPI, pixels)
+        .ok_or(DeviceError::Protocol("NB-1010 frame size".into()))
 }
 
 /// Protocol state: whether a finger has been seen since the last capture.
@@ -130,7 +145,12 @@ impl Nb1010 {
     /// Claims the interface; the device needs no initialisation before the first finger poll.
     pub fn open(mut transport: Box<dyn UsbTransport>, info: DeviceInfo) -> Result<Self> {
         transport.claim_interface(INTERFACE)?;
-        Ok(Self { transport, info, state: State::Ready, seq: 1 })
+        Ok(Self {
+            transport,
+            info,
+            state: State::Ready,
+            seq: 1,
+        })
     }
 
     fn next_seq(&mut self) -> u8 {
@@ -140,20 +160,33 @@ impl Nb1010 {
     }
 
     /// Sends a command and reads its 16-byte reply.
-    fn exchange(&mut self, opcode: u8, payload: &[u8], expect: u8, deadline: Instant, total: Duration) -> Result<[u8; REPLY_LEN]> {
+    fn exchange(
+        &mut self,
+        opcode: u8,
+        payload: &[u8],
+        expect: u8,
+        deadline: Instant,
+        total: Duration,
+    ) -> Result<[u8; REPLY_LEN]> {
         let seq = self.next_seq();
         let cmd = command(opcode, seq, payload);
         let t = remaining(deadline, total, "NB-1010 reply")?.min(TRANSFER_TIMEOUT);
         let n = self.transport.write_bulk(EP_OUT, &cmd, t)?;
         if n != cmd.len() {
-            return Err(DeviceError::Protocol(format!("NB-1010 accepted {n} of {} command bytes", cmd.len())));
+            return Err(DeviceError::Protocol(format!(
+                "NB-1010 accepted {n} of {} command bytes",
+                cmd.len()
+            )));
         }
         let mut buf = [0u8; REPLY_LEN];
         let t = remaining(deadline, total, "NB-1010 reply")?.min(TRANSFER_TIMEOUT);
         let n = self.transport.read_bulk(EP_IN, &mut buf, t)?;
         check_reply(&buf, n, expect)?;
         if buf[2] != seq {
-            return Err(DeviceError::Protocol(format!("NB-1010 reply sequence {} for command {seq}", buf[2])));
+            return Err(DeviceError::Protocol(format!(
+                "NB-1010 reply sequence {} for command {seq}",
+                buf[2]
+            )));
         }
         Ok(buf)
     }
@@ -184,7 +217,11 @@ impl FingerprintScanner for Nb1010 {
     }
 
     fn image_spec(&self) -> ImageSpec {
-        ImageSpec { width: WIDTH, height: HEIGHT, dpi: DPI }
+        ImageSpec {
+            width: WIDTH,
+            height: HEIGHT,
+            dpi: DPI,
+        }
     }
 
     fn wait_for_finger(&mut self, timeout: Duration) -> Result<()> {
@@ -194,7 +231,11 @@ impl FingerprintScanner for Nb1010 {
         self.poll_finger(Instant::now() + timeout, timeout)
     }
 
-    fn capture(&mut self, timeout: Duration, events: &mut dyn FnMut(ScanEvent)) -> Result<GrayImage> {
+    fn capture(
+        &mut self,
+        timeout: Duration,
+        events: &mut dyn FnMut(ScanEvent),
+    ) -> Result<GrayImage> {
         let deadline = Instant::now() + timeout;
         if self.state != State::FingerPresent {
             events(ScanEvent::AwaitingFinger);
@@ -202,7 +243,13 @@ impl FingerprintScanner for Nb1010 {
         }
         events(ScanEvent::FingerPresent);
         self.state = State::Ready; // whatever happens next, the next capture polls again
-        self.exchange(OP_PRE_CAPTURE, &[0x00, 0x04, 0x00, 0x00], REPLY_GENERIC, deadline, timeout)?;
+        self.exchange(
+            OP_PRE_CAPTURE,
+            &[0x00, 0x04, 0x00, 0x00],
+            REPLY_GENERIC,
+            deadline,
+            timeout,
+        )?;
         let mut start = [0u8; 24];
         start[0] = 0x02;
         start[20] = 0x20;
@@ -212,11 +259,15 @@ impl FingerprintScanner for Nb1010 {
             let t = remaining(deadline, timeout, "NB-1010 image data")?.min(TRANSFER_TIMEOUT);
             let n = self.transport.read_bulk(EP_IN, chunk, t)?;
             if n != CHUNK_LEN {
-                return Err(DeviceError::Protocol(format!("NB-1010 chunk {i} was {n} bytes, expected {CHUNK_LEN}")));
+                return Err(DeviceError::Protocol(format!(
+                    "NB-1010 chunk {i} was {n} bytes, expected {CHUNK_LEN}"
+                )));
             }
             parse_chunk(chunk, i)?;
             if i % 9 == 8 {
-                events(ScanEvent::Progress { percent: ((i + 1) * 100 / CHUNKS) as u8 });
+                events(ScanEvent::Progress {
+                    percent: ((i + 1) * 100 / CHUNKS) as u8,
+                });
             }
         }
         decode_chunks(raw.chunks_exact(CHUNK_LEN))

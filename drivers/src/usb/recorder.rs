@@ -20,7 +20,13 @@ impl<T: UsbTransport> RecordingTransport<T> {
     /// Starts recording transfers made through `inner`. `device_node` goes into the `@DEV` line
     /// (`/dev/bus/usb/BBB/DDD`), which `umockdev-run -i` uses to attach the script.
     pub fn new(inner: T, device_node: Option<String>) -> Self {
-        Self { inner, recording: Recording { device_node, transfers: Vec::new() } }
+        Self {
+            inner,
+            recording: Recording {
+                device_node,
+                transfers: Vec::new(),
+            },
+        }
     }
 
     /// What has been recorded so far.
@@ -53,7 +59,14 @@ impl<T: UsbTransport> RecordingTransport<T> {
             Err(e) if endpoint & 0x80 == 0 => (data.to_vec(), error_to_status(e)),
             Err(e) => (Vec::new(), error_to_status(e)),
         };
-        self.recording.transfers.push(Transfer { kind, endpoint, setup, requested, data, status });
+        self.recording.transfers.push(Transfer {
+            kind,
+            endpoint,
+            setup,
+            requested,
+            data,
+            status,
+        });
     }
 }
 
@@ -75,7 +88,14 @@ impl<T: UsbTransport> UsbTransport for RecordingTransport<T> {
     fn write_bulk(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<usize> {
         let r = self.inner.write_bulk(endpoint, data, timeout);
         // An OUT record keeps the full payload: replay matches on what the driver offered.
-        self.push(TransferKind::Bulk, endpoint, None, data.len(), data, &r.as_ref().map(|_| data.len()).map_err(clone_err));
+        self.push(
+            TransferKind::Bulk,
+            endpoint,
+            None,
+            data.len(),
+            data,
+            &r.as_ref().map(|_| data.len()).map_err(clone_err),
+        );
         r
     }
     fn read_interrupt(&mut self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> Result<usize> {
@@ -85,17 +105,41 @@ impl<T: UsbTransport> UsbTransport for RecordingTransport<T> {
     }
     fn write_interrupt(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<usize> {
         let r = self.inner.write_interrupt(endpoint, data, timeout);
-        self.push(TransferKind::Interrupt, endpoint, None, data.len(), data, &r.as_ref().map(|_| data.len()).map_err(clone_err));
+        self.push(
+            TransferKind::Interrupt,
+            endpoint,
+            None,
+            data.len(),
+            data,
+            &r.as_ref().map(|_| data.len()).map_err(clone_err),
+        );
         r
     }
-    fn read_control(&mut self, setup: ControlSetup, buf: &mut [u8], timeout: Duration) -> Result<usize> {
+    fn read_control(
+        &mut self,
+        setup: ControlSetup,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize> {
         let r = self.inner.read_control(setup, buf, timeout);
         self.push(TransferKind::Control, 0x80, Some(setup), buf.len(), buf, &r);
         r
     }
-    fn write_control(&mut self, setup: ControlSetup, data: &[u8], timeout: Duration) -> Result<usize> {
+    fn write_control(
+        &mut self,
+        setup: ControlSetup,
+        data: &[u8],
+        timeout: Duration,
+    ) -> Result<usize> {
         let r = self.inner.write_control(setup, data, timeout);
-        self.push(TransferKind::Control, 0x00, Some(setup), data.len(), data, &r.as_ref().map(|_| data.len()).map_err(clone_err));
+        self.push(
+            TransferKind::Control,
+            0x00,
+            Some(setup),
+            data.len(),
+            data,
+            &r.as_ref().map(|_| data.len()).map_err(clone_err),
+        );
         r
     }
 }

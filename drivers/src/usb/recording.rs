@@ -93,7 +93,10 @@ pub struct Recording {
 }
 
 fn syntax(line: usize, message: impl Into<String>) -> RecordingError {
-    RecordingError::Syntax { line, message: message.into() }
+    RecordingError::Syntax {
+        line,
+        message: message.into(),
+    }
 }
 
 fn parse_hex(s: &str, line: usize) -> Result<Vec<u8>, RecordingError> {
@@ -102,7 +105,9 @@ fn parse_hex(s: &str, line: usize) -> Result<Vec<u8>, RecordingError> {
         return Err(syntax(line, "odd number of hex digits"));
     }
     if b.len() / 2 > MAX_TRANSFER_BYTES {
-        return Err(RecordingError::TooLarge(format!("line {line}: transfer over {MAX_TRANSFER_BYTES} bytes")));
+        return Err(RecordingError::TooLarge(format!(
+            "line {line}: transfer over {MAX_TRANSFER_BYTES} bytes"
+        )));
     }
     let nib = |c: u8| -> Option<u8> {
         match c {
@@ -152,7 +157,9 @@ impl Recording {
             let depth = raw.len() - raw.trim_start_matches(' ').len();
             match prev_depth {
                 None if depth != 0 => return Err(syntax(line, "first record is indented")),
-                Some(p) if depth > p + 1 => return Err(syntax(line, "indentation jumps more than one level")),
+                Some(p) if depth > p + 1 => {
+                    return Err(syntax(line, "indentation jumps more than one level"))
+                }
                 _ => {}
             }
             prev_depth = Some(depth);
@@ -187,7 +194,8 @@ impl Recording {
                 .ok()
                 .and_then(TransferKind::from_urb_type)
                 .ok_or_else(|| syntax(line, format!("unsupported URB type {urb_type}")))?;
-            let endpoint = u8::try_from(endpoint).map_err(|_| syntax(line, "endpoint out of range"))?;
+            let endpoint =
+                u8::try_from(endpoint).map_err(|_| syntax(line, "endpoint out of range"))?;
             let status = i32::try_from(status).map_err(|_| syntax(line, "status out of range"))?;
             let in_range = |v: i64| v >= 0 && v as usize <= MAX_TRANSFER_BYTES + 8;
             if !in_range(buffer_length) || !in_range(actual_length) {
@@ -198,12 +206,18 @@ impl Recording {
             let is_in = endpoint & 0x80 != 0;
             let (setup, requested) = if kind == TransferKind::Control {
                 if bytes.len() < 8 || buffer_length < 8 {
-                    return Err(syntax(line, "control transfer without an 8-byte SETUP packet"));
+                    return Err(syntax(
+                        line,
+                        "control transfer without an 8-byte SETUP packet",
+                    ));
                 }
                 let s = ControlSetup::from_bytes(bytes[..8].try_into().expect("8 bytes"));
                 bytes.drain(..8);
                 if s.is_in() != is_in || s.length as usize != buffer_length - 8 {
-                    return Err(syntax(line, "SETUP packet disagrees with endpoint or buffer length"));
+                    return Err(syntax(
+                        line,
+                        "SETUP packet disagrees with endpoint or buffer length",
+                    ));
                 }
                 (Some(s), buffer_length - 8)
             } else {
@@ -214,12 +228,27 @@ impl Recording {
                 return Err(syntax(line, "actual_length exceeds buffer_length"));
             }
             if bytes.len() != expected {
-                return Err(syntax(line, format!("data has {} bytes, the record announces {expected}", bytes.len())));
+                return Err(syntax(
+                    line,
+                    format!(
+                        "data has {} bytes, the record announces {expected}",
+                        bytes.len()
+                    ),
+                ));
             }
             if rec.transfers.len() >= MAX_TRANSFERS {
-                return Err(RecordingError::TooLarge(format!("more than {MAX_TRANSFERS} transfers")));
+                return Err(RecordingError::TooLarge(format!(
+                    "more than {MAX_TRANSFERS} transfers"
+                )));
             }
-            rec.transfers.push(Transfer { kind, endpoint, setup, requested, data: bytes, status });
+            rec.transfers.push(Transfer {
+                kind,
+                endpoint,
+                setup,
+                requested,
+                data: bytes,
+                status,
+            });
         }
         Ok(rec)
     }
@@ -237,7 +266,11 @@ impl Recording {
             let setup_len = if t.setup.is_some() { 8 } else { 0 };
             let buffer_length = t.requested + setup_len;
             // A failed OUT keeps its payload (replay matches on it) but transferred nothing.
-            let actual = if !t.is_in() && t.status != 0 { 0 } else { t.data.len() };
+            let actual = if !t.is_in() && t.status != 0 {
+                0
+            } else {
+                t.data.len()
+            };
             let _ = write!(
                 out,
                 "USBDEVFS_REAPURBNDELAY 0 {} {} {} 0 {} {} 0 ",
@@ -290,7 +323,10 @@ impl Recording {
             }
         };
         let mut pending: HashMap<u64, VecDeque<UsbPacket>> = HashMap::new();
-        let mut rec = Recording { device_node: Some(format!("/dev/bus/usb/{:03}/{:03}", wanted.0, wanted.1)), transfers: vec![] };
+        let mut rec = Recording {
+            device_node: Some(format!("/dev/bus/usb/{:03}/{:03}", wanted.0, wanted.1)),
+            transfers: vec![],
+        };
         for p in packets.into_iter().filter(|p| (p.bus, p.device) == wanted) {
             match p.event {
                 b'S' => pending.entry(p.id).or_default().push_back(p),
@@ -303,7 +339,10 @@ impl Recording {
                     };
                     let (endpoint, setup) = if kind == TransferKind::Control {
                         let s = sub.setup.ok_or_else(|| {
-                            RecordingError::Inconsistent(format!("control URB {:#x} submitted without SETUP", p.id))
+                            RecordingError::Inconsistent(format!(
+                                "control URB {:#x} submitted without SETUP",
+                                p.id
+                            ))
                         })?;
                         let s = ControlSetup::from_bytes(s);
                         (if s.is_in() { 0x80 } else { 0x00 }, Some(s))
@@ -320,11 +359,24 @@ impl Recording {
                             data.len()
                         )));
                     }
-                    let status = if p.event == b'E' && p.status == 0 { -71 } else { p.status };
+                    let status = if p.event == b'E' && p.status == 0 {
+                        -71
+                    } else {
+                        p.status
+                    };
                     if rec.transfers.len() >= MAX_TRANSFERS {
-                        return Err(RecordingError::TooLarge(format!("more than {MAX_TRANSFERS} transfers")));
+                        return Err(RecordingError::TooLarge(format!(
+                            "more than {MAX_TRANSFERS} transfers"
+                        )));
                     }
-                    rec.transfers.push(Transfer { kind, endpoint, setup, requested, data, status });
+                    rec.transfers.push(Transfer {
+                        kind,
+                        endpoint,
+                        setup,
+                        requested,
+                        data,
+                        status,
+                    });
                 }
                 _ => {}
             }
@@ -368,52 +420,80 @@ fn pcapng_usb_packets(b: &[u8]) -> Result<Vec<UsbPacket>, RecordingError> {
     let mut off = 0usize;
     while off < b.len() {
         if b.len() - off < 12 {
-            return Err(RecordingError::Truncated { offset: off, what: "pcapng block header" });
+            return Err(RecordingError::Truncated {
+                offset: off,
+                what: "pcapng block header",
+            });
         }
         let block_type = rd_u32(b, off);
         let len = rd_u32(b, off + 4) as usize;
         if len < 12 || len & 3 != 0 {
-            return Err(RecordingError::Inconsistent(format!("block at {off} has length {len}")));
+            return Err(RecordingError::Inconsistent(format!(
+                "block at {off} has length {len}"
+            )));
         }
         if len > b.len() - off {
-            return Err(RecordingError::Truncated { offset: off, what: "pcapng block" });
+            return Err(RecordingError::Truncated {
+                offset: off,
+                what: "pcapng block",
+            });
         }
         if rd_u32(b, off + len - 4) as usize != len {
-            return Err(RecordingError::Inconsistent(format!("block at {off}: trailing length differs")));
+            return Err(RecordingError::Inconsistent(format!(
+                "block at {off}: trailing length differs"
+            )));
         }
         let body = &b[off + 8..off + len - 4];
         match block_type {
             0x0A0D_0D0A => {
                 if body.len() < 4 {
-                    return Err(RecordingError::Truncated { offset: off, what: "section header" });
+                    return Err(RecordingError::Truncated {
+                        offset: off,
+                        what: "section header",
+                    });
                 }
                 match rd_u32(body, 0) {
                     0x1A2B_3C4D => {}
-                    0x4D3C_2B1A => return Err(RecordingError::Unsupported("big-endian pcapng".into())),
+                    0x4D3C_2B1A => {
+                        return Err(RecordingError::Unsupported("big-endian pcapng".into()))
+                    }
                     _ => return Err(RecordingError::BadMagic("pcapng")),
                 }
                 link_types.clear(); // interface ids are per section
             }
             1 => {
                 if body.len() < 8 {
-                    return Err(RecordingError::Truncated { offset: off, what: "interface description" });
+                    return Err(RecordingError::Truncated {
+                        offset: off,
+                        what: "interface description",
+                    });
                 }
                 link_types.push(rd_u16(body, 0));
             }
             6 => {
                 if body.len() < 20 {
-                    return Err(RecordingError::Truncated { offset: off, what: "enhanced packet header" });
+                    return Err(RecordingError::Truncated {
+                        offset: off,
+                        what: "enhanced packet header",
+                    });
                 }
                 let iface = rd_u32(body, 0) as usize;
                 let caplen = rd_u32(body, 12) as usize;
                 let lt = *link_types.get(iface).ok_or_else(|| {
-                    RecordingError::Inconsistent(format!("packet at {off} names undeclared interface {iface}"))
+                    RecordingError::Inconsistent(format!(
+                        "packet at {off} names undeclared interface {iface}"
+                    ))
                 })?;
                 if caplen > body.len() - 20 {
-                    return Err(RecordingError::Truncated { offset: off, what: "packet data" });
+                    return Err(RecordingError::Truncated {
+                        offset: off,
+                        what: "packet data",
+                    });
                 }
                 if lt != LINKTYPE_USB_LINUX_MMAPPED {
-                    return Err(RecordingError::Unsupported(format!("link type {lt} (need 220, usbmon mmapped)")));
+                    return Err(RecordingError::Unsupported(format!(
+                        "link type {lt} (need 220, usbmon mmapped)"
+                    )));
                 }
                 out.push(usbmon_packet(&body[20..20 + caplen], off)?);
                 if out.len() > 4 * MAX_TRANSFERS {
@@ -429,7 +509,10 @@ fn pcapng_usb_packets(b: &[u8]) -> Result<Vec<UsbPacket>, RecordingError> {
 
 fn usbmon_packet(p: &[u8], off: usize) -> Result<UsbPacket, RecordingError> {
     if p.len() < USBMON_HEADER {
-        return Err(RecordingError::Truncated { offset: off, what: "usbmon header" });
+        return Err(RecordingError::Truncated {
+            offset: off,
+            what: "usbmon header",
+        });
     }
     let id = u64::from_le_bytes(p[0..8].try_into().expect("8 bytes"));
     let event = p[8];
@@ -438,13 +521,19 @@ fn usbmon_packet(p: &[u8], off: usize) -> Result<UsbPacket, RecordingError> {
     let urb_len = rd_u32(p, 32);
     let data_len = rd_u32(p, 36) as usize;
     if !matches!(event, b'S' | b'C' | b'E') {
-        return Err(RecordingError::Inconsistent(format!("packet at {off}: event type {event:#x}")));
+        return Err(RecordingError::Inconsistent(format!(
+            "packet at {off}: event type {event:#x}"
+        )));
     }
     let payload = &p[USBMON_HEADER..];
     if data_len > payload.len() {
-        return Err(RecordingError::Truncated { offset: off, what: "usbmon payload (capture snap length too small)" });
+        return Err(RecordingError::Truncated {
+            offset: off,
+            what: "usbmon payload (capture snap length too small)",
+        });
     }
-    let setup = (event == b'S' && p[9] == 2 && setup_flag == 0).then(|| p[40..48].try_into().expect("8 bytes"));
+    let setup = (event == b'S' && p[9] == 2 && setup_flag == 0)
+        .then(|| p[40..48].try_into().expect("8 bytes"));
     Ok(UsbPacket {
         id,
         event,
@@ -488,12 +577,20 @@ impl DeviceDescription {
                 }
             }
         }
-        let get = |k: &'static str| found.get(k).copied().ok_or_else(|| RecordingError::Inconsistent(format!("no {k} attribute")));
+        let get = |k: &'static str| {
+            found
+                .get(k)
+                .copied()
+                .ok_or_else(|| RecordingError::Inconsistent(format!("no {k} attribute")))
+        };
         let hex16 = |k: &'static str| -> Result<u16, RecordingError> {
-            u16::from_str_radix(get(k)?, 16).map_err(|_| RecordingError::Inconsistent(format!("bad {k}")))
+            u16::from_str_radix(get(k)?, 16)
+                .map_err(|_| RecordingError::Inconsistent(format!("bad {k}")))
         };
         let dec = |k: &'static str| -> Result<u32, RecordingError> {
-            get(k)?.parse::<u32>().map_err(|_| RecordingError::Inconsistent(format!("bad {k}")))
+            get(k)?
+                .parse::<u32>()
+                .map_err(|_| RecordingError::Inconsistent(format!("bad {k}")))
         };
         Ok(Self {
             vendor_id: hex16("idVendor")?,

@@ -80,7 +80,12 @@ impl ReplayTransport {
 
     /// How many IN records have not been handed out yet (0 after a complete, exact replay).
     pub fn unconsumed_in_records(&self) -> usize {
-        self.recording.transfers.iter().zip(&self.consumed).filter(|(t, c)| t.is_in() && !**c).count()
+        self.recording
+            .transfers
+            .iter()
+            .zip(&self.consumed)
+            .filter(|(t, c)| t.is_in() && !**c)
+            .count()
     }
 
     fn matches(t: &Transfer, r: &Request<'_>) -> bool {
@@ -98,7 +103,9 @@ impl ReplayTransport {
             }
         }
         if self.claimed.is_empty() {
-            return Err(DeviceError::InvalidState("USB transfer before claiming an interface"));
+            return Err(DeviceError::InvalidState(
+                "USB transfer before claiming an interface",
+            ));
         }
         let n = self.recording.transfers.len();
         let start = self.cursor.map_or(0, |c| c + 1);
@@ -127,13 +134,22 @@ impl ReplayTransport {
     fn no_match(&self, r: &Request<'_>, start: usize) -> DeviceError {
         let is_in = r.endpoint & 0x80 != 0;
         let remaining_in = |ep: u8| {
-            self.recording.transfers.iter().zip(&self.consumed).any(|(t, c)| t.is_in() && !c && t.endpoint == ep)
+            self.recording
+                .transfers
+                .iter()
+                .zip(&self.consumed)
+                .any(|(t, c)| t.is_in() && !c && t.endpoint == ep)
         };
-        let exhausted = if is_in { !remaining_in(r.endpoint) } else { self.used.iter().all(|u| *u) };
+        let exhausted = if is_in {
+            !remaining_in(r.endpoint)
+        } else {
+            self.used.iter().all(|u| *u)
+        };
         if exhausted {
             return DeviceError::Disconnected(format!("{} (replay script ended)", self.id));
         }
-        let expected = self.recording.transfers[start.min(self.recording.transfers.len().saturating_sub(1))..]
+        let expected = self.recording.transfers
+            [start.min(self.recording.transfers.len().saturating_sub(1))..]
             .iter()
             .zip(&self.consumed[start.min(self.consumed.len())..])
             .find(|(t, c)| !(t.is_in() && **c))
@@ -161,7 +177,9 @@ impl ReplayTransport {
     fn read(&mut self, r: Request<'_>, buf: &mut [u8], timeout: Duration) -> Result<usize> {
         let t = self.exchange(r, timeout)?;
         if t.data.len() > buf.len() {
-            return Err(DeviceError::Protocol("recorded IN data longer than the buffer".into()));
+            return Err(DeviceError::Protocol(
+                "recorded IN data longer than the buffer".into(),
+            ));
         }
         buf[..t.data.len()].copy_from_slice(&t.data);
         Ok(t.data.len())
@@ -186,33 +204,71 @@ impl UsbTransport for ReplayTransport {
     }
 
     fn read_bulk(&mut self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> Result<usize> {
-        let req = Request { kind: TransferKind::Bulk, endpoint, setup: None, requested: buf.len(), out: None };
+        let req = Request {
+            kind: TransferKind::Bulk,
+            endpoint,
+            setup: None,
+            requested: buf.len(),
+            out: None,
+        };
         self.read(req, buf, timeout)
     }
 
     fn write_bulk(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<usize> {
-        let req = Request { kind: TransferKind::Bulk, endpoint, setup: None, requested: data.len(), out: Some(data) };
+        let req = Request {
+            kind: TransferKind::Bulk,
+            endpoint,
+            setup: None,
+            requested: data.len(),
+            out: Some(data),
+        };
         self.exchange(req, timeout).map(|_| data.len())
     }
 
     fn read_interrupt(&mut self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> Result<usize> {
-        let req = Request { kind: TransferKind::Interrupt, endpoint, setup: None, requested: buf.len(), out: None };
+        let req = Request {
+            kind: TransferKind::Interrupt,
+            endpoint,
+            setup: None,
+            requested: buf.len(),
+            out: None,
+        };
         self.read(req, buf, timeout)
     }
 
     fn write_interrupt(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<usize> {
-        let req =
-            Request { kind: TransferKind::Interrupt, endpoint, setup: None, requested: data.len(), out: Some(data) };
+        let req = Request {
+            kind: TransferKind::Interrupt,
+            endpoint,
+            setup: None,
+            requested: data.len(),
+            out: Some(data),
+        };
         self.exchange(req, timeout).map(|_| data.len())
     }
 
-    fn read_control(&mut self, setup: ControlSetup, buf: &mut [u8], timeout: Duration) -> Result<usize> {
-        let req =
-            Request { kind: TransferKind::Control, endpoint: 0x80, setup: Some(setup), requested: buf.len(), out: None };
+    fn read_control(
+        &mut self,
+        setup: ControlSetup,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize> {
+        let req = Request {
+            kind: TransferKind::Control,
+            endpoint: 0x80,
+            setup: Some(setup),
+            requested: buf.len(),
+            out: None,
+        };
         self.read(req, buf, timeout)
     }
 
-    fn write_control(&mut self, setup: ControlSetup, data: &[u8], timeout: Duration) -> Result<usize> {
+    fn write_control(
+        &mut self,
+        setup: ControlSetup,
+        data: &[u8],
+        timeout: Duration,
+    ) -> Result<usize> {
         let req = Request {
             kind: TransferKind::Control,
             endpoint: 0x00,

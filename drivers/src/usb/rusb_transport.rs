@@ -15,7 +15,10 @@ pub struct RusbTransport {
 
 impl std::fmt::Debug for RusbTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RusbTransport").field("id", &self.id).field("claimed", &self.claimed).finish()
+        f.debug_struct("RusbTransport")
+            .field("id", &self.id)
+            .field("claimed", &self.claimed)
+            .finish()
     }
 }
 
@@ -43,8 +46,14 @@ impl RusbTransport {
     /// detached when the interface is claimed.
     pub fn open(device: &rusb::Device<rusb::Context>, id: impl Into<String>) -> Result<Self> {
         let id = id.into();
-        let handle = device.open().map_err(|e| map_rusb_error(e, &id, Duration::ZERO))?;
-        Ok(Self { handle, id, claimed: Vec::new() })
+        let handle = device
+            .open()
+            .map_err(|e| map_rusb_error(e, &id, Duration::ZERO))?;
+        Ok(Self {
+            handle,
+            id,
+            claimed: Vec::new(),
+        })
     }
 
     fn err(&self, timeout: Duration) -> impl Fn(rusb::Error) -> DeviceError + '_ {
@@ -68,32 +77,55 @@ impl UsbTransport for RusbTransport {
         // Only detach when a kernel driver is known to be bound: libusb's automatic detach fails
         // the claim outright where the query is unsupported (umockdev, some sandboxes).
         if let Ok(true) = self.handle.kernel_driver_active(interface) {
-            self.handle.detach_kernel_driver(interface).map_err(self.err(Duration::ZERO))?;
+            self.handle
+                .detach_kernel_driver(interface)
+                .map_err(self.err(Duration::ZERO))?;
         }
-        self.handle.claim_interface(interface).map_err(self.err(Duration::ZERO))?;
+        self.handle
+            .claim_interface(interface)
+            .map_err(self.err(Duration::ZERO))?;
         self.claimed.push(interface);
         Ok(())
     }
     fn release_interface(&mut self, interface: u8) -> Result<()> {
         self.claimed.retain(|i| *i != interface);
-        self.handle.release_interface(interface).map_err(self.err(Duration::ZERO))
+        self.handle
+            .release_interface(interface)
+            .map_err(self.err(Duration::ZERO))
     }
     fn read_bulk(&mut self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> Result<usize> {
-        self.handle.read_bulk(endpoint, buf, timeout).map_err(self.err(timeout))
+        self.handle
+            .read_bulk(endpoint, buf, timeout)
+            .map_err(self.err(timeout))
     }
     fn write_bulk(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<usize> {
-        self.handle.write_bulk(endpoint, data, timeout).map_err(self.err(timeout))
+        self.handle
+            .write_bulk(endpoint, data, timeout)
+            .map_err(self.err(timeout))
     }
     fn read_interrupt(&mut self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> Result<usize> {
-        self.handle.read_interrupt(endpoint, buf, timeout).map_err(self.err(timeout))
+        self.handle
+            .read_interrupt(endpoint, buf, timeout)
+            .map_err(self.err(timeout))
     }
     fn write_interrupt(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<usize> {
-        self.handle.write_interrupt(endpoint, data, timeout).map_err(self.err(timeout))
+        self.handle
+            .write_interrupt(endpoint, data, timeout)
+            .map_err(self.err(timeout))
     }
-    fn read_control(&mut self, s: ControlSetup, buf: &mut [u8], timeout: Duration) -> Result<usize> {
-        self.handle.read_control(s.request_type, s.request, s.value, s.index, buf, timeout).map_err(self.err(timeout))
+    fn read_control(
+        &mut self,
+        s: ControlSetup,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize> {
+        self.handle
+            .read_control(s.request_type, s.request, s.value, s.index, buf, timeout)
+            .map_err(self.err(timeout))
     }
     fn write_control(&mut self, s: ControlSetup, data: &[u8], timeout: Duration) -> Result<usize> {
-        self.handle.write_control(s.request_type, s.request, s.value, s.index, data, timeout).map_err(self.err(timeout))
+        self.handle
+            .write_control(s.request_type, s.request, s.value, s.index, data, timeout)
+            .map_err(self.err(timeout))
     }
 }

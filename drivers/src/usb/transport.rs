@@ -65,7 +65,16 @@ impl ControlSetup {
         let v = self.value.to_le_bytes();
         let i = self.index.to_le_bytes();
         let l = self.length.to_le_bytes();
-        [self.request_type, self.request, v[0], v[1], i[0], i[1], l[0], l[1]]
+        [
+            self.request_type,
+            self.request,
+            v[0],
+            v[1],
+            i[0],
+            i[1],
+            l[0],
+            l[1],
+        ]
     }
 
     /// Parses the wire form.
@@ -107,9 +116,19 @@ pub trait UsbTransport: Send {
     /// Interrupt OUT of `data` on `endpoint`.
     fn write_interrupt(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<usize>;
     /// Control transfer with a device-to-host data stage (`setup.length` = `buf.len()`).
-    fn read_control(&mut self, setup: ControlSetup, buf: &mut [u8], timeout: Duration) -> Result<usize>;
+    fn read_control(
+        &mut self,
+        setup: ControlSetup,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize>;
     /// Control transfer with a host-to-device data stage (`setup.length` = `data.len()`).
-    fn write_control(&mut self, setup: ControlSetup, data: &[u8], timeout: Duration) -> Result<usize>;
+    fn write_control(
+        &mut self,
+        setup: ControlSetup,
+        data: &[u8],
+        timeout: Duration,
+    ) -> Result<usize>;
 }
 
 impl<T: UsbTransport + ?Sized> UsbTransport for Box<T> {
@@ -134,10 +153,20 @@ impl<T: UsbTransport + ?Sized> UsbTransport for Box<T> {
     fn write_interrupt(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<usize> {
         (**self).write_interrupt(endpoint, data, timeout)
     }
-    fn read_control(&mut self, setup: ControlSetup, buf: &mut [u8], timeout: Duration) -> Result<usize> {
+    fn read_control(
+        &mut self,
+        setup: ControlSetup,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize> {
         (**self).read_control(setup, buf, timeout)
     }
-    fn write_control(&mut self, setup: ControlSetup, data: &[u8], timeout: Duration) -> Result<usize> {
+    fn write_control(
+        &mut self,
+        setup: ControlSetup,
+        data: &[u8],
+        timeout: Duration,
+    ) -> Result<usize> {
         (**self).write_control(setup, data, timeout)
     }
 }
@@ -148,7 +177,7 @@ impl<T: UsbTransport + ?Sized> UsbTransport for Box<T> {
 pub fn status_to_error(status: i32, device: &str, timeout: Duration) -> DeviceError {
     match -status {
         19 | 108 => DeviceError::Disconnected(device.to_string()), // ENODEV, ESHUTDOWN
-        110 => DeviceError::Timeout(timeout, "USB transfer"),     // ETIMEDOUT
+        110 => DeviceError::Timeout(timeout, "USB transfer"),      // ETIMEDOUT
         2 | 104 => DeviceError::Cancelled,                         // ENOENT, ECONNRESET (unlinked)
         32 => DeviceError::Protocol("endpoint stalled (EPIPE)".into()),
         71 | 84 => DeviceError::Protocol(format!("USB protocol error (status {status})")),

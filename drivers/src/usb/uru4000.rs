@@ -73,8 +73,9 @@ pub const FINGER_OFF_TIMEOUT: Duration = Duration::from_millis(500);
 /// Attempts at leaving low-power state.
 pub const POWER_UP_ATTEMPTS: usize = 5;
 /// AES-128 key of the MS v2 challenge-response (published in the libfprint uru4000 driver).
-pub const CR_KEY: [u8; 16] =
-    [0x79, 0xac, 0x91, 0x79, 0x5c, 0xa1, 0x47, 0x8e, 0x98, 0xe0, 0x0f, 0x3c, 0x59, 0x8f, 0x5f, 0x4b];
+pub const CR_KEY: [u8; 16] = [
+    0x79, 0xac, 0x91, 0x79, 0x5c, 0xa1, 0x47, 0x8e, 0x98, 0xe0, 0x0f, 0x3c, 0x59, 0x8f, 0x5f, 0x4b,
+];
 /// Taps of the descrambling LFSR.
 pub const LFSR_TAPS: u32 = 0x9248_144D;
 /// State bits that form one key-stream byte (output bit 0 first).
@@ -120,7 +121,9 @@ pub const MS_V2: Profile = Profile {
 
 /// The profile for a VID/PID.
 pub fn profile_for(vendor_id: u16, product_id: u16) -> Option<Profile> {
-    [URU4500, MS_V2].into_iter().find(|p| p.vendor_id == vendor_id && p.product_id == product_id)
+    [URU4500, MS_V2]
+        .into_iter()
+        .find(|p| p.vendor_id == vendor_id && p.product_id == product_id)
 }
 
 /// Where the seed for the scramble-key handshake comes from.
@@ -135,7 +138,11 @@ pub enum Seed {
 fn random_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     h.finish() as u32
 }
 
@@ -194,7 +201,10 @@ impl FrameHeader {
     /// Parses and validates the header of a received frame of `len` bytes.
     pub fn parse(frame: &[u8]) -> Result<Self> {
         if frame.len() < HEADER_LEN {
-            return Err(DeviceError::Protocol(format!("U.are.U frame of {} bytes has no header", frame.len())));
+            return Err(DeviceError::Protocol(format!(
+                "U.are.U frame of {} bytes has no header",
+                frame.len()
+            )));
         }
         let data_lines = u16::from_le_bytes([frame[4], frame[5]]) as usize;
         if HEADER_LEN + data_lines * WIDTH as usize > frame.len() {
@@ -208,16 +218,27 @@ impl FrameHeader {
             if d[1] == 0 {
                 break;
             }
-            blocks.push(Block { flags: d[0], lines: d[1] as usize });
+            blocks.push(Block {
+                flags: d[0],
+                lines: d[1] as usize,
+            });
         }
-        let covered_data: usize = blocks.iter().filter(|b| b.flags & BLOCK_SKIPPED == 0).map(|b| b.lines).sum();
+        let covered_data: usize = blocks
+            .iter()
+            .filter(|b| b.flags & BLOCK_SKIPPED == 0)
+            .map(|b| b.lines)
+            .sum();
         let output: usize = blocks.iter().map(|b| b.lines).sum();
         if covered_data != data_lines || output != HEIGHT as usize {
             return Err(DeviceError::Protocol(format!(
                 "U.are.U block table covers {covered_data} data / {output} output lines; frame has {data_lines} / {HEIGHT}"
             )));
         }
-        Ok(Self { data_lines, key_number: frame[6], blocks })
+        Ok(Self {
+            data_lines,
+            key_number: frame[6],
+            blocks,
+        })
     }
 
     /// Whether any block is scrambled (and the key handshake is needed).
@@ -241,7 +262,7 @@ pub fn descramble(
     let mut key_number = header.key_number;
     let mut out = Vec::with_capacity(w * HEIGHT as usize);
     let mut line = 0usize; // data line pointer
-    // Skipped lines repeat the following data line *after* descrambling: remember where they go.
+                           // Skipped lines repeat the following data line *after* descrambling: remember where they go.
     let mut fill: Vec<(usize, usize)> = Vec::new();
     for b in &header.blocks {
         if b.flags & BLOCK_KEY_CHANGE != 0 {
@@ -252,7 +273,10 @@ pub fn descramble(
             // Lines the sensor did not send: the data pointer stays, but the key stream moves on
             // as if they had been sent (the recording only descrambles exactly with this).
             for k in 0..b.lines {
-                fill.push((out.len(), (line + k).min(header.data_lines.saturating_sub(1))));
+                fill.push((
+                    out.len(),
+                    (line + k).min(header.data_lines.saturating_sub(1)),
+                ));
                 out.resize(out.len() + w, 0);
             }
             if b.flags & BLOCK_KEY_HOLD == 0 {
@@ -300,7 +324,8 @@ pub fn normalise(mut pixels: Vec<u8>, profile: &Profile) -> Result<GrayImage> {
     if profile.rotate_180 {
         pixels.reverse();
     }
-    GrayImage::new(WIDTH, HEIGHT, DPI, pixels).ok_or(DeviceError::Protocol("U.are.U frame size".into()))
+    GrayImage::new(WIDTH, HEIGHT, DPI, pixels)
+        .ok_or(DeviceError::Protocol("U.are.U frame size".into()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -323,11 +348,28 @@ pub struct Uru4000 {
 impl Uru4000 {
     /// Claims the interface, powers the sensor up (with challenge-response where the model needs
     /// it) and waits for its power-up report.
-    pub fn open(mut transport: Box<dyn UsbTransport>, info: DeviceInfo, profile: Profile, seed: Seed) -> Result<Self> {
+    pub fn open(
+        mut transport: Box<dyn UsbTransport>,
+        info: DeviceInfo,
+        profile: Profile,
+        seed: Seed,
+    ) -> Result<Self> {
         transport.claim_interface(INTERFACE)?;
-        let mut dev = Self { transport, info, profile, seed, state: State::Ready, device_info: [0; 16] };
+        let mut dev = Self {
+            transport,
+            info,
+            profile,
+            seed,
+            state: State::Ready,
+            device_info: [0; 16],
+        };
         dev.power_up()?;
-        dev.wait_irq(&[IRQ_POWER_UP], Instant::now() + POWER_UP_TIMEOUT, POWER_UP_TIMEOUT, "U.are.U power-up")?;
+        dev.wait_irq(
+            &[IRQ_POWER_UP],
+            Instant::now() + POWER_UP_TIMEOUT,
+            POWER_UP_TIMEOUT,
+            "U.are.U power-up",
+        )?;
         let mut di = [0u8; 16];
         dev.read_regs(REG_DEVICE_INFO, &mut di)?;
         dev.device_info = di;
@@ -340,19 +382,37 @@ impl Uru4000 {
     }
 
     fn read_regs(&mut self, first: u16, buf: &mut [u8]) -> Result<()> {
-        let setup = ControlSetup { request_type: 0xC0, request: REQ_REGISTER, value: first, index: 0, length: buf.len() as u16 };
+        let setup = ControlSetup {
+            request_type: 0xC0,
+            request: REQ_REGISTER,
+            value: first,
+            index: 0,
+            length: buf.len() as u16,
+        };
         let n = self.transport.read_control(setup, buf, CTRL_TIMEOUT)?;
         if n != buf.len() {
-            return Err(DeviceError::Protocol(format!("U.are.U register {first:#06x}: read {n} of {} bytes", buf.len())));
+            return Err(DeviceError::Protocol(format!(
+                "U.are.U register {first:#06x}: read {n} of {} bytes",
+                buf.len()
+            )));
         }
         Ok(())
     }
 
     fn write_regs(&mut self, first: u16, values: &[u8]) -> Result<()> {
-        let setup = ControlSetup { request_type: 0x40, request: REQ_REGISTER, value: first, index: 0, length: values.len() as u16 };
+        let setup = ControlSetup {
+            request_type: 0x40,
+            request: REQ_REGISTER,
+            value: first,
+            index: 0,
+            length: values.len() as u16,
+        };
         let n = self.transport.write_control(setup, values, CTRL_TIMEOUT)?;
         if n != values.len() {
-            return Err(DeviceError::Protocol(format!("U.are.U register {first:#06x}: wrote {n} of {} bytes", values.len())));
+            return Err(DeviceError::Protocol(format!(
+                "U.are.U register {first:#06x}: wrote {n} of {} bytes",
+                values.len()
+            )));
         }
         Ok(())
     }
@@ -387,18 +447,28 @@ impl Uru4000 {
                 self.write_regs(REG_RESPONSE, &response)?;
             }
         }
-        Err(DeviceError::Device("U.are.U stays in low-power state".into()))
+        Err(DeviceError::Device(
+            "U.are.U stays in low-power state".into(),
+        ))
     }
 
     /// Reads interrupt reports until one of `codes` arrives; other codes are ignored (the
     /// reader repeats power-up reports).
-    fn wait_irq(&mut self, codes: &[u16], deadline: Instant, total: Duration, what: &'static str) -> Result<u16> {
+    fn wait_irq(
+        &mut self,
+        codes: &[u16],
+        deadline: Instant,
+        total: Duration,
+        what: &'static str,
+    ) -> Result<u16> {
         loop {
             let mut buf = [0u8; IRQ_LEN];
             let t = remaining(deadline, total, what)?;
             let n = self.transport.read_interrupt(EP_INTR, &mut buf, t)?;
             if n < 2 {
-                return Err(DeviceError::Protocol(format!("U.are.U interrupt report of {n} bytes")));
+                return Err(DeviceError::Protocol(format!(
+                    "U.are.U interrupt report of {n} bytes"
+                )));
             }
             let code = u16::from_be_bytes([buf[0], buf[1]]);
             if codes.contains(&code) {
@@ -446,14 +516,22 @@ impl FingerprintScanner for Uru4000 {
     }
 
     fn image_spec(&self) -> ImageSpec {
-        ImageSpec { width: WIDTH, height: HEIGHT, dpi: DPI }
+        ImageSpec {
+            width: WIDTH,
+            height: HEIGHT,
+            dpi: DPI,
+        }
     }
 
     fn wait_for_finger(&mut self, timeout: Duration) -> Result<()> {
         self.await_finger(Instant::now() + timeout, timeout)
     }
 
-    fn capture(&mut self, timeout: Duration, events: &mut dyn FnMut(ScanEvent)) -> Result<GrayImage> {
+    fn capture(
+        &mut self,
+        timeout: Duration,
+        events: &mut dyn FnMut(ScanEvent),
+    ) -> Result<GrayImage> {
         let deadline = Instant::now() + timeout;
         if self.state != State::FingerPresent {
             events(ScanEvent::AwaitingFinger);
@@ -468,14 +546,23 @@ impl FingerprintScanner for Uru4000 {
         frame.truncate(n);
         events(ScanEvent::Progress { percent: 100 });
         let header = FrameHeader::parse(&frame)?;
-        let key = if header.encrypted() { self.scramble_key(header.key_number)? } else { 0 };
+        let key = if header.encrypted() {
+            self.scramble_key(header.key_number)?
+        } else {
+            0
+        };
         let mut next_key = |k: u8| self.scramble_key(k);
         let pixels = descramble(&mut frame, &header, key, &mut next_key)?;
         let image = normalise(pixels, &self.profile)?;
         // Report the finger lifting if it does so promptly; the image is complete either way.
         self.set_mode(MODE_AWAIT_FINGER_OFF)?;
         let off_deadline = Instant::now() + FINGER_OFF_TIMEOUT;
-        match self.wait_irq(&[IRQ_FINGER_OFF], off_deadline, FINGER_OFF_TIMEOUT, "finger off the U.are.U") {
+        match self.wait_irq(
+            &[IRQ_FINGER_OFF],
+            off_deadline,
+            FINGER_OFF_TIMEOUT,
+            "finger off the U.are.U",
+        ) {
             Ok(_) => events(ScanEvent::FingerRemoved),
             Err(DeviceError::Timeout(..)) => {}
             Err(e) => return Err(e),

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 /// The libfprint recordings in the shared data folder.
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/fingerprint/libfprint-umockdev"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/fingerprint/libfprint-umockdev"
+    ))
 }
 
 /// A file of one recording folder.
@@ -44,7 +47,18 @@ pub fn load_gray_png(path: &std::path::Path) -> (u32, u32, Vec<u8>) {
 /// Asserts a captured image equals the expected PNG pixel for pixel, reporting how many differ.
 pub fn assert_image_eq(image: &drivers::GrayImage, expected: &std::path::Path) {
     let (w, h, px) = load_gray_png(expected);
-    assert_eq!((image.width, image.height), (w, h), "geometry vs {}", expected.display());
+    assert_eq!(
+        (image.width, image.height),
+        (w, h),
+        "geometry vs {}",
+        expected.display()
+    );
     let diff = image.pixels.iter().zip(&px).filter(|(a, b)| a != b).count();
-    assert_eq!(diff, 0, "{diff} of {} pixels differ from {}", px.len(), expected.display());
+    assert_eq!(
+        diff,
+        0,
+        "{diff} of {} pixels differ from {}",
+        px.len(),
+        expected.display()
+    );
 }
