@@ -3,12 +3,12 @@
 //!
 //! A full comparison costs on the order of 100 µs, so scanning 100,000
 //! templates exhaustively would take seconds. Search therefore runs in two
-//! passes: a prefilter over 1024-bit edge signatures (one AND + popcount per
+//! passes: a prefilter over 4096-bit edge signatures (one AND + popcount per
 //! 64 bits, a few nanoseconds per entry) keeps a shortlist, and only the
 //! shortlist is scored with the full matcher. Both passes are split over the
 //! available cores with `std::thread::scope`.
 
-use crate::matcher::{MatchTemplate, Matcher};
+use crate::matcher::{MatchTemplate, Matcher, SIG_WORDS};
 use crate::template::Template;
 
 /// One enrolled template.
@@ -16,7 +16,7 @@ use crate::template::Template;
 struct Entry {
     id: u64,
     tpl: MatchTemplate,
-    sig: [u64; 16],
+    sig: [u64; SIG_WORDS],
     /// Bits set in `sig`; the prefilter divides by it so that dense signatures
     /// (templates with many minutiae) do not crowd out the mates.
     pop: u32,
@@ -74,7 +74,7 @@ impl Gallery {
     /// Shortlist size for a gallery of `n`: enough that mates ranked low by the
     /// coarse prefilter still reach the full matcher.
     fn shortlist_len(n: usize) -> usize {
-        (64 + n / 20).min(n)
+        (64 + n / 50).min(n)
     }
 
     /// Returns up to `top` candidates with score ≥ `min_score`, best first.
@@ -100,7 +100,7 @@ impl Gallery {
                     for (k, slot) in out.iter_mut().enumerate() {
                         let e = &entries[k];
                         let mut c = 0u32;
-                        for w in 0..16 {
+                        for w in 0..SIG_WORDS {
                             c += (e.sig[w] & psig[w]).count_ones();
                         }
                         *slot = ((c * c * 1024) / e.pop, (ci * chunk + k) as u32);

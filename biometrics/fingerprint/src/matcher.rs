@@ -69,6 +69,8 @@ pub struct MatchTemplate {
 const LEN_BIN: f32 = 6.0;
 const LEN_BINS: usize = (MAX_EDGE / LEN_BIN) as usize + 1;
 const ANG_BINS: usize = 16;
+/// 64-bit words in a prefilter signature: 16 length × 16 × 16 angle cells.
+pub const SIG_WORDS: usize = 64;
 
 #[inline]
 fn ang_bin(a: i16) -> usize {
@@ -166,16 +168,16 @@ impl MatchTemplate {
         self.xs.is_empty()
     }
 
-    /// Quantised edge signature (1024 bits) used by the 1:N prefilter: one bit
+    /// Quantised edge signature (4096 bits) used by the 1:N prefilter: one bit
     /// per (length, angle, angle) cell occupied by an edge. `spread` also sets
     /// the neighbouring length cells, which is done on the probe side
     /// so that quantisation boundaries do not lose mated edges.
-    pub fn signature(&self, spread: bool) -> [u64; 16] {
-        let mut s = [0u64; 16];
+    pub fn signature(&self, spread: bool) -> [u64; SIG_WORDS] {
+        let mut s = [0u64; SIG_WORDS];
         for e in &self.edges {
             let lb = (e.len / 12.0) as i32;
-            let ab = ((e.a_from as i32 + 32768) >> 13) as i32;
-            let bb = ((e.a_to as i32 + 32768) >> 13) as i32;
+            let ab = ((e.a_from as i32 + 32768) >> 12) as i32;
+            let bb = ((e.a_to as i32 + 32768) >> 12) as i32;
             let r = if spread { 1 } else { 0 };
             for dl in -r..=r {
                 let l = lb + dl;
@@ -184,9 +186,9 @@ impl MatchTemplate {
                 }
                 for da in 0..=0 {
                     for db in 0..=0 {
-                        let a = (ab + da).rem_euclid(8);
-                        let b = (bb + db).rem_euclid(8);
-                        let bit = (l as usize) * 64 + (a as usize) * 8 + b as usize;
+                        let a = (ab + da).rem_euclid(16);
+                        let b = (bb + db).rem_euclid(16);
+                        let bit = (l as usize) * 256 + (a as usize) * 16 + b as usize;
                         s[bit / 64] |= 1u64 << (bit % 64);
                     }
                 }
