@@ -71,7 +71,7 @@ fn expect_len(what: &str, got: usize, want: u64) -> Result<()> {
 /// YUYV 4:2:2 (`Y0 U Y1 V` per two pixels), the uncompressed format every UVC webcam offers.
 /// `width` must be even, as the format itself requires.
 pub fn yuyv_to_rgb(width: u32, height: u32, data: &[u8], range: YuvRange) -> Result<Vec<u8>> {
-    if width % 2 != 0 {
+    if width & 1 != 0 {
         return Err(DeviceError::Protocol(format!("YUYV width {width} is odd")));
     }
     expect_len("YUYV", data.len(), width as u64 * height as u64 * 2)?;

@@ -242,7 +242,8 @@ pub fn master(seed: FingerSeed) -> MasterPrint {
         _ => PatternClass::Whorl,
     };
     let (cx, cy) = (w as f32 * rng.gen_range(0.42..0.58), h as f32 * rng.gen_range(0.38..0.5));
-    let (cores, deltas): (Vec<(f32, f32)>, Vec<(f32, f32)>) = match class {
+    type Points = Vec<(f32, f32)>;
+    let (cores, deltas): (Points, Points) = match class {
         PatternClass::Arch => (vec![], vec![]),
         PatternClass::LeftLoop => (vec![(cx, cy)], vec![(cx - rng.gen_range(70.0..110.0), cy + rng.gen_range(90.0..130.0))]),
         PatternClass::RightLoop => (vec![(cx, cy)], vec![(cx + rng.gen_range(70.0..110.0), cy + rng.gen_range(90.0..130.0))]),
