@@ -85,13 +85,20 @@ async fn pending(t: &TestServer, all: bool) -> Vec<Value> {
 /// Sends webcam frames until the server stores the capture; returns the frame answers.
 async fn capture(t: &TestServer, cam: &Webcam, link: &str, seed: u64) -> Vec<Value> {
     let mut answers = Vec::new();
+    let mut times = Vec::new();
     for i in 0..40 {
-        let (status, r) = post_frame(t, link, cam.frame(seed + i, 0.38)).await;
+        let bytes = cam.frame(seed + i, 0.38);
+        let t0 = std::time::Instant::now();
+        let (status, r) = post_frame(t, link, bytes).await;
+        times.push(t0.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(status, 200, "frame {i}: {r}");
         let state = r["state"].as_str().unwrap().to_owned();
         answers.push(r);
         assert_ne!(state, "RETRY", "a moving live-like stream must not be refused: {:?}", answers.last());
         if state == "CAPTURED" {
+            times.sort_by(f64::total_cmp);
+            // Reported in docs/benchmarks/remote.md (run with --nocapture).
+            eprintln!("remote capture: {} frames, frame round trip median {:.0} ms, max {:.0} ms", times.len(), times[times.len() / 2], times[times.len() - 1]);
             return answers;
         }
     }
