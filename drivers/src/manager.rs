@@ -56,12 +56,33 @@ impl Backend for SimulatedBackend {
     }
 
     fn list(&self) -> Result<Vec<DeviceInfo>> {
-        let dev = |id: &str, name: &str, kind| DeviceInfo { id: id.into(), name: name.into(), kind, driver: "simulated".into() };
+        let dev = |id: &str, name: &str, kind| DeviceInfo {
+            id: id.into(),
+            name: name.into(),
+            kind,
+            driver: "simulated".into(),
+        };
         Ok(vec![
-            dev("sim:finger", "Simulated optical scanner (synthetic fingers)", DeviceKind::FingerprintScanner),
-            dev("sim:camera", "Simulated camera (live subject)", DeviceKind::Camera),
-            dev("sim:camera:static", "Simulated camera (still photo)", DeviceKind::Camera),
-            dev("sim:camera:headturn", "Simulated camera (head turns)", DeviceKind::Camera),
+            dev(
+                "sim:finger",
+                "Simulated optical scanner (synthetic fingers)",
+                DeviceKind::FingerprintScanner,
+            ),
+            dev(
+                "sim:camera",
+                "Simulated camera (live subject)",
+                DeviceKind::Camera,
+            ),
+            dev(
+                "sim:camera:static",
+                "Simulated camera (still photo)",
+                DeviceKind::Camera,
+            ),
+            dev(
+                "sim:camera:headturn",
+                "Simulated camera (head turns)",
+                DeviceKind::Camera,
+            ),
         ])
     }
 
@@ -70,7 +91,9 @@ impl Backend for SimulatedBackend {
             return Ok(Box::new(SimulatedScanner::synthetic(0, Vec::new())));
         }
         if let Some(person) = id.strip_prefix("sim:finger:") {
-            let person = person.parse::<u64>().map_err(|_| DeviceError::NotFound(id.to_owned()))?;
+            let person = person
+                .parse::<u64>()
+                .map_err(|_| DeviceError::NotFound(id.to_owned()))?;
             return Ok(Box::new(SimulatedScanner::synthetic(person, Vec::new())));
         }
         if let Some(dir) = id.strip_prefix("sim:folder:") {
@@ -105,7 +128,9 @@ impl Backend for FileBackend {
     }
 
     fn open_camera(&self, id: &str) -> Result<Box<dyn Camera>> {
-        let path = id.strip_prefix("file:camera:").ok_or_else(|| DeviceError::NotFound(id.to_owned()))?;
+        let path = id
+            .strip_prefix("file:camera:")
+            .ok_or_else(|| DeviceError::NotFound(id.to_owned()))?;
         Ok(Box::new(FileCamera::open(Path::new(path))?))
     }
 }
@@ -158,7 +183,9 @@ pub struct DeviceManager {
 
 impl std::fmt::Debug for DeviceManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.backends.iter().map(|b| b.name())).finish()
+        f.debug_list()
+            .entries(self.backends.iter().map(|b| b.name()))
+            .finish()
     }
 }
 
@@ -246,7 +273,11 @@ impl DeviceManager {
                             *slot = devices;
                         }
                     }
-                    let current: BTreeMap<String, DeviceInfo> = last.iter().flatten().map(|d| (d.id.clone(), d.clone())).collect();
+                    let current: BTreeMap<String, DeviceInfo> = last
+                        .iter()
+                        .flatten()
+                        .map(|d| (d.id.clone(), d.clone()))
+                        .collect();
                     for event in diff(&known, &current) {
                         if tx.send(event).is_err() {
                             return;
@@ -262,14 +293,21 @@ impl DeviceManager {
                     }
                 }
             })?;
-        Ok(Watcher { events: rx, stop, thread: Some(thread) })
+        Ok(Watcher {
+            events: rx,
+            stop,
+            thread: Some(thread),
+        })
     }
 }
 
 /// The events between two listings keyed by id: `Left` for ids gone, `Arrived` for ids new, in id
 /// order. A device whose id stays but whose description changed is reported as left and arrived
 /// again (it was re-plugged as something else).
-pub fn diff(before: &BTreeMap<String, DeviceInfo>, after: &BTreeMap<String, DeviceInfo>) -> Vec<HotplugEvent> {
+pub fn diff(
+    before: &BTreeMap<String, DeviceInfo>,
+    after: &BTreeMap<String, DeviceInfo>,
+) -> Vec<HotplugEvent> {
     let mut events = Vec::new();
     for (id, dev) in before {
         if after.get(id) != Some(dev) {

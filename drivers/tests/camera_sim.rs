@@ -6,10 +6,20 @@ use std::time::{Duration, Instant};
 use drivers::simulated::{Motion, SimulatedCamera};
 use drivers::{Camera, DeviceError, FrameEncoding, FrameFormat, RgbFrame};
 
-const VGA: FrameFormat = FrameFormat { width: 640, height: 480, fps: 30, encoding: FrameEncoding::Rgb };
+const VGA: FrameFormat = FrameFormat {
+    width: 640,
+    height: 480,
+    fps: 30,
+    encoding: FrameEncoding::Rgb,
+};
 
 fn mean_abs_diff(a: &RgbFrame, b: &RgbFrame) -> f64 {
-    a.rgb.iter().zip(&b.rgb).map(|(&x, &y)| x.abs_diff(y) as u64).sum::<u64>() as f64 / a.rgb.len() as f64
+    a.rgb
+        .iter()
+        .zip(&b.rgb)
+        .map(|(&x, &y)| x.abs_diff(y) as u64)
+        .sum::<u64>() as f64
+        / a.rgb.len() as f64
 }
 
 #[test]
@@ -17,13 +27,21 @@ fn frames_arrive_at_the_configured_rate_with_consecutive_sequence_numbers() {
     let mut cam = SimulatedCamera::astronaut(Motion::Natural).unwrap();
     cam.start(FrameFormat { fps: 60, ..VGA }).unwrap();
     let started = Instant::now();
-    let frames: Vec<RgbFrame> = (0..13).map(|_| cam.next_frame(Duration::from_secs(1)).unwrap()).collect();
+    let frames: Vec<RgbFrame> = (0..13)
+        .map(|_| cam.next_frame(Duration::from_secs(1)).unwrap())
+        .collect();
     let took = started.elapsed();
     // Frame 12 is due at 200 ms.
-    assert!(took >= Duration::from_millis(195), "13 frames at 60 fps in {took:?}");
+    assert!(
+        took >= Duration::from_millis(195),
+        "13 frames at 60 fps in {took:?}"
+    );
     for (i, f) in frames.iter().enumerate() {
         assert_eq!(f.sequence, i as u64);
-        assert_eq!(f.timestamp, Duration::from_nanos(i as u64 * 1_000_000_000 / 60));
+        assert_eq!(
+            f.timestamp,
+            Duration::from_nanos(i as u64 * 1_000_000_000 / 60)
+        );
         assert_eq!((f.width, f.height, f.rgb.len()), (640, 480, 640 * 480 * 3));
     }
     cam.stop().unwrap();
@@ -39,7 +57,11 @@ fn the_first_frame_comes_quickly() {
     cam.start(VGA).unwrap();
     cam.next_frame(Duration::from_secs(1)).unwrap();
     // The target is < 200 ms (see docs/benchmarks/simdev.md); a loaded CI machine gets slack.
-    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -48,14 +70,21 @@ fn a_live_subject_moves_a_little_and_a_photo_not_at_all() {
     let mut photo = SimulatedCamera::astronaut(Motion::Static).unwrap();
     live.start(FrameFormat { fps: 120, ..VGA }).unwrap();
     photo.start(FrameFormat { fps: 120, ..VGA }).unwrap();
-    let live_frames: Vec<RgbFrame> = (0..6).map(|_| live.next_frame(Duration::from_secs(1)).unwrap()).collect();
-    let photo_frames: Vec<RgbFrame> = (0..6).map(|_| photo.next_frame(Duration::from_secs(1)).unwrap()).collect();
+    let live_frames: Vec<RgbFrame> = (0..6)
+        .map(|_| live.next_frame(Duration::from_secs(1)).unwrap())
+        .collect();
+    let photo_frames: Vec<RgbFrame> = (0..6)
+        .map(|_| photo.next_frame(Duration::from_secs(1)).unwrap())
+        .collect();
     for pair in photo_frames.windows(2) {
         assert_eq!(pair[0].rgb, pair[1].rgb, "a photo gives identical frames");
     }
     for pair in live_frames.windows(2) {
         let d = mean_abs_diff(&pair[0], &pair[1]);
-        assert!(d > 0.05 && d < 12.0, "consecutive live frames differ by {d} grey levels on average");
+        assert!(
+            d > 0.05 && d < 12.0,
+            "consecutive live frames differ by {d} grey levels on average"
+        );
     }
     // Live and photo show the same scene.
     assert!(mean_abs_diff(&live_frames[0], &photo_frames[0]) < 15.0);
@@ -69,7 +98,10 @@ fn a_head_turn_moves_the_face_sideways_and_back() {
     let at = |c: &SimulatedCamera, t: f32| c.pose(t, (t * 30.0) as u64);
     let peak = at(&cam, 3.2);
     let peak2 = at(&cam, 7.2);
-    assert!(peak.squeeze < 0.95 && peak.dx - at(&natural, 3.2).dx > 15.0, "{peak:?}");
+    assert!(
+        peak.squeeze < 0.95 && peak.dx - at(&natural, 3.2).dx > 15.0,
+        "{peak:?}"
+    );
     assert!(peak2.dx - at(&natural, 7.2).dx < -15.0, "{peak2:?}");
     // Between turns it is the natural motion.
     assert_eq!(at(&cam, 1.0), at(&natural, 1.0));
@@ -80,13 +112,19 @@ fn a_frame_later_than_the_timeout_times_out() {
     let mut cam = SimulatedCamera::astronaut(Motion::Natural).unwrap();
     cam.start(FrameFormat { fps: 2, ..VGA }).unwrap();
     cam.next_frame(Duration::from_millis(10)).unwrap();
-    assert!(matches!(cam.next_frame(Duration::from_millis(50)), Err(DeviceError::Timeout(..))));
+    assert!(matches!(
+        cam.next_frame(Duration::from_millis(50)),
+        Err(DeviceError::Timeout(..))
+    ));
 }
 
 #[test]
 fn misuse_is_reported() {
     let mut cam = SimulatedCamera::astronaut(Motion::Static).unwrap();
-    assert!(matches!(cam.next_frame(Duration::from_millis(10)), Err(DeviceError::InvalidState(_))));
+    assert!(matches!(
+        cam.next_frame(Duration::from_millis(10)),
+        Err(DeviceError::InvalidState(_))
+    ));
     assert!(cam.start(FrameFormat { width: 17, ..VGA }).is_err());
     cam.start(VGA).unwrap();
     assert!(matches!(cam.start(VGA), Err(DeviceError::InvalidState(_))));

@@ -17,9 +17,19 @@ fn listing_works_without_cameras() {
 #[test]
 fn opening_an_absent_camera_is_a_typed_error() {
     match Webcam::open("camera:/dev/video97") {
-        Err(DeviceError::NotFound(_) | DeviceError::Device(_) | DeviceError::PermissionDenied { .. }) => {}
+        Err(
+            DeviceError::NotFound(_)
+            | DeviceError::Device(_)
+            | DeviceError::PermissionDenied { .. },
+        ) => {}
         Err(other) => panic!("unexpected error kind: {other:?}"),
-        Ok(_) => assert!(std::path::Path::new("/dev/video97").exists(), "opened a camera that does not exist"),
+        Ok(_) => assert!(
+            std::path::Path::new("/dev/video97").exists(),
+            "opened a camera that does not exist"
+        ),
     }
-    assert!(matches!(Webcam::open("sim:camera"), Err(DeviceError::NotFound(_))));
+    assert!(matches!(
+        Webcam::open("sim:camera"),
+        Err(DeviceError::NotFound(_))
+    ));
 }

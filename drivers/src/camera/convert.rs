@@ -30,8 +30,22 @@ struct Coefficients {
     b_u: i32,
 }
 
-const LIMITED: Coefficients = Coefficients { y_offset: 16, y_gain: 76_309, r_v: 104_597, g_u: 25_675, g_v: 53_279, b_u: 132_201 };
-const FULL: Coefficients = Coefficients { y_offset: 0, y_gain: 65_536, r_v: 91_881, g_u: 22_554, g_v: 46_802, b_u: 116_130 };
+const LIMITED: Coefficients = Coefficients {
+    y_offset: 16,
+    y_gain: 76_309,
+    r_v: 104_597,
+    g_u: 25_675,
+    g_v: 53_279,
+    b_u: 132_201,
+};
+const FULL: Coefficients = Coefficients {
+    y_offset: 0,
+    y_gain: 65_536,
+    r_v: 91_881,
+    g_u: 22_554,
+    g_v: 46_802,
+    b_u: 116_130,
+};
 
 impl YuvRange {
     fn coefficients(self) -> &'static Coefficients {
@@ -63,7 +77,9 @@ pub fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8, range: YuvRange) -> [u8; 3] {
 
 fn expect_len(what: &str, got: usize, want: u64) -> Result<()> {
     if got as u64 != want {
-        return Err(DeviceError::Protocol(format!("{what} frame has {got} bytes, the geometry needs {want}")));
+        return Err(DeviceError::Protocol(format!(
+            "{what} frame has {got} bytes, the geometry needs {want}"
+        )));
     }
     Ok(())
 }
@@ -96,7 +112,12 @@ pub fn nv12_to_rgb(width: u32, height: u32, data: &[u8], range: YuvRange) -> Res
         let crow = &chroma[(y / 2) * cw * 2..][..cw * 2];
         for x in 0..w {
             let (u, v) = (crow[(x / 2) * 2], crow[(x / 2) * 2 + 1]);
-            rgb[(y * w + x) * 3..][..3].copy_from_slice(&ycbcr_to_rgb(luma[y * w + x], u, v, range));
+            rgb[(y * w + x) * 3..][..3].copy_from_slice(&ycbcr_to_rgb(
+                luma[y * w + x],
+                u,
+                v,
+                range,
+            ));
         }
     }
     Ok(rgb)
@@ -113,13 +134,20 @@ pub fn planar_to_rgb(
     chroma_height: u32,
     range: YuvRange,
 ) -> Result<Vec<u8>> {
-    let (w, h, cw, ch) = (width as usize, height as usize, chroma_width as usize, chroma_height as usize);
+    let (w, h, cw, ch) = (
+        width as usize,
+        height as usize,
+        chroma_width as usize,
+        chroma_height as usize,
+    );
     let (luma, cb, cr) = planes;
     expect_len("planar luma", luma.len(), (w * h) as u64)?;
     expect_len("planar Cb", cb.len(), (cw * ch) as u64)?;
     expect_len("planar Cr", cr.len(), (cw * ch) as u64)?;
     if cw == 0 || ch == 0 || cw > w || ch > h {
-        return Err(DeviceError::Protocol(format!("chroma plane {cw}x{ch} does not fit a {w}x{h} frame")));
+        return Err(DeviceError::Protocol(format!(
+            "chroma plane {cw}x{ch} does not fit a {w}x{h} frame"
+        )));
     }
     // Integer ratios: 1 (4:4:4) or 2 (subsampled); computed generally so 4:1:1-like layouts work.
     let (sx, sy) = (w.div_ceil(cw), h.div_ceil(ch));
@@ -128,7 +156,12 @@ pub fn planar_to_rgb(
         let crow = (y / sy).min(ch - 1) * cw;
         for x in 0..w {
             let ci = crow + (x / sx).min(cw - 1);
-            rgb[(y * w + x) * 3..][..3].copy_from_slice(&ycbcr_to_rgb(luma[y * w + x], cb[ci], cr[ci], range));
+            rgb[(y * w + x) * 3..][..3].copy_from_slice(&ycbcr_to_rgb(
+                luma[y * w + x],
+                cb[ci],
+                cr[ci],
+                range,
+            ));
         }
     }
     Ok(rgb)
@@ -143,14 +176,22 @@ pub fn gray_to_rgb(width: u32, height: u32, data: &[u8]) -> Result<Vec<u8>> {
 /// Packed BGR (what some Windows drivers deliver) to RGB.
 pub fn bgr_to_rgb(width: u32, height: u32, data: &[u8]) -> Result<Vec<u8>> {
     expect_len("BGR", data.len(), width as u64 * height as u64 * 3)?;
-    Ok(data.chunks_exact(3).flat_map(|p| [p[2], p[1], p[0]]).collect())
+    Ok(data
+        .chunks_exact(3)
+        .flat_map(|p| [p[2], p[1], p[0]])
+        .collect())
 }
 
 /// Decodes one MJPEG frame (a baseline JPEG) to RGB, returning its own width and height, which
 /// the caller should compare with the negotiated format: some webcams silently send another size.
 pub fn mjpeg_to_rgb(data: &[u8]) -> Result<(u32, u32, Vec<u8>)> {
     let img = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
-        .map_err(|e| DeviceError::Protocol(format!("undecodable MJPEG frame ({} bytes): {e}", data.len())))?
+        .map_err(|e| {
+            DeviceError::Protocol(format!(
+                "undecodable MJPEG frame ({} bytes): {e}",
+                data.len()
+            ))
+        })?
         .to_rgb8();
     let (w, h) = img.dimensions();
     Ok((w, h, img.into_raw()))
@@ -163,21 +204,39 @@ mod tests {
     #[test]
     fn primaries_and_greys_convert_as_bt601_says() {
         // Limited-range white, black and the 75% colour-bar red.
-        assert_eq!(ycbcr_to_rgb(235, 128, 128, YuvRange::Limited), [255, 255, 255]);
+        assert_eq!(
+            ycbcr_to_rgb(235, 128, 128, YuvRange::Limited),
+            [255, 255, 255]
+        );
         assert_eq!(ycbcr_to_rgb(16, 128, 128, YuvRange::Limited), [0, 0, 0]);
         let red = ycbcr_to_rgb(65, 100, 212, YuvRange::Limited);
-        assert!(red[0] >= 188 && red[0] <= 192 && red[1] <= 2 && red[2] <= 2, "{red:?}");
+        assert!(
+            red[0] >= 188 && red[0] <= 192 && red[1] <= 2 && red[2] <= 2,
+            "{red:?}"
+        );
         // Full range: Y is the grey level itself.
         assert_eq!(ycbcr_to_rgb(77, 128, 128, YuvRange::Full), [77, 77, 77]);
     }
 
     #[test]
     fn wrong_buffer_sizes_are_protocol_errors() {
-        assert!(matches!(yuyv_to_rgb(4, 2, &[0; 15], YuvRange::Limited), Err(DeviceError::Protocol(_))));
-        assert!(matches!(yuyv_to_rgb(3, 2, &[0; 12], YuvRange::Limited), Err(DeviceError::Protocol(_))));
-        assert!(matches!(nv12_to_rgb(3, 3, &[0; 9 + 7], YuvRange::Limited), Err(DeviceError::Protocol(_))));
+        assert!(matches!(
+            yuyv_to_rgb(4, 2, &[0; 15], YuvRange::Limited),
+            Err(DeviceError::Protocol(_))
+        ));
+        assert!(matches!(
+            yuyv_to_rgb(3, 2, &[0; 12], YuvRange::Limited),
+            Err(DeviceError::Protocol(_))
+        ));
+        assert!(matches!(
+            nv12_to_rgb(3, 3, &[0; 9 + 7], YuvRange::Limited),
+            Err(DeviceError::Protocol(_))
+        ));
         assert!(nv12_to_rgb(3, 3, &[0; 9 + 8], YuvRange::Limited).is_ok());
-        assert!(matches!(mjpeg_to_rgb(b"\xff\xd8 not really"), Err(DeviceError::Protocol(_))));
+        assert!(matches!(
+            mjpeg_to_rgb(b"\xff\xd8 not really"),
+            Err(DeviceError::Protocol(_))
+        ));
     }
 
     #[test]

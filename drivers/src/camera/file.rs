@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use super::y4m::{self, Y4mReader};
 use super::FramePacer;
-use crate::{Camera, DeviceError, DeviceInfo, DeviceKind, FrameEncoding, FrameFormat, Result, RgbFrame};
+use crate::{
+    Camera, DeviceError, DeviceInfo, DeviceKind, FrameEncoding, FrameFormat, Result, RgbFrame,
+};
 
 /// Image file extensions the folder source plays.
 const FRAME_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "bmp", "tif", "tiff"];
@@ -19,7 +21,10 @@ enum Source {
     /// Still frames in file-name order; all must have the first frame's size.
     Folder { files: Vec<PathBuf> },
     /// A y4m video; reopened to loop.
-    Video { path: PathBuf, reader: Option<Y4mReader<BufReader<File>>> },
+    Video {
+        path: PathBuf,
+        reader: Option<Y4mReader<BufReader<File>>>,
+    },
 }
 
 /// A camera that plays files. Loops by default (a demo runs forever); with looping off, the end
@@ -51,29 +56,72 @@ impl FileCamera {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| {
-                    p.extension()
-                        .and_then(|e| e.to_str())
-                        .is_some_and(|e| FRAME_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+                    p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                        FRAME_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+                    })
                 })
                 .collect();
             files.sort();
-            let first = files.first().ok_or_else(|| DeviceError::NotFound(format!("no frames (png/jpg/bmp/tif) in {}", path.display())))?;
-            let (width, height) = image::image_dimensions(first)
-                .map_err(|e| DeviceError::Protocol(format!("cannot read frame {}: {e}", first.display())))?;
-            let format = FrameFormat { width, height, fps: 30, encoding: FrameEncoding::Rgb };
-            return Ok(Self::with_source(id, Source::Folder { files }, format, (30, 1)));
+            let first = files.first().ok_or_else(|| {
+                DeviceError::NotFound(format!("no frames (png/jpg/bmp/tif) in {}", path.display()))
+            })?;
+            let (width, height) = image::image_dimensions(first).map_err(|e| {
+                DeviceError::Protocol(format!("cannot read frame {}: {e}", first.display()))
+            })?;
+            let format = FrameFormat {
+                width,
+                height,
+                fps: 30,
+                encoding: FrameEncoding::Rgb,
+            };
+            return Ok(Self::with_source(
+                id,
+                Source::Folder { files },
+                format,
+                (30, 1),
+            ));
         }
         if !path.exists() {
             return Err(DeviceError::NotFound(id));
         }
         let reader = y4m::open(path)?;
         let h = *reader.header();
-        let format = FrameFormat { width: h.width, height: h.height, fps: h.fps_rounded(), encoding: FrameEncoding::Rgb };
-        Ok(Self::with_source(id, Source::Video { path: path.to_owned(), reader: Some(reader) }, format, (h.fps_num, h.fps_den)))
+        let format = FrameFormat {
+            width: h.width,
+            height: h.height,
+            fps: h.fps_rounded(),
+            encoding: FrameEncoding::Rgb,
+        };
+        Ok(Self::with_source(
+            id,
+            Source::Video {
+                path: path.to_owned(),
+                reader: Some(reader),
+            },
+            format,
+            (h.fps_num, h.fps_den),
+        ))
     }
 
-    fn with_source(id: String, source: Source, format: FrameFormat, fps_fraction: (u32, u32)) -> Self {
-        Self { id, source, native: format, native_fps: fps_fraction, format, looping: true, paced: true, pacer: None, fps_fraction, position: 0, sequence: 0 }
+    fn with_source(
+        id: String,
+        source: Source,
+        format: FrameFormat,
+        fps_fraction: (u32, u32),
+    ) -> Self {
+        Self {
+            id,
+            source,
+            native: format,
+            native_fps: fps_fraction,
+            format,
+            looping: true,
+            paced: true,
+            pacer: None,
+            fps_fraction,
+            position: 0,
+            sequence: 0,
+        }
     }
 
     /// Whether to start over at the end (default) or report the camera gone.
@@ -110,7 +158,12 @@ impl FileCamera {
                     None => None,
                     Some(path) => {
                         let img = image::open(path)
-                            .map_err(|e| DeviceError::Protocol(format!("cannot decode frame {}: {e}", path.display())))?
+                            .map_err(|e| {
+                                DeviceError::Protocol(format!(
+                                    "cannot decode frame {}: {e}",
+                                    path.display()
+                                ))
+                            })?
                             .to_rgb8();
                         if img.dimensions() != (self.format.width, self.format.height) {
                             return Err(DeviceError::Protocol(format!(
@@ -135,7 +188,10 @@ impl FileCamera {
                 return Ok(rgb);
             }
             if !self.looping || attempt == 1 || self.position == 0 {
-                return Err(DeviceError::Disconnected(format!("{} (end of recording after {} frames)", self.id, self.position)));
+                return Err(DeviceError::Disconnected(format!(
+                    "{} (end of recording after {} frames)",
+                    self.id, self.position
+                )));
             }
             self.rewind()?;
         }
@@ -149,7 +205,12 @@ impl Camera for FileCamera {
             Source::Folder { .. } => "image folder",
             Source::Video { .. } => "y4m video",
         };
-        DeviceInfo { id: self.id.clone(), name: format!("File camera ({what})"), kind: DeviceKind::Camera, driver: "file".into() }
+        DeviceInfo {
+            id: self.id.clone(),
+            name: format!("File camera ({what})"),
+            kind: DeviceKind::Camera,
+            driver: "file".into(),
+        }
     }
 
     fn formats(&self) -> Result<Vec<FrameFormat>> {
@@ -171,19 +232,41 @@ impl Camera for FileCamera {
         (self.format, self.fps_fraction) = if format.fps == self.native.fps {
             (self.native, self.native_fps)
         } else {
-            (FrameFormat { fps: format.fps.max(1), ..self.native }, (format.fps.max(1), 1))
+            (
+                FrameFormat {
+                    fps: format.fps.max(1),
+                    ..self.native
+                },
+                (format.fps.max(1), 1),
+            )
         };
         self.rewind()?;
         self.sequence = 0;
-        self.pacer = Some(FramePacer::start_fractional(self.fps_fraction.0, self.fps_fraction.1));
+        self.pacer = Some(FramePacer::start_fractional(
+            self.fps_fraction.0,
+            self.fps_fraction.1,
+        ));
         Ok(())
     }
 
     fn next_frame(&mut self, timeout: Duration) -> Result<RgbFrame> {
-        let pacer = self.pacer.clone().ok_or(DeviceError::InvalidState("next_frame before start"))?;
-        let timestamp = if self.paced { pacer.wait_for(self.sequence, timeout)? } else { pacer.elapsed() };
+        let pacer = self
+            .pacer
+            .clone()
+            .ok_or(DeviceError::InvalidState("next_frame before start"))?;
+        let timestamp = if self.paced {
+            pacer.wait_for(self.sequence, timeout)?
+        } else {
+            pacer.elapsed()
+        };
         let rgb = self.read_frame()?;
-        let frame = RgbFrame { width: self.format.width, height: self.format.height, rgb, sequence: self.sequence, timestamp };
+        let frame = RgbFrame {
+            width: self.format.width,
+            height: self.format.height,
+            rgb,
+            sequence: self.sequence,
+            timestamp,
+        };
         self.sequence += 1;
         Ok(frame)
     }

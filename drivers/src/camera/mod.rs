@@ -44,7 +44,11 @@ impl FramePacer {
     /// Starts the clock for a frame rate of `num / den` frames per second (y4m headers store
     /// rates such as 30000:1001). A zero numerator or denominator falls back to 1.
     pub fn start_fractional(num: u32, den: u32) -> Self {
-        Self { started: Instant::now(), num: num.max(1), den: den.max(1) }
+        Self {
+            started: Instant::now(),
+            num: num.max(1),
+            den: den.max(1),
+        }
     }
 
     /// When frame `sequence` is due, measured from the start.

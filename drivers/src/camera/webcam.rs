@@ -10,10 +10,14 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use nokhwa::pixel_format::RgbFormat;
-use nokhwa::utils::{ApiBackend, CameraFormat, CameraIndex, RequestedFormat, RequestedFormatType, Resolution};
+use nokhwa::utils::{
+    ApiBackend, CameraFormat, CameraIndex, RequestedFormat, RequestedFormatType, Resolution,
+};
 
 use super::convert::{self, YuvRange};
-use crate::{Camera, DeviceError, DeviceInfo, DeviceKind, FrameEncoding, FrameFormat, Result, RgbFrame};
+use crate::{
+    Camera, DeviceError, DeviceInfo, DeviceKind, FrameEncoding, FrameFormat, Result, RgbFrame,
+};
 
 /// Prefix of webcam device ids.
 pub const ID_PREFIX: &str = "camera:";
@@ -21,7 +25,10 @@ pub const ID_PREFIX: &str = "camera:";
 fn nokhwa_error(context: &str, e: nokhwa::NokhwaError) -> DeviceError {
     let text = e.to_string();
     if text.contains("Permission denied") || text.contains("EACCES") {
-        DeviceError::PermissionDenied { device: context.to_owned(), hint: "add the user to the `video` group".into() }
+        DeviceError::PermissionDenied {
+            device: context.to_owned(),
+            hint: "add the user to the `video` group".into(),
+        }
     } else {
         DeviceError::Device(format!("{context}: {text}"))
     }
@@ -37,7 +44,9 @@ fn index_id(index: &CameraIndex) -> String {
 
 /// Parses `camera:/dev/videoN`, `camera:N` or `camera:<backend string>` back to an index.
 pub fn parse_id(id: &str) -> Result<CameraIndex> {
-    let rest = id.strip_prefix(ID_PREFIX).ok_or_else(|| DeviceError::NotFound(id.to_owned()))?;
+    let rest = id
+        .strip_prefix(ID_PREFIX)
+        .ok_or_else(|| DeviceError::NotFound(id.to_owned()))?;
     let number = rest.strip_prefix("/dev/video").unwrap_or(rest);
     Ok(match number.parse::<u32>() {
         Ok(n) => CameraIndex::Index(n),
@@ -57,7 +66,12 @@ pub fn list_webcams() -> Result<Vec<DeviceInfo>> {
     };
     Ok(cameras
         .into_iter()
-        .map(|c| DeviceInfo { id: index_id(c.index()), name: c.human_name(), kind: DeviceKind::Camera, driver: "nokhwa".into() })
+        .map(|c| DeviceInfo {
+            id: index_id(c.index()),
+            name: c.human_name(),
+            kind: DeviceKind::Camera,
+            driver: "nokhwa".into(),
+        })
         .collect())
 }
 
@@ -110,7 +124,13 @@ pub fn negotiate_format(offered: &[FrameFormat]) -> Option<FrameFormat> {
         FrameEncoding::Rgb => 2,
         FrameEncoding::Gray => 3,
     };
-    offered.iter().copied().min_by_key(|f| (size_rank(f), (f.fps as i64 - 30).unsigned_abs(), encoding_rank(f.encoding)))
+    offered.iter().copied().min_by_key(|f| {
+        (
+            size_rank(f),
+            (f.fps as i64 - 30).unsigned_abs(),
+            encoding_rank(f.encoding),
+        )
+    })
 }
 
 /// A raw frame as the camera sent it, moved from the capture thread to the caller.
@@ -167,14 +187,24 @@ fn capture_thread(
     let formats = match camera.compatible_camera_formats() {
         Ok(list) => list
             .into_iter()
-            .filter_map(|f| Some(FrameFormat { width: f.width(), height: f.height(), fps: f.frame_rate(), encoding: encoding_of(f.format())? }))
+            .filter_map(|f| {
+                Some(FrameFormat {
+                    width: f.width(),
+                    height: f.height(),
+                    fps: f.frame_rate(),
+                    encoding: encoding_of(f.format())?,
+                })
+            })
             .collect(),
         Err(e) => {
             let _ = opened.send(Err(nokhwa_error(&id, e)));
             return;
         }
     };
-    if opened.send(Ok((camera.info().human_name(), formats))).is_err() {
+    if opened
+        .send(Ok((camera.info().human_name(), formats)))
+        .is_err()
+    {
         return;
     }
     let mut streaming = false;
@@ -194,9 +224,15 @@ fn capture_thread(
         };
         match command {
             Some(Command::Start(format, reply)) => {
-                let cf = CameraFormat::new(Resolution::new(format.width, format.height), nokhwa_format(format.encoding), format.fps);
+                let cf = CameraFormat::new(
+                    Resolution::new(format.width, format.height),
+                    nokhwa_format(format.encoding),
+                    format.fps,
+                );
                 let result = camera
-                    .set_camera_requset(RequestedFormat::new::<RgbFormat>(RequestedFormatType::Exact(cf)))
+                    .set_camera_requset(RequestedFormat::new::<RgbFormat>(
+                        RequestedFormatType::Exact(cf),
+                    ))
                     .and_then(|_| camera.open_stream())
                     .map_err(|e| nokhwa_error(&id, e));
                 streaming = result.is_ok();
@@ -209,10 +245,17 @@ fn capture_thread(
             None => {
                 let frame = camera.frame().map(|b| {
                     let res = b.resolution();
-                    RawFrame { width: res.width(), height: res.height(), format: b.source_frame_format(), data: b.buffer().to_vec() }
+                    RawFrame {
+                        width: res.width(),
+                        height: res.height(),
+                        format: b.source_frame_format(),
+                        data: b.buffer().to_vec(),
+                    }
                 });
                 let frame = frame.map_err(|e| match e {
-                    nokhwa::NokhwaError::ReadFrameError(msg) if msg.contains("No such device") => DeviceError::Disconnected(id.clone()),
+                    nokhwa::NokhwaError::ReadFrameError(msg) if msg.contains("No such device") => {
+                        DeviceError::Disconnected(id.clone())
+                    }
                     other => nokhwa_error(&id, other),
                 });
                 let failed = frame.is_err();
@@ -244,7 +287,9 @@ impl Webcam {
         let worker = std::thread::Builder::new()
             .name(format!("webcam {id}"))
             .spawn(move || capture_thread(thread_id, index, opened_tx, command_rx, frame_tx))?;
-        let (name, formats) = opened_rx.recv().map_err(|_| DeviceError::Device(format!("{id}: capture thread ended")))??;
+        let (name, formats) = opened_rx
+            .recv()
+            .map_err(|_| DeviceError::Device(format!("{id}: capture thread ended")))??;
         Ok(Self {
             id: id.to_owned(),
             name,
@@ -260,7 +305,8 @@ impl Webcam {
     /// Opens the camera and starts it in the negotiated format.
     pub fn open_negotiated(id: &str) -> Result<Self> {
         let mut cam = Self::open(id)?;
-        let format = negotiate_format(&cam.formats()?).ok_or_else(|| DeviceError::Device(format!("{id} offers no usable format")))?;
+        let format = negotiate_format(&cam.formats()?)
+            .ok_or_else(|| DeviceError::Device(format!("{id} offers no usable format")))?;
         cam.start(format)?;
         Ok(cam)
     }
@@ -268,7 +314,11 @@ impl Webcam {
     fn command(&self, make: impl FnOnce(mpsc::Sender<Result<()>>) -> Command) -> Result<()> {
         let (tx, rx) = mpsc::channel();
         let gone = || DeviceError::Disconnected(self.id.clone());
-        self.commands.as_ref().ok_or_else(gone)?.send(make(tx)).map_err(|_| gone())?;
+        self.commands
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(make(tx))
+            .map_err(|_| gone())?;
         rx.recv().map_err(|_| gone())?
     }
 
@@ -276,14 +326,19 @@ impl Webcam {
         use nokhwa::utils::FrameFormat as N;
         let (w, h) = (raw.width, raw.height);
         if (w, h) != (format.width, format.height) {
-            return Err(DeviceError::Protocol(format!("camera sent {w}x{h}, negotiated {}x{}", format.width, format.height)));
+            return Err(DeviceError::Protocol(format!(
+                "camera sent {w}x{h}, negotiated {}x{}",
+                format.width, format.height
+            )));
         }
         let data = &raw.data;
         match raw.format {
             N::MJPEG => {
                 let (jw, jh, rgb) = convert::mjpeg_to_rgb(data)?;
                 if (jw, jh) != (w, h) {
-                    return Err(DeviceError::Protocol(format!("MJPEG frame is {jw}x{jh}, negotiated {w}x{h}")));
+                    return Err(DeviceError::Protocol(format!(
+                        "MJPEG frame is {jw}x{jh}, negotiated {w}x{h}"
+                    )));
                 }
                 Ok(rgb)
             }
@@ -293,7 +348,10 @@ impl Webcam {
             N::RAWBGR => convert::bgr_to_rgb(w, h, data),
             N::RAWRGB => {
                 if data.len() as u64 != w as u64 * h as u64 * 3 {
-                    return Err(DeviceError::Protocol(format!("RGB frame has {} bytes", data.len())));
+                    return Err(DeviceError::Protocol(format!(
+                        "RGB frame has {} bytes",
+                        data.len()
+                    )));
                 }
                 Ok(data.clone())
             }
@@ -315,7 +373,12 @@ impl Drop for Webcam {
 
 impl Camera for Webcam {
     fn info(&self) -> DeviceInfo {
-        DeviceInfo { id: self.id.clone(), name: self.name.clone(), kind: DeviceKind::Camera, driver: "nokhwa".into() }
+        DeviceInfo {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            kind: DeviceKind::Camera,
+            driver: "nokhwa".into(),
+        }
     }
 
     fn formats(&self) -> Result<Vec<FrameFormat>> {
@@ -333,14 +396,26 @@ impl Camera for Webcam {
     }
 
     fn next_frame(&mut self, timeout: Duration) -> Result<RgbFrame> {
-        let (format, started) = self.streaming.ok_or(DeviceError::InvalidState("next_frame before start"))?;
+        let (format, started) = self
+            .streaming
+            .ok_or(DeviceError::InvalidState("next_frame before start"))?;
         let raw = match self.frames.recv_timeout(timeout) {
             Ok(frame) => frame?,
-            Err(mpsc::RecvTimeoutError::Timeout) => return Err(DeviceError::Timeout(timeout, "a camera frame")),
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(DeviceError::Disconnected(self.id.clone())),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                return Err(DeviceError::Timeout(timeout, "a camera frame"))
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(DeviceError::Disconnected(self.id.clone()))
+            }
         };
         let rgb = self.convert(&format, &raw)?;
-        let frame = RgbFrame { width: format.width, height: format.height, rgb, sequence: self.sequence, timestamp: started.elapsed() };
+        let frame = RgbFrame {
+            width: format.width,
+            height: format.height,
+            rgb,
+            sequence: self.sequence,
+            timestamp: started.elapsed(),
+        };
         self.sequence += 1;
         Ok(frame)
     }
@@ -360,29 +435,62 @@ mod tests {
     use super::*;
 
     fn f(width: u32, height: u32, fps: u32, encoding: FrameEncoding) -> FrameFormat {
-        FrameFormat { width, height, fps, encoding }
+        FrameFormat {
+            width,
+            height,
+            fps,
+            encoding,
+        }
     }
 
     #[test]
     fn negotiation_prefers_vga_near_30_fps_and_mjpeg() {
         use FrameEncoding::*;
-        let offered = [f(1920, 1080, 30, Mjpeg), f(1280, 720, 30, Mjpeg), f(640, 480, 30, Yuyv), f(640, 480, 30, Mjpeg), f(640, 480, 60, Mjpeg), f(320, 240, 30, Yuyv)];
+        let offered = [
+            f(1920, 1080, 30, Mjpeg),
+            f(1280, 720, 30, Mjpeg),
+            f(640, 480, 30, Yuyv),
+            f(640, 480, 30, Mjpeg),
+            f(640, 480, 60, Mjpeg),
+            f(320, 240, 30, Yuyv),
+        ];
         assert_eq!(negotiate_format(&offered), Some(f(640, 480, 30, Mjpeg)));
         // Without VGA, 720p; without either, the smallest size of at least VGA.
-        assert_eq!(negotiate_format(&offered[..2]), Some(f(1280, 720, 30, Mjpeg)));
-        assert_eq!(negotiate_format(&[f(1920, 1080, 30, Yuyv), f(800, 600, 15, Yuyv), f(320, 240, 30, Mjpeg)]), Some(f(800, 600, 15, Yuyv)));
+        assert_eq!(
+            negotiate_format(&offered[..2]),
+            Some(f(1280, 720, 30, Mjpeg))
+        );
+        assert_eq!(
+            negotiate_format(&[
+                f(1920, 1080, 30, Yuyv),
+                f(800, 600, 15, Yuyv),
+                f(320, 240, 30, Mjpeg)
+            ]),
+            Some(f(800, 600, 15, Yuyv))
+        );
         // Only small sizes: the largest of them.
-        assert_eq!(negotiate_format(&[f(160, 120, 30, Yuyv), f(320, 240, 30, Yuyv)]), Some(f(320, 240, 30, Yuyv)));
+        assert_eq!(
+            negotiate_format(&[f(160, 120, 30, Yuyv), f(320, 240, 30, Yuyv)]),
+            Some(f(320, 240, 30, Yuyv))
+        );
         assert_eq!(negotiate_format(&[]), None);
     }
 
     #[test]
     fn ids_round_trip() {
-        assert!(matches!(parse_id("camera:/dev/video2"), Ok(CameraIndex::Index(2))));
+        assert!(matches!(
+            parse_id("camera:/dev/video2"),
+            Ok(CameraIndex::Index(2))
+        ));
         assert!(matches!(parse_id("camera:3"), Ok(CameraIndex::Index(3))));
-        assert!(matches!(parse_id("camera:0x1234-usb"), Ok(CameraIndex::String(ref s)) if s == "0x1234-usb"));
+        assert!(
+            matches!(parse_id("camera:0x1234-usb"), Ok(CameraIndex::String(ref s)) if s == "0x1234-usb")
+        );
         assert!(matches!(parse_id("camera:"), Err(DeviceError::NotFound(_))));
-        assert!(matches!(parse_id("sim:camera"), Err(DeviceError::NotFound(_))));
+        assert!(matches!(
+            parse_id("sim:camera"),
+            Err(DeviceError::NotFound(_))
+        ));
         let id = index_id(&CameraIndex::Index(2));
         assert!(matches!(parse_id(&id), Ok(CameraIndex::Index(2))), "{id}");
     }

@@ -54,14 +54,20 @@ impl Colorspace {
             "422" => Self::C422,
             "444" => Self::C444,
             "mono" => Self::Mono,
-            other => return Err(DeviceError::Protocol(format!("y4m colourspace C{other} is not supported (8-bit 420/422/444/mono only)"))),
+            other => {
+                return Err(DeviceError::Protocol(format!(
+                    "y4m colourspace C{other} is not supported (8-bit 420/422/444/mono only)"
+                )))
+            }
         })
     }
 
     /// Size of each chroma plane for a `width × height` frame (0×0 for mono).
     pub fn chroma_size(self, width: u32, height: u32) -> (u32, u32) {
         match self {
-            Self::C420Jpeg | Self::C420Mpeg2 | Self::C420PalDv | Self::C420 => (width.div_ceil(2), height.div_ceil(2)),
+            Self::C420Jpeg | Self::C420Mpeg2 | Self::C420PalDv | Self::C420 => {
+                (width.div_ceil(2), height.div_ceil(2))
+            }
             Self::C422 => (width.div_ceil(2), height),
             Self::C444 => (width, height),
             Self::Mono => (0, 0),
@@ -101,12 +107,15 @@ impl Y4mHeader {
 
     /// Parses a header line (without the trailing newline).
     pub fn parse(line: &[u8]) -> Result<Self> {
-        let rest = line
-            .strip_prefix(MAGIC)
-            .ok_or_else(|| DeviceError::Protocol("not a y4m file (no YUV4MPEG2 signature)".into()))?;
-        let text = std::str::from_utf8(rest).map_err(|_| DeviceError::Protocol("y4m header is not ASCII".into()))?;
+        let rest = line.strip_prefix(MAGIC).ok_or_else(|| {
+            DeviceError::Protocol("not a y4m file (no YUV4MPEG2 signature)".into())
+        })?;
+        let text = std::str::from_utf8(rest)
+            .map_err(|_| DeviceError::Protocol("y4m header is not ASCII".into()))?;
         if !text.is_empty() && !text.starts_with(' ') {
-            return Err(DeviceError::Protocol("y4m signature not followed by a space".into()));
+            return Err(DeviceError::Protocol(
+                "y4m signature not followed by a space".into(),
+            ));
         }
         let (mut width, mut height, mut fps) = (None, None, None);
         let mut colorspace = Colorspace::C420Jpeg;
@@ -123,7 +132,11 @@ impl Y4mHeader {
                         range = match r {
                             "FULL" => YuvRange::Full,
                             "LIMITED" => YuvRange::Limited,
-                            other => return Err(DeviceError::Protocol(format!("unknown y4m colour range {other}"))),
+                            other => {
+                                return Err(DeviceError::Protocol(format!(
+                                    "unknown y4m colour range {other}"
+                                )))
+                            }
                         };
                     }
                 }
@@ -132,25 +145,48 @@ impl Y4mHeader {
                 _ => {}
             }
         }
-        let width = width.ok_or_else(|| DeviceError::Protocol("y4m header has no width (W)".into()))?;
-        let height = height.ok_or_else(|| DeviceError::Protocol("y4m header has no height (H)".into()))?;
-        let (fps_num, fps_den) = fps.ok_or_else(|| DeviceError::Protocol("y4m header has no frame rate (F)".into()))?;
-        if width == 0 || height == 0 || width > MAX_DIMENSION || height > MAX_DIMENSION || width as u64 * height as u64 > MAX_PIXELS {
-            return Err(DeviceError::Protocol(format!("y4m frame size {width}x{height} out of bounds")));
+        let width =
+            width.ok_or_else(|| DeviceError::Protocol("y4m header has no width (W)".into()))?;
+        let height =
+            height.ok_or_else(|| DeviceError::Protocol("y4m header has no height (H)".into()))?;
+        let (fps_num, fps_den) =
+            fps.ok_or_else(|| DeviceError::Protocol("y4m header has no frame rate (F)".into()))?;
+        if width == 0
+            || height == 0
+            || width > MAX_DIMENSION
+            || height > MAX_DIMENSION
+            || width as u64 * height as u64 > MAX_PIXELS
+        {
+            return Err(DeviceError::Protocol(format!(
+                "y4m frame size {width}x{height} out of bounds"
+            )));
         }
         if fps_num == 0 || fps_den == 0 {
-            return Err(DeviceError::Protocol(format!("y4m frame rate {fps_num}:{fps_den} is not positive")));
+            return Err(DeviceError::Protocol(format!(
+                "y4m frame rate {fps_num}:{fps_den} is not positive"
+            )));
         }
-        Ok(Self { width, height, fps_num, fps_den, colorspace, range })
+        Ok(Self {
+            width,
+            height,
+            fps_num,
+            fps_den,
+            colorspace,
+            range,
+        })
     }
 }
 
 fn parse_u32(what: &str, value: &str) -> Result<u32> {
-    value.parse().map_err(|_| DeviceError::Protocol(format!("y4m {what} {value:?} is not a number")))
+    value
+        .parse()
+        .map_err(|_| DeviceError::Protocol(format!("y4m {what} {value:?} is not a number")))
 }
 
 fn parse_ratio(what: &str, value: &str) -> Result<(u32, u32)> {
-    let (n, d) = value.split_once(':').ok_or_else(|| DeviceError::Protocol(format!("y4m {what} {value:?} is not n:d")))?;
+    let (n, d) = value
+        .split_once(':')
+        .ok_or_else(|| DeviceError::Protocol(format!("y4m {what} {value:?} is not n:d")))?;
     Ok((parse_u32(what, n)?, parse_u32(what, d)?))
 }
 
@@ -179,7 +215,9 @@ fn read_line<R: Read>(reader: &mut R, what: &str) -> Result<Option<Vec<u8>>> {
             Ok(_) if byte[0] == b'\n' => return Ok(Some(line)),
             Ok(_) => {
                 if line.len() + 1 >= MAX_HEADER_BYTES {
-                    return Err(DeviceError::Protocol(format!("y4m {what} line longer than {MAX_HEADER_BYTES} bytes")));
+                    return Err(DeviceError::Protocol(format!(
+                        "y4m {what} line longer than {MAX_HEADER_BYTES} bytes"
+                    )));
                 }
                 line.push(byte[0]);
             }
@@ -192,9 +230,15 @@ fn read_line<R: Read>(reader: &mut R, what: &str) -> Result<Option<Vec<u8>>> {
 impl<R: Read> Y4mReader<R> {
     /// Parses the header; give it a buffered reader (lines are read byte by byte).
     pub fn new(mut reader: R) -> Result<Self> {
-        let line = read_line(&mut reader, "header")?.ok_or_else(|| DeviceError::Protocol("empty y4m file".into()))?;
+        let line = read_line(&mut reader, "header")?
+            .ok_or_else(|| DeviceError::Protocol("empty y4m file".into()))?;
         let header = Y4mHeader::parse(&line)?;
-        Ok(Self { reader, header, planes: Vec::new(), frames: 0 })
+        Ok(Self {
+            reader,
+            header,
+            planes: Vec::new(),
+            frames: 0,
+        })
     }
 
     /// The stream parameters.
@@ -214,7 +258,10 @@ impl<R: Read> Y4mReader<R> {
             return Ok(false);
         };
         if !(line == b"FRAME" || line.starts_with(b"FRAME ")) {
-            return Err(DeviceError::Protocol(format!("y4m frame {} does not start with FRAME", self.frames)));
+            return Err(DeviceError::Protocol(format!(
+                "y4m frame {} does not start with FRAME",
+                self.frames
+            )));
         }
         // Bounded by the header checks: at most 3 × MAX_PIXELS bytes.
         let size = self.header.frame_bytes() as usize;
@@ -222,7 +269,12 @@ impl<R: Read> Y4mReader<R> {
         let mut filled = 0;
         while filled < size {
             match self.reader.read(&mut self.planes[filled..]) {
-                Ok(0) => return Err(DeviceError::Protocol(format!("y4m frame {} truncated: {filled} of {size} bytes", self.frames))),
+                Ok(0) => {
+                    return Err(DeviceError::Protocol(format!(
+                        "y4m frame {} truncated: {filled} of {size} bytes",
+                        self.frames
+                    )))
+                }
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.into()),
@@ -241,7 +293,11 @@ impl<R: Read> Y4mReader<R> {
         let luma_len = h.width as usize * h.height as usize;
         let (luma, chroma) = self.planes.split_at(luma_len);
         if h.colorspace == Colorspace::Mono {
-            return Ok(Some(luma.iter().flat_map(|&y| super::convert::ycbcr_to_rgb(y, 128, 128, h.range)).collect()));
+            return Ok(Some(
+                luma.iter()
+                    .flat_map(|&y| super::convert::ycbcr_to_rgb(y, 128, 128, h.range))
+                    .collect(),
+            ));
         }
         let (cw, ch) = h.colorspace.chroma_size(h.width, h.height);
         let (cb, cr) = chroma.split_at(cw as usize * ch as usize);
@@ -255,12 +311,34 @@ mod tests {
 
     #[test]
     fn header_parameters_are_read() {
-        let h = Y4mHeader::parse(b"YUV4MPEG2 W640 H480 F30000:1001 Ip A1:1 C420jpeg XYSCSS=420JPEG").unwrap();
-        assert_eq!((h.width, h.height, h.fps_num, h.fps_den, h.colorspace, h.range), (640, 480, 30000, 1001, Colorspace::C420Jpeg, YuvRange::Limited));
+        let h =
+            Y4mHeader::parse(b"YUV4MPEG2 W640 H480 F30000:1001 Ip A1:1 C420jpeg XYSCSS=420JPEG")
+                .unwrap();
+        assert_eq!(
+            (
+                h.width,
+                h.height,
+                h.fps_num,
+                h.fps_den,
+                h.colorspace,
+                h.range
+            ),
+            (
+                640,
+                480,
+                30000,
+                1001,
+                Colorspace::C420Jpeg,
+                YuvRange::Limited
+            )
+        );
         assert_eq!(h.fps_rounded(), 30);
         assert_eq!(h.frame_bytes(), 640 * 480 * 3 / 2);
         let h = Y4mHeader::parse(b"YUV4MPEG2 W3 H3 F25:1 C444 XCOLORRANGE=FULL").unwrap();
-        assert_eq!((h.colorspace, h.range, h.frame_bytes()), (Colorspace::C444, YuvRange::Full, 27));
+        assert_eq!(
+            (h.colorspace, h.range, h.frame_bytes()),
+            (Colorspace::C444, YuvRange::Full, 27)
+        );
     }
 
     #[test]
@@ -277,7 +355,11 @@ mod tests {
             b"YUV4MPEG2 W2 H2 F1:1 C420p10",
             b"YUV4MPEG2 W-2 H2 F1:1",
         ] {
-            assert!(matches!(Y4mHeader::parse(bad), Err(DeviceError::Protocol(_))), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                matches!(Y4mHeader::parse(bad), Err(DeviceError::Protocol(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 
 use crate::camera::FramePacer;
-use crate::{Camera, DeviceError, DeviceInfo, DeviceKind, FrameEncoding, FrameFormat, Result, RgbFrame};
+use crate::{
+    Camera, DeviceError, DeviceInfo, DeviceKind, FrameEncoding, FrameFormat, Result, RgbFrame,
+};
 
 /// The portrait embedded in the binary (see `drivers/assets/SOURCES.md`).
 pub const ASTRONAUT_PNG: &[u8] = include_bytes!("../../assets/astronaut.png");
@@ -36,7 +38,11 @@ pub enum Motion {
 fn astronaut_image() -> Result<&'static image::RgbImage> {
     static DECODED: OnceLock<std::result::Result<image::RgbImage, String>> = OnceLock::new();
     DECODED
-        .get_or_init(|| image::load_from_memory(ASTRONAUT_PNG).map(|i| i.to_rgb8()).map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            image::load_from_memory(ASTRONAUT_PNG)
+                .map(|i| i.to_rgb8())
+                .map_err(|e| e.to_string())
+        })
         .as_ref()
         .map_err(|e| DeviceError::Device(format!("embedded portrait unreadable: {e}")))
 }
@@ -57,7 +63,13 @@ pub struct Pose {
 }
 
 impl Pose {
-    const STILL: Pose = Pose { dx: 0.0, dy: 0.0, zoom: 1.0, squeeze: 1.0, gain: 1.0 };
+    const STILL: Pose = Pose {
+        dx: 0.0,
+        dy: 0.0,
+        zoom: 1.0,
+        squeeze: 1.0,
+        gain: 1.0,
+    };
 }
 
 /// Seconds between the starts of two head turns, and the duration of one turn (there and back).
@@ -83,7 +95,11 @@ pub struct SimulatedCamera {
 impl SimulatedCamera {
     /// The astronaut portrait, framed so that the face fills about a third of a 640×480 frame.
     pub fn astronaut(motion: Motion) -> Result<Self> {
-        Ok(Self::from_image(astronaut_image()?.clone(), ASTRONAUT_FACE, motion))
+        Ok(Self::from_image(
+            astronaut_image()?.clone(),
+            ASTRONAUT_FACE,
+            motion,
+        ))
     }
 
     /// Any portrait, with its face box (x, y, width, height) in source pixels.
@@ -92,7 +108,12 @@ impl SimulatedCamera {
             source,
             face,
             motion,
-            format: FrameFormat { width: 640, height: 480, fps: 30, encoding: FrameEncoding::Rgb },
+            format: FrameFormat {
+                width: 640,
+                height: 480,
+                fps: 30,
+                encoding: FrameEncoding::Rgb,
+            },
             pacer: None,
             sequence: 0,
             seed: 0x5eed,
@@ -120,7 +141,9 @@ impl SimulatedCamera {
         if self.motion == Motion::Static {
             return Pose::STILL;
         }
-        let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed ^ sequence.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng = rand::rngs::StdRng::seed_from_u64(
+            self.seed ^ sequence.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
         let mut pose = Pose {
             dx: 1.6 * (t * 1.3).sin() + 0.7 * (t * 3.1).sin() + rng.gen_range(-0.35..0.35),
             dy: 1.2 * (t * 0.9).cos() + 0.5 * (t * 2.3).sin() + rng.gen_range(-0.35..0.35),
@@ -134,7 +157,10 @@ impl SimulatedCamera {
             let phase = t - cycle * TURN_PERIOD - (TURN_PERIOD - TURN_DURATION);
             if phase > 0.0 {
                 let direction = if cycle as i64 % 2 == 0 { 1.0 } else { -1.0 };
-                let yaw = direction * TURN_MAX_YAW * 0.5 * (1.0 - (2.0 * std::f32::consts::PI * phase / TURN_DURATION).cos());
+                let yaw = direction
+                    * TURN_MAX_YAW
+                    * 0.5
+                    * (1.0 - (2.0 * std::f32::consts::PI * phase / TURN_DURATION).cos());
                 pose.squeeze = yaw.cos();
                 // The face centre moves by about the head radius times sin(yaw).
                 pose.dx += self.face.2 * 0.5 * yaw.sin();
@@ -148,7 +174,13 @@ impl SimulatedCamera {
     /// exactly the frames a paced stream would give, at full speed.
     pub fn frame_at(&self, timestamp: Duration, sequence: u64) -> RgbFrame {
         let rgb = self.render(self.pose(timestamp.as_secs_f32(), sequence));
-        RgbFrame { width: self.format.width, height: self.format.height, rgb, sequence, timestamp }
+        RgbFrame {
+            width: self.format.width,
+            height: self.format.height,
+            rgb,
+            sequence,
+            timestamp,
+        }
     }
 
     fn render(&self, pose: Pose) -> Vec<u8> {
@@ -168,7 +200,8 @@ impl SimulatedCamera {
             (0..n)
                 .map(|k| {
                     let v = centre + (k as f32 - n as f32 / 2.0) * step;
-                    (v >= 0.0 && v < limit - 1.0).then(|| (v as usize, ((v - v.floor()) * 256.0) as u32))
+                    (v >= 0.0 && v < limit - 1.0)
+                        .then(|| (v as usize, ((v - v.floor()) * 256.0) as u32))
                 })
                 .collect()
         };
@@ -184,7 +217,8 @@ impl SimulatedCamera {
                 let i = y0 * stride + x0 * 3;
                 for ch in 0..3 {
                     let top = src[i + ch] as u32 * (256 - ax) + src[i + 3 + ch] as u32 * ax;
-                    let bottom = src[i + stride + ch] as u32 * (256 - ax) + src[i + stride + 3 + ch] as u32 * ax;
+                    let bottom = src[i + stride + ch] as u32 * (256 - ax)
+                        + src[i + stride + 3 + ch] as u32 * ax;
                     let v = (top * (256 - ay) + bottom * ay) >> 16;
                     line[x * 3 + ch] = ((v * gain) >> 8).min(255) as u8;
                 }
@@ -206,13 +240,28 @@ impl Camera for SimulatedCamera {
             Motion::Static => "sim:camera:static",
             Motion::HeadTurn => "sim:camera:headturn",
         };
-        DeviceInfo { id: id.into(), name: format!("Simulated camera ({mode})"), kind: DeviceKind::Camera, driver: "simulated".into() }
+        DeviceInfo {
+            id: id.into(),
+            name: format!("Simulated camera ({mode})"),
+            kind: DeviceKind::Camera,
+            driver: "simulated".into(),
+        }
     }
 
     fn formats(&self) -> Result<Vec<FrameFormat>> {
         Ok(vec![
-            FrameFormat { width: 640, height: 480, fps: 30, encoding: FrameEncoding::Rgb },
-            FrameFormat { width: 1280, height: 720, fps: 15, encoding: FrameEncoding::Rgb },
+            FrameFormat {
+                width: 640,
+                height: 480,
+                fps: 30,
+                encoding: FrameEncoding::Rgb,
+            },
+            FrameFormat {
+                width: 1280,
+                height: 720,
+                fps: 15,
+                encoding: FrameEncoding::Rgb,
+            },
         ])
     }
 
@@ -222,8 +271,16 @@ impl Camera for SimulatedCamera {
         }
         let offered = self.formats()?;
         // Any offered size at any rate from 1 to 120 fps: tests run fast streams, demos slow ones.
-        if format.fps == 0 || format.fps > 120 || !offered.iter().any(|f| (f.width, f.height, f.encoding) == (format.width, format.height, format.encoding)) {
-            return Err(DeviceError::Device(format!("format {}x{}@{} not offered", format.width, format.height, format.fps)));
+        if format.fps == 0
+            || format.fps > 120
+            || !offered.iter().any(|f| {
+                (f.width, f.height, f.encoding) == (format.width, format.height, format.encoding)
+            })
+        {
+            return Err(DeviceError::Device(format!(
+                "format {}x{}@{} not offered",
+                format.width, format.height, format.fps
+            )));
         }
         self.format = format;
         self.sequence = 0;
@@ -232,7 +289,10 @@ impl Camera for SimulatedCamera {
     }
 
     fn next_frame(&mut self, timeout: Duration) -> Result<RgbFrame> {
-        let pacer = self.pacer.as_ref().ok_or(DeviceError::InvalidState("next_frame before start"))?;
+        let pacer = self
+            .pacer
+            .as_ref()
+            .ok_or(DeviceError::InvalidState("next_frame before start"))?;
         let timestamp = pacer.wait_for(self.sequence, timeout)?;
         let frame = self.frame_at(timestamp, self.sequence);
         self.sequence += 1;

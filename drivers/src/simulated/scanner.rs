@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::synthesis::{self, FingerSeed};
-use crate::{DeviceError, DeviceInfo, DeviceKind, FingerprintScanner, GrayImage, ImageSpec, Result, ScanEvent};
+use crate::{
+    DeviceError, DeviceInfo, DeviceKind, FingerprintScanner, GrayImage, ImageSpec, Result,
+    ScanEvent,
+};
 
 /// How long a simulated capture takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,9 +23,15 @@ pub struct ScanTiming {
 
 impl ScanTiming {
     /// Roughly what a person and a USB 2.0 optical scanner take.
-    pub const REALISTIC: ScanTiming = ScanTiming { placement: Duration::from_millis(400), transfer: Duration::from_millis(200) };
+    pub const REALISTIC: ScanTiming = ScanTiming {
+        placement: Duration::from_millis(400),
+        transfer: Duration::from_millis(200),
+    };
     /// No waiting (tests, galleries).
-    pub const INSTANT: ScanTiming = ScanTiming { placement: Duration::ZERO, transfer: Duration::ZERO };
+    pub const INSTANT: ScanTiming = ScanTiming {
+        placement: Duration::ZERO,
+        transfer: Duration::ZERO,
+    };
 }
 
 /// A fault to inject.
@@ -63,18 +72,36 @@ pub struct SimulatedScanner {
     masters: HashMap<FingerSeed, synthesis::MasterPrint>,
 }
 
-const SYNTHETIC_SPEC: ImageSpec = ImageSpec { width: synthesis::WIDTH, height: synthesis::HEIGHT, dpi: synthesis::DPI };
+const SYNTHETIC_SPEC: ImageSpec = ImageSpec {
+    width: synthesis::WIDTH,
+    height: synthesis::HEIGHT,
+    dpi: synthesis::DPI,
+};
 
 impl SimulatedScanner {
     /// Presents the fingers of simulated person `subject`, in the order of `sequence` (finger
     /// positions 0–9), cycling when it runs out. Each placement is a new impression.
     pub fn synthetic(subject: u64, sequence: Vec<u8>) -> Self {
-        let sequence = if sequence.is_empty() { (0..10).collect() } else { sequence };
+        let sequence = if sequence.is_empty() {
+            (0..10).collect()
+        } else {
+            sequence
+        };
         Self::with_source(Source::Synthetic { subject, sequence }, SYNTHETIC_SPEC)
     }
 
     fn with_source(source: Source, spec: ImageSpec) -> Self {
-        Self { source, spec, timing: ScanTiming::REALISTIC, fault: None, captures: 0, attempts: 0, closed: false, unplugged: false, masters: HashMap::new() }
+        Self {
+            source,
+            spec,
+            timing: ScanTiming::REALISTIC,
+            fault: None,
+            captures: 0,
+            attempts: 0,
+            closed: false,
+            unplugged: false,
+            masters: HashMap::new(),
+        }
     }
 
     /// Switches to another simulated person (or another finger order) without reopening, as
@@ -82,7 +109,11 @@ impl SimulatedScanner {
     /// placement of each finger is impression 0 again. Ignored for folder sources.
     pub fn set_subject(&mut self, subject: u64, sequence: Vec<u8>) {
         if let Source::Synthetic { .. } = self.source {
-            let sequence = if sequence.is_empty() { (0..10).collect() } else { sequence };
+            let sequence = if sequence.is_empty() {
+                (0..10).collect()
+            } else {
+                sequence
+            };
             self.source = Source::Synthetic { subject, sequence };
             self.captures = 0;
             self.attempts = 0;
@@ -108,16 +139,28 @@ impl SimulatedScanner {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "tif" | "tiff" | "bmp" | "jpg" | "jpeg" | "pgm"))
+                p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    matches!(
+                        e.to_ascii_lowercase().as_str(),
+                        "png" | "tif" | "tiff" | "bmp" | "jpg" | "jpeg" | "pgm"
+                    )
+                })
             })
             .collect();
         files.sort();
-        let first = files.first().ok_or_else(|| DeviceError::NotFound(format!("no fingerprint images in {}", dir.display())))?;
+        let first = files.first().ok_or_else(|| {
+            DeviceError::NotFound(format!("no fingerprint images in {}", dir.display()))
+        })?;
         let (width, height) = image::image_dimensions(first)
             .map_err(|e| DeviceError::Device(format!("cannot read {}: {e}", first.display())))?;
-        Ok(Self::with_source(Source::Folder { files }, ImageSpec { width, height, dpi: synthesis::DPI }))
+        Ok(Self::with_source(
+            Source::Folder { files },
+            ImageSpec {
+                width,
+                height,
+                dpi: synthesis::DPI,
+            },
+        ))
     }
 
     /// Changes the capture timing.
@@ -138,15 +181,30 @@ impl SimulatedScanner {
             Source::Synthetic { subject, sequence } => {
                 let finger = sequence[n as usize % sequence.len()];
                 let round = n / sequence.len() as u32;
-                let seed = FingerSeed { subject: *subject, finger };
-                let master = self.masters.entry(seed).or_insert_with(|| synthesis::master(seed));
+                let seed = FingerSeed {
+                    subject: *subject,
+                    finger,
+                };
+                let master = self
+                    .masters
+                    .entry(seed)
+                    .or_insert_with(|| synthesis::master(seed));
                 Ok(master.impression(&synthesis::Impression::random(seed, round), seed, round))
             }
             Source::Folder { files } => {
                 let path = &files[n as usize % files.len()];
-                let img = image::open(path).map_err(|e| DeviceError::Device(format!("cannot read {}: {e}", path.display())))?.to_luma8();
+                let img = image::open(path)
+                    .map_err(|e| {
+                        DeviceError::Device(format!("cannot read {}: {e}", path.display()))
+                    })?
+                    .to_luma8();
                 let (w, h) = img.dimensions();
-                Ok(GrayImage { width: w, height: h, dpi: self.spec.dpi, pixels: img.into_raw() })
+                Ok(GrayImage {
+                    width: w,
+                    height: h,
+                    dpi: self.spec.dpi,
+                    pixels: img.into_raw(),
+                })
             }
         }
     }
@@ -155,13 +213,27 @@ impl SimulatedScanner {
 impl FingerprintScanner for SimulatedScanner {
     fn info(&self) -> DeviceInfo {
         let (id, name) = match &self.source {
-            Source::Synthetic { subject, .. } => (format!("sim:finger:{subject}"), "Simulated optical scanner (synthetic fingers)".to_owned()),
+            Source::Synthetic { subject, .. } => (
+                format!("sim:finger:{subject}"),
+                "Simulated optical scanner (synthetic fingers)".to_owned(),
+            ),
             Source::Folder { files } => (
-                format!("sim:folder:{}", files[0].parent().map(|p| p.display().to_string()).unwrap_or_default()),
+                format!(
+                    "sim:folder:{}",
+                    files[0]
+                        .parent()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                ),
                 "Simulated scanner (image folder)".to_owned(),
             ),
         };
-        DeviceInfo { id, name, kind: DeviceKind::FingerprintScanner, driver: "simulated".into() }
+        DeviceInfo {
+            id,
+            name,
+            kind: DeviceKind::FingerprintScanner,
+            driver: "simulated".into(),
+        }
     }
 
     fn image_spec(&self) -> ImageSpec {
@@ -183,7 +255,11 @@ impl FingerprintScanner for SimulatedScanner {
         Ok(())
     }
 
-    fn capture(&mut self, timeout: Duration, events: &mut dyn FnMut(ScanEvent)) -> Result<GrayImage> {
+    fn capture(
+        &mut self,
+        timeout: Duration,
+        events: &mut dyn FnMut(ScanEvent),
+    ) -> Result<GrayImage> {
         let attempt = self.attempts;
         self.attempts += 1;
         events(ScanEvent::AwaitingFinger);

@@ -8,8 +8,8 @@
 
 use std::f32::consts::PI;
 
-use rand::{Rng, SeedableRng};
 use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 use crate::GrayImage;
 
@@ -33,7 +33,8 @@ pub struct FingerSeed {
 impl FingerSeed {
     fn rng(self, salt: u64) -> StdRng {
         // SplitMix-style mixing so neighbouring subjects get unrelated streams.
-        let mut z = self.subject.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ((self.finger as u64) << 56) ^ salt;
+        let mut z =
+            self.subject.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ((self.finger as u64) << 56) ^ salt;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         StdRng::seed_from_u64(z ^ (z >> 31))
@@ -99,7 +100,14 @@ impl Impression {
 
     /// The master's own placement: no shift, no rotation, medium pressure, no noise.
     pub fn ideal() -> Self {
-        Self { dx: 0.0, dy: 0.0, rotation: 0.0, pressure: 0.0, distortion: 0.0, noise: 0.0 }
+        Self {
+            dx: 0.0,
+            dy: 0.0,
+            rotation: 0.0,
+            pressure: 0.0,
+            distortion: 0.0,
+            noise: 0.0,
+        }
     }
 }
 
@@ -152,7 +160,9 @@ fn gabor_bank() -> Vec<Kernel> {
                     // Across-ridge coordinate: projection on the ridge normal.
                     let across = -uf * s + vf * c;
                     let along = uf * c + vf * s;
-                    let w = (-(across * across + along * along * 0.5) / (2.0 * sigma * sigma)).exp() * (2.0 * PI * across / period).cos();
+                    let w = (-(across * across + along * along * 0.5) / (2.0 * sigma * sigma))
+                        .exp()
+                        * (2.0 * PI * across / period).cos();
                     if w.abs() > 1e-3 {
                         taps.push((u, v, w));
                         dense[(v + KERNEL_RADIUS) as usize][(u + KERNEL_RADIUS) as usize] = w;
@@ -184,11 +194,18 @@ impl SmoothField {
             })
             .collect();
         // A sum of n unit sines has standard deviation sqrt(n / 2); scale to about ±1.
-        Self { waves, norm: 1.0 / (count as f32 / 2.0).sqrt() / 1.5 }
+        Self {
+            waves,
+            norm: 1.0 / (count as f32 / 2.0).sqrt() / 1.5,
+        }
     }
 
     fn at(&self, x: f32, y: f32) -> f32 {
-        self.waves.iter().map(|&(kx, ky, ph)| (kx * x + ky * y + ph).sin()).sum::<f32>() * self.norm
+        self.waves
+            .iter()
+            .map(|&(kx, ky, ph)| (kx * x + ky * y + ph).sin())
+            .sum::<f32>()
+            * self.norm
     }
 }
 
@@ -249,17 +266,41 @@ pub fn master(seed: FingerSeed) -> MasterPrint {
         39..=69 => PatternClass::RightLoop,
         _ => PatternClass::Whorl,
     };
-    let (cx, cy) = (w as f32 * rng.gen_range(0.42..0.58), h as f32 * rng.gen_range(0.38..0.5));
+    let (cx, cy) = (
+        w as f32 * rng.gen_range(0.42..0.58),
+        h as f32 * rng.gen_range(0.38..0.5),
+    );
     type Points = Vec<(f32, f32)>;
     let (cores, deltas): (Points, Points) = match class {
         PatternClass::Arch => (vec![], vec![]),
-        PatternClass::LeftLoop => (vec![(cx, cy)], vec![(cx - rng.gen_range(70.0..110.0), cy + rng.gen_range(90.0..130.0))]),
-        PatternClass::RightLoop => (vec![(cx, cy)], vec![(cx + rng.gen_range(70.0..110.0), cy + rng.gen_range(90.0..130.0))]),
+        PatternClass::LeftLoop => (
+            vec![(cx, cy)],
+            vec![(
+                cx - rng.gen_range(70.0..110.0),
+                cy + rng.gen_range(90.0..130.0),
+            )],
+        ),
+        PatternClass::RightLoop => (
+            vec![(cx, cy)],
+            vec![(
+                cx + rng.gen_range(70.0..110.0),
+                cy + rng.gen_range(90.0..130.0),
+            )],
+        ),
         PatternClass::Whorl => {
             let d = rng.gen_range(12.0..28.0);
             (
                 vec![(cx, cy - d), (cx, cy + d)],
-                vec![(cx - rng.gen_range(90.0..120.0), cy + rng.gen_range(100.0..140.0)), (cx + rng.gen_range(90.0..120.0), cy + rng.gen_range(100.0..140.0))],
+                vec![
+                    (
+                        cx - rng.gen_range(90.0..120.0),
+                        cy + rng.gen_range(100.0..140.0),
+                    ),
+                    (
+                        cx + rng.gen_range(90.0..120.0),
+                        cy + rng.gen_range(100.0..140.0),
+                    ),
+                ],
             )
         }
     };
@@ -275,7 +316,9 @@ pub fn master(seed: FingerSeed) -> MasterPrint {
             let (xf, yf) = (x as f32, y as f32);
             let theta = if class == PatternClass::Arch {
                 // Arches: ridges flow across the finger with a hump in the middle.
-                base + arch_bend * ((xf - cx) / (w as f32 * 0.35)).tanh() * (-((yf - cy) / (h as f32 * 0.5)).powi(2)).exp()
+                base + arch_bend
+                    * ((xf - cx) / (w as f32 * 0.35)).tanh()
+                    * (-((yf - cy) / (h as f32 * 0.5)).powi(2)).exp()
             } else {
                 orientation(xf, yf, &cores, &deltas, base)
             };
@@ -290,7 +333,11 @@ pub fn master(seed: FingerSeed) -> MasterPrint {
                 let r2 = ((xf - dx).powi(2) + (yf - dy).powi(2)) / (60.0f32 * 60.0);
                 period *= 1.0 - 0.08 * (-r2).exp();
             }
-            let pbin = PERIODS.iter().enumerate().min_by(|a, b| (a.1 - period).abs().total_cmp(&(b.1 - period).abs())).map_or(0, |(i, _)| i);
+            let pbin = PERIODS
+                .iter()
+                .enumerate()
+                .min_by(|a, b| (a.1 - period).abs().total_cmp(&(b.1 - period).abs()))
+                .map_or(0, |(i, _)| i);
             kernel[y * w + x] = (pbin * BINS + obin) as u16;
         }
     }
@@ -331,7 +378,13 @@ pub fn master(seed: FingerSeed) -> MasterPrint {
         }
         std::mem::swap(&mut field, &mut next);
     }
-    MasterPrint { class, mean_period, width: w, height: h, ridges: field }
+    MasterPrint {
+        class,
+        mean_period,
+        width: w,
+        height: h,
+        ridges: field,
+    }
 }
 
 impl MasterPrint {
@@ -343,7 +396,8 @@ impl MasterPrint {
         let (fx, fy) = (x - x0 as f32, y - y0 as f32);
         let i = y0 * self.width + x0;
         let top = self.ridges[i] * (1.0 - fx) + self.ridges[i + 1] * fx;
-        let bottom = self.ridges[i + self.width] * (1.0 - fx) + self.ridges[i + self.width + 1] * fx;
+        let bottom =
+            self.ridges[i + self.width] * (1.0 - fx) + self.ridges[i + self.width + 1] * fx;
         Some(top * (1.0 - fy) + bottom * fy)
     }
 
@@ -363,11 +417,17 @@ impl MasterPrint {
         let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
         let (s, c) = imp.rotation.sin_cos();
         // Contact ellipse: wider with more pressure.
-        let (ax, ay) = (w as f32 * (0.40 + imp.pressure * 0.08), h as f32 * (0.44 + imp.pressure * 0.06));
+        let (ax, ay) = (
+            w as f32 * (0.40 + imp.pressure * 0.08),
+            h as f32 * (0.44 + imp.pressure * 0.06),
+        );
         let phase = rng.gen_range(0.0..2.0 * PI);
         // Plastic distortion of the rim: direction and share of rotation vs translation.
         let drag_dir: f32 = rng.gen_range(0.0..2.0 * PI);
-        let (tx, ty) = (imp.distortion * drag_dir.cos(), imp.distortion * drag_dir.sin());
+        let (tx, ty) = (
+            imp.distortion * drag_dir.cos(),
+            imp.distortion * drag_dir.sin(),
+        );
         let drag_rot = imp.distortion / 120.0 * if rng.gen_bool(0.5) { 1.0 } else { -1.0 };
         let (drs, drc) = drag_rot.sin_cos();
         let patches = ValueNoise::new(&mut rng, w, h, &[(30.0, 0.75), (12.0, 0.25)]);
@@ -381,7 +441,8 @@ impl MasterPrint {
                 let ey = (yf - cy - imp.dy) / ay;
                 let r2 = ex * ex + ey * ey;
                 if r2 > 1.0 {
-                    pixels[y * w + x] = (235.0 + gauss(&mut rng) * imp.noise * 0.3).clamp(0.0, 255.0) as u8;
+                    pixels[y * w + x] =
+                        (235.0 + gauss(&mut rng) * imp.noise * 0.3).clamp(0.0, 255.0) as u8;
                     continue;
                 }
                 // Inverse placement: where in the master does this sensor pixel look?
@@ -412,11 +473,17 @@ impl MasterPrint {
                     ink *= 1.0 - ((patch - (0.6 - 2.0 * wetness)) * 4.0).clamp(0.0, 0.8);
                 }
                 // Towards the rim the skin barely touches: fade to the background.
-                let grey = 235.0 + (150.0 - ink * 95.0 - 235.0) * edge + gauss(&mut rng) * imp.noise;
+                let grey =
+                    235.0 + (150.0 - ink * 95.0 - 235.0) * edge + gauss(&mut rng) * imp.noise;
                 pixels[y * w + x] = grey.clamp(0.0, 255.0) as u8;
             }
         }
-        GrayImage { width: w as u32, height: h as u32, dpi: DPI, pixels }
+        GrayImage {
+            width: w as u32,
+            height: h as u32,
+            dpi: DPI,
+            pixels,
+        }
     }
 }
 
@@ -451,7 +518,10 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_print_and_impressions_differ() {
-        let seed = FingerSeed { subject: 42, finger: 6 };
+        let seed = FingerSeed {
+            subject: 42,
+            finger: 6,
+        };
         let a = impression(seed, 0);
         assert_eq!(a, impression(seed, 0));
         let b = impression(seed, 1);
@@ -461,27 +531,61 @@ mod tests {
 
     #[test]
     fn a_finger_resembles_itself_more_than_other_fingers() {
-        let seed = FingerSeed { subject: 7, finger: 3 };
+        let seed = FingerSeed {
+            subject: 7,
+            finger: 3,
+        };
         let m = master(seed);
         let ideal = m.impression(&Impression::ideal(), seed, 0);
-        let light = m.impression(&Impression { noise: 8.0, pressure: 0.1, ..Impression::ideal() }, seed, 1);
-        let other = master(FingerSeed { subject: 8, finger: 3 }).impression(&Impression::ideal(), seed, 0);
+        let light = m.impression(
+            &Impression {
+                noise: 8.0,
+                pressure: 0.1,
+                ..Impression::ideal()
+            },
+            seed,
+            1,
+        );
+        let other = master(FingerSeed {
+            subject: 8,
+            finger: 3,
+        })
+        .impression(&Impression::ideal(), seed, 0);
         let same = ncc(&ideal.pixels, &light.pixels);
         let diff = ncc(&ideal.pixels, &other.pixels);
-        assert!(same > 0.6 && diff < 0.3, "same finger {same}, other finger {diff}");
+        assert!(
+            same > 0.6 && diff < 0.3,
+            "same finger {same}, other finger {diff}"
+        );
     }
 
     #[test]
     fn ridge_period_is_that_of_a_500_dpi_finger() {
         // Count dark/light transitions along the middle row inside the contact area.
-        let img = master(FingerSeed { subject: 3, finger: 1 }).impression(&Impression::ideal(), FingerSeed { subject: 3, finger: 1 }, 0);
+        let img = master(FingerSeed {
+            subject: 3,
+            finger: 1,
+        })
+        .impression(
+            &Impression::ideal(),
+            FingerSeed {
+                subject: 3,
+                finger: 1,
+            },
+            0,
+        );
         let mut best = 0.0f32;
         for row in [150usize, 200, 250] {
-            let line: Vec<bool> = (80..240).map(|x| img.pixels[row * WIDTH as usize + x] < 150).collect();
+            let line: Vec<bool> = (80..240)
+                .map(|x| img.pixels[row * WIDTH as usize + x] < 150)
+                .collect();
             let transitions = line.windows(2).filter(|w| w[0] != w[1]).count();
             best = best.max(transitions as f32);
         }
         // 160 px at a period of 8-12 px crosses 13-20 ridges, i.e. 26-40 edges; oblique ridges give fewer.
-        assert!((10.0..=45.0).contains(&best), "{best} ridge edges across 160 px");
+        assert!(
+            (10.0..=45.0).contains(&best),
+            "{best} ridge edges across 160 px"
+        );
     }
 }
