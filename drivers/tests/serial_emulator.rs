@@ -120,12 +120,9 @@ fn merging_impressions_of_different_fingers_fails() {
         emu.place_finger(&fvc(b));
         c.gen_img().unwrap();
         c.img2tz(2).unwrap();
-        match c.reg_model() {
-            Err(e) => {
-                assert_eq!(e.code(), Some(ConfirmationCode::MergeFailed));
-                failures += 1;
-            }
-            Ok(()) => {}
+        if let Err(e) = c.reg_model() {
+            assert_eq!(e.code(), Some(ConfirmationCode::MergeFailed));
+            failures += 1;
         }
     }
     assert!(failures >= 2, "impostor pairs merged: {}", 3 - failures);

@@ -87,7 +87,8 @@ impl Default for EmulatorConfig {
     }
 }
 
-/// A fault to inject; each applies once, in the order injected.
+/// A fault to inject. Each applies once, to the next exchange it fits; `ChangeBaud` takes effect
+/// at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// The next packet the module sends has a wrong checksum.

@@ -444,7 +444,7 @@ pub fn packet_size_from_code(code: u16) -> Option<usize> {
 
 /// Baud multiplier N for a standard baud rate, `None` when `baud` is not 9600 × (1..=12).
 pub fn baud_multiplier(baud: u32) -> Option<u8> {
-    (baud % 9600 == 0 && (1..=12).contains(&(baud / 9600))).then_some((baud / 9600) as u8)
+    (baud.checked_rem(9600) == Some(0) && (1..=12).contains(&(baud / 9600))).then_some((baud / 9600) as u8)
 }
 
 /// Packs 8-bit grey into the sensor's 4-bit format: two pixels a byte, high nibble = left pixel.
