@@ -8,6 +8,7 @@
 //!
 //! The app (`src-tauri`) and the CLI are thin layers over this crate.
 
+pub mod app_support;
 pub mod capture;
 pub mod config;
 pub mod crypto;
@@ -71,6 +72,7 @@ impl Station {
             self.credentials()?,
             Duration::from_millis(self.config.sync.request_timeout_ms),
         )?;
-        Ok(sync::Syncer::new(self.queue.clone(), client, self.config.sync.clone()))
+        let lock = sync::SyncLock::acquire(&self.config.data_dir.join("sync.lock"))?;
+        Ok(sync::Syncer::new(self.queue.clone(), client, self.config.sync.clone()).with_lock(lock))
     }
 }

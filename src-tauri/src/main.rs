@@ -1,0 +1,1 @@
+fn main() { capture_station_app::run() }
