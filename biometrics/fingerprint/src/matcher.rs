@@ -24,7 +24,7 @@ const NEIGHBOURS: usize = 8;
 /// makes distances unreliable.
 const MAX_EDGE: f32 = 170.0;
 /// Seeds tried in consolidation.
-const SEEDS: usize = 3;
+const SEEDS: usize = 6;
 /// Each template's minutiae count in the score's denominator is at least this
 /// fraction of its total, so that a tiny accidental overlap with few minutiae
 /// cannot give an impostor a high normalised score (tuned on FVC2002/2004: 0.5
