@@ -144,12 +144,10 @@ pub struct DbResult {
 /// 0 against everything — a failure to enrol counted as errors, not skipped.
 pub fn extract_all(images: &[FvcImage], threads: usize) -> Result<(Vec<Template>, f64)> {
     let threads = threads.max(1);
-    let start = Instant::now();
     let mut loaded = Vec::with_capacity(images.len());
     for im in images {
         loaded.push(GrayImage::load(&im.path)?);
     }
-    let load_s = start.elapsed().as_secs_f64();
     let t0 = Instant::now();
     let mut out: Vec<Option<Template>> = vec![None; images.len()];
     std::thread::scope(|s| {
@@ -171,7 +169,6 @@ pub fn extract_all(images: &[FvcImage], threads: usize) -> Result<(Vec<Template>
             base += len;
         }
     });
-    let _ = load_s;
     let per_image_ms = t0.elapsed().as_secs_f64() * 1000.0 * threads as f64 / images.len() as f64;
     Ok((out.into_iter().flatten().collect(), per_image_ms))
 }

@@ -71,9 +71,8 @@ fn gabor_bank(period: f32) -> Bank {
                 sum += v;
             }
         }
-        // Zero DC so uneven illumination and pressure do not bias the sign.
-        let mean = sum / (side * side) as f32;
-        // Remove the DC only under the Gaussian envelope to keep the shape.
+        // Zero DC so uneven illumination and pressure do not bias the sign;
+        // the DC is removed under the Gaussian envelope to keep the shape.
         let mut env_sum = 0.0;
         for dy in -radius..=radius {
             for dx in -radius..=radius {
@@ -84,7 +83,6 @@ fn gabor_bank(period: f32) -> Bank {
                     .exp();
             }
         }
-        let _ = mean;
         for dy in -radius..=radius {
             for dx in -radius..=radius {
                 let along = dx as f32 * c + dy as f32 * s;

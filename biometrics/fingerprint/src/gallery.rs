@@ -100,8 +100,8 @@ impl Gallery {
                     for (k, slot) in out.iter_mut().enumerate() {
                         let e = &entries[k];
                         let mut c = 0u32;
-                        for w in 0..SIG_WORDS {
-                            c += (e.sig[w] & psig[w]).count_ones();
+                        for (a, b) in e.sig.iter().zip(psig.iter()) {
+                            c += (a & b).count_ones();
                         }
                         *slot = ((c * c * 1024) / e.pop, (ci * chunk + k) as u32);
                     }

@@ -176,8 +176,8 @@ impl MatchTemplate {
         let mut s = [0u64; SIG_WORDS];
         for e in &self.edges {
             let lb = (e.len / 12.0) as i32;
-            let ab = ((e.a_from as i32 + 32768) >> 12) as i32;
-            let bb = ((e.a_to as i32 + 32768) >> 12) as i32;
+            let ab = (e.a_from as i32 + 32768) >> 12;
+            let bb = (e.a_to as i32 + 32768) >> 12;
             let r = if spread { 1 } else { 0 };
             for dl in -r..=r {
                 let l = lb + dl;

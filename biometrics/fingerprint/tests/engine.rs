@@ -93,7 +93,7 @@ fn template_bytes_round_trip_and_reject_corruption() {
     assert_eq!(back.minutiae.len(), t.minutiae.len());
     for (a, b) in t.minutiae.iter().zip(&back.minutiae) {
         assert_eq!((a.x, a.y, a.kind, a.quality), (b.x, b.y, b.kind, b.quality));
-        assert!((a.angle - b.angle).abs() < 1e-3 || (a.angle - b.angle).abs() > 6.28);
+        assert!((a.angle - b.angle).abs() < 1e-3 || (a.angle - b.angle).abs() > std::f32::consts::TAU - 1e-3);
     }
     assert!(matches!(Template::from_bytes(&bytes[..bytes.len() - 1]), Err(FpError::InvalidTemplate(_))));
     let mut extra = bytes.clone();
