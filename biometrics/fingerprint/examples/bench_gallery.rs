@@ -8,8 +8,14 @@ use fingerprint::{perturb, Gallery};
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args().nth(1).and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let base = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/fingerprint");
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let base = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/fingerprint"
+    );
     let mut background = Vec::new();
     for db in ["fvc2004/DB1_B", "fvc2004/DB2_B"] {
         let imgs = list_fvc(format!("{base}/{db}").as_ref())?;
@@ -38,14 +44,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         next_id += 1;
         k += 1;
     }
-    println!("gallery of {} built in {:.1} s", gallery.len(), t0.elapsed().as_secs_f64());
+    println!(
+        "gallery of {} built in {:.1} s",
+        gallery.len(),
+        t0.elapsed().as_secs_f64()
+    );
     let mut hits = 0;
     let mut total_ms = 0.0;
     for (id, p) in &probes {
         let t = Instant::now();
         let res = gallery.search(p, 5, 0.0);
         total_ms += t.elapsed().as_secs_f64() * 1000.0;
-        if std::env::var("DBG").is_ok() { println!("{id} -> {:?}", res); }
+        if std::env::var("DBG").is_ok() {
+            println!("{id} -> {:?}", res);
+        }
         if res.first().map(|c| c.id) == Some(*id) {
             hits += 1;
         }
@@ -55,7 +67,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         probes.len(),
         100.0 * hits as f64 / probes.len() as f64,
         total_ms / probes.len() as f64,
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     );
     Ok(())
 }

@@ -14,7 +14,11 @@ fn cpu() -> f64 {
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/fingerprint/fvc2002/DB1_B").to_string()
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/fingerprint/fvc2002/DB1_B"
+        )
+        .to_string()
     });
     let imgs = list_fvc(dir.as_ref()).expect("dataset");
     let mut ts = Vec::new();
@@ -30,7 +34,10 @@ fn main() {
     );
     let t1 = Instant::now();
     let prepared: Vec<MatchTemplate> = ts.iter().map(MatchTemplate::new).collect();
-    println!("prepare {:.1} us/template", t1.elapsed().as_secs_f64() * 1e6 / ts.len() as f64);
+    println!(
+        "prepare {:.1} us/template",
+        t1.elapsed().as_secs_f64() * 1e6 / ts.len() as f64
+    );
     let mut m = Matcher::default();
     let t2 = Instant::now();
     let c2 = cpu();

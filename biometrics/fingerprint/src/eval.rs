@@ -29,21 +29,40 @@ pub struct FvcImage {
 /// Lists `F_I.tif` files of a folder, sorted by (finger, impression); other
 /// files are ignored. Fails when fewer than two fingers are present.
 pub fn list_fvc(dir: &Path) -> Result<Vec<FvcImage>> {
-    let rd = std::fs::read_dir(dir).map_err(|source| FpError::Io { path: dir.to_path_buf(), source })?;
+    let rd = std::fs::read_dir(dir).map_err(|source| FpError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut out = Vec::new();
     for ent in rd {
-        let ent = ent.map_err(|source| FpError::Io { path: dir.to_path_buf(), source })?;
+        let ent = ent.map_err(|source| FpError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let name = ent.file_name().to_string_lossy().to_string();
-        let Some(stem) = name.strip_suffix(".tif") else { continue };
-        let Some((f, i)) = stem.split_once('_') else { continue };
-        let (Ok(finger), Ok(impression)) = (f.parse::<u32>(), i.parse::<u32>()) else { continue };
-        out.push(FvcImage { finger, impression, path: ent.path() });
+        let Some(stem) = name.strip_suffix(".tif") else {
+            continue;
+        };
+        let Some((f, i)) = stem.split_once('_') else {
+            continue;
+        };
+        let (Ok(finger), Ok(impression)) = (f.parse::<u32>(), i.parse::<u32>()) else {
+            continue;
+        };
+        out.push(FvcImage {
+            finger,
+            impression,
+            path: ent.path(),
+        });
     }
     out.sort_by_key(|x| (x.finger, x.impression));
     let mut fingers: Vec<u32> = out.iter().map(|x| x.finger).collect();
     fingers.dedup();
     if fingers.len() < 2 {
-        return Err(FpError::InvalidDataset(format!("{} holds fewer than two fingers of F_I.tif images", dir.display())));
+        return Err(FpError::InvalidDataset(format!(
+            "{} holds fewer than two fingers of F_I.tif images",
+            dir.display()
+        )));
     }
     Ok(out)
 }
@@ -103,7 +122,13 @@ pub fn rates(gen: &[f32], imp: &[f32]) -> Rates {
             f0 = f0.min(fnmr);
         }
     }
-    Rates { eer: best.1, eer_threshold: best.2, fmr100: f100, fmr1000: f1000, zero_fmr: f0 }
+    Rates {
+        eer: best.1,
+        eer_threshold: best.2,
+        fmr100: f100,
+        fmr1000: f1000,
+        zero_fmr: f0,
+    }
 }
 
 /// Lowest threshold whose FMR on `imp` is at most `target` (e.g. 1e-4).
@@ -198,12 +223,28 @@ pub fn evaluate_db(dir: &Path, threads: usize) -> Result<DbResult> {
     }
     let cps = comparisons as f64 / t0.elapsed().as_secs_f64().max(1e-9);
     if genuine.is_empty() || impostor.is_empty() {
-        return Err(FpError::InvalidDataset("need at least two impressions of one finger and two fingers".into()));
+        return Err(FpError::InvalidDataset(
+            "need at least two impressions of one finger and two fingers".into(),
+        ));
     }
     let all = rates(&genuine, &impostor);
-    let fvc = if impostor_first.is_empty() { all.clone() } else { rates(&genuine, &impostor_first) };
-    let mean_minutiae = templates.iter().map(|t| t.minutiae.len()).sum::<usize>() as f64 / templates.len() as f64;
-    Ok(DbResult { genuine, impostor, impostor_first, all, fvc, extract_ms, mean_minutiae, comparisons_per_s: cps })
+    let fvc = if impostor_first.is_empty() {
+        all.clone()
+    } else {
+        rates(&genuine, &impostor_first)
+    };
+    let mean_minutiae =
+        templates.iter().map(|t| t.minutiae.len()).sum::<usize>() as f64 / templates.len() as f64;
+    Ok(DbResult {
+        genuine,
+        impostor,
+        impostor_first,
+        all,
+        fvc,
+        extract_ms,
+        mean_minutiae,
+        comparisons_per_s: cps,
+    })
 }
 
 /// Draws a DET curve (FNMR against FMR, both on log axes from 0.01 % to 100 %)
@@ -218,7 +259,10 @@ pub fn write_det_png(path: &Path, curves: &[(&[f32], &[f32])]) -> Result<()> {
     let to_px = |fmr: f64, fnmr: f64| -> (f64, f64) {
         let fx = (fmr.max(1e-4).log10() - lo) / -lo;
         let fy = (fnmr.max(1e-4).log10() - lo) / -lo;
-        (M + fx * (W as f64 - 2.0 * M), H as f64 - M - fy * (H as f64 - 2.0 * M))
+        (
+            M + fx * (W as f64 - 2.0 * M),
+            H as f64 - M - fy * (H as f64 - 2.0 * M),
+        )
     };
     let grey = image::Rgb([200, 200, 200]);
     for d in 0..=4 {
@@ -229,8 +273,19 @@ pub fn write_det_png(path: &Path, curves: &[(&[f32], &[f32])]) -> Result<()> {
         line(&mut img, (M, y), (W as f64 - M, y), grey);
     }
     // EER diagonal.
-    line(&mut img, to_px(1e-4, 1e-4), to_px(1.0, 1.0), image::Rgb([230, 180, 180]));
-    let colours = [[0, 0, 200], [200, 0, 0], [0, 150, 0], [150, 0, 150], [0, 0, 0]];
+    line(
+        &mut img,
+        to_px(1e-4, 1e-4),
+        to_px(1.0, 1.0),
+        image::Rgb([230, 180, 180]),
+    );
+    let colours = [
+        [0, 0, 200],
+        [200, 0, 0],
+        [0, 150, 0],
+        [150, 0, 150],
+        [0, 0, 0],
+    ];
     for (ci, (gen, imp)) in curves.iter().enumerate() {
         let col = image::Rgb(colours[ci % colours.len()]);
         let mut prev: Option<(f64, f64)> = None;
@@ -243,7 +298,10 @@ pub fn write_det_png(path: &Path, curves: &[(&[f32], &[f32])]) -> Result<()> {
             prev = Some(p);
         }
     }
-    img.save(path).map_err(|source| FpError::ImageLoad { path: path.to_path_buf(), source })
+    img.save(path).map_err(|source| FpError::ImageLoad {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn line(img: &mut image::RgbImage, a: (f64, f64), b: (f64, f64), c: image::Rgb<u8>) {

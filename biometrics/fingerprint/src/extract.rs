@@ -63,8 +63,9 @@ fn gabor_bank(period: f32) -> Bank {
             for dx in -radius..=radius {
                 let along = dx as f32 * c + dy as f32 * s;
                 let across = -dx as f32 * s + dy as f32 * c;
-                let g = (-0.5 * (along * along / (sigma_along * sigma_along)
-                    + across * across / (sigma_across * sigma_across)))
+                let g = (-0.5
+                    * (along * along / (sigma_along * sigma_along)
+                        + across * across / (sigma_across * sigma_across)))
                     .exp();
                 let v = g * (TAU * freq * across).cos();
                 k[((dy + radius) as usize) * side + (dx + radius) as usize] = v;
@@ -78,8 +79,9 @@ fn gabor_bank(period: f32) -> Bank {
             for dx in -radius..=radius {
                 let along = dx as f32 * c + dy as f32 * s;
                 let across = -dx as f32 * s + dy as f32 * c;
-                env_sum += (-0.5 * (along * along / (sigma_along * sigma_along)
-                    + across * across / (sigma_across * sigma_across)))
+                env_sum += (-0.5
+                    * (along * along / (sigma_along * sigma_along)
+                        + across * across / (sigma_across * sigma_across)))
                     .exp();
             }
         }
@@ -87,8 +89,9 @@ fn gabor_bank(period: f32) -> Bank {
             for dx in -radius..=radius {
                 let along = dx as f32 * c + dy as f32 * s;
                 let across = -dx as f32 * s + dy as f32 * c;
-                let g = (-0.5 * (along * along / (sigma_along * sigma_along)
-                    + across * across / (sigma_across * sigma_across)))
+                let g = (-0.5
+                    * (along * along / (sigma_along * sigma_along)
+                        + across * across / (sigma_across * sigma_across)))
                     .exp();
                 k[((dy + radius) as usize) * side + (dx + radius) as usize] -= g * sum / env_sum;
             }
@@ -156,7 +159,16 @@ fn binarise(f: &Field) -> Vec<u8> {
 
 /// Neighbour offsets in ring order starting East, counter-clockwise (y down:
 /// E, NE, N, NW, W, SW, S, SE).
-const RING: [(i32, i32); 8] = [(1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1)];
+const RING: [(i32, i32); 8] = [
+    (1, 0),
+    (1, -1),
+    (0, -1),
+    (-1, -1),
+    (-1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+];
 
 #[inline]
 fn ring(img: &[u8], w: usize, x: usize, y: usize) -> [u8; 8] {
@@ -191,7 +203,8 @@ fn thin(mut img: Vec<u8>, w: usize, h: usize) -> Vec<u8> {
                     }
                     let r = ring(&img, w, x, y);
                     // Zhang–Suen names: P2=N, P3=NE, P4=E, P5=SE, P6=S, P7=SW, P8=W, P9=NW
-                    let (p2, p3, p4, p5, p6, p7, p8, p9) = (r[2], r[1], r[0], r[7], r[6], r[5], r[4], r[3]);
+                    let (p2, p3, p4, p5, p6, p7, p8, p9) =
+                        (r[2], r[1], r[0], r[7], r[6], r[5], r[4], r[3]);
                     let b = p2 + p3 + p4 + p5 + p6 + p7 + p8 + p9;
                     if !(2..=6).contains(&b) {
                         continue;
@@ -269,7 +282,13 @@ enum Stop {
 
 /// Follows the skeleton from `start` through `first` for at most `max` steps.
 /// Returns the last point reached, the number of steps and why it stopped.
-fn trace(skel: &[u8], w: usize, start: (usize, usize), first: (usize, usize), max: usize) -> ((usize, usize), usize, Stop) {
+fn trace(
+    skel: &[u8],
+    w: usize,
+    start: (usize, usize),
+    first: (usize, usize),
+    max: usize,
+) -> ((usize, usize), usize, Stop) {
     let mut prev = start;
     let mut cur = first;
     for step in 1..=max {
@@ -334,21 +353,37 @@ fn detect(f: &Field, skel: &[u8]) -> Vec<Minutia> {
             let count: u8 = r.iter().sum();
             if cn == 1 && count == 1 {
                 let k = r.iter().position(|&v| v == 1).unwrap_or(0);
-                let first = ((x as i32 + RING[k].0) as usize, (y as i32 + RING[k].1) as usize);
+                let first = (
+                    (x as i32 + RING[k].0) as usize,
+                    (y as i32 + RING[k].1) as usize,
+                );
                 let (end, steps, stop) = trace(skel, w, (x, y), first, trace_len);
                 if stop != Stop::Length && steps < short {
                     continue; // tiny fragment or spur
                 }
                 let d = (x as f32 - end.0 as f32, y as f32 - end.1 as f32);
-                cands.push(Cand { x, y, dir: d, kind: MinutiaKind::Ending, dead: false });
+                cands.push(Cand {
+                    x,
+                    y,
+                    dir: d,
+                    kind: MinutiaKind::Ending,
+                    dead: false,
+                });
             } else if cn == 3 {
                 // One start pixel per ring component.
                 let mut firsts = Vec::with_capacity(3);
                 for k in 0..8 {
                     if r[k] == 1 && r[(k + 7) % 8] == 0 {
                         // Prefer the 4-neighbour of a two-pixel run.
-                        let kk = if k % 2 == 1 && r[(k + 1) % 8] == 1 { (k + 1) % 8 } else { k };
-                        firsts.push(((x as i32 + RING[kk].0) as usize, (y as i32 + RING[kk].1) as usize));
+                        let kk = if k % 2 == 1 && r[(k + 1) % 8] == 1 {
+                            (k + 1) % 8
+                        } else {
+                            k
+                        };
+                        firsts.push((
+                            (x as i32 + RING[kk].0) as usize,
+                            (y as i32 + RING[kk].1) as usize,
+                        ));
                     }
                 }
                 if firsts.len() != 3 {
@@ -381,7 +416,13 @@ fn detect(f: &Field, skel: &[u8]) -> Vec<Minutia> {
                     }
                 }
                 let d = (-dirs[best].0, -dirs[best].1);
-                cands.push(Cand { x, y, dir: d, kind: MinutiaKind::Bifurcation, dead: false });
+                cands.push(Cand {
+                    x,
+                    y,
+                    dir: d,
+                    kind: MinutiaKind::Bifurcation,
+                    dead: false,
+                });
             }
         }
     }
@@ -402,7 +443,10 @@ fn detect(f: &Field, skel: &[u8]) -> Vec<Minutia> {
                 close_count[i] += 1;
                 close_count[j] += 1;
             }
-            if cands[i].kind == MinutiaKind::Ending && cands[j].kind == MinutiaKind::Ending && d < broken {
+            if cands[i].kind == MinutiaKind::Ending
+                && cands[j].kind == MinutiaKind::Ending
+                && d < broken
+            {
                 let ni = norm(cands[i].dir);
                 let nj = norm(cands[j].dir);
                 let facing = ni.0 * nj.0 + ni.1 * nj.1 < -0.6;
@@ -432,19 +476,40 @@ fn detect(f: &Field, skel: &[u8]) -> Vec<Minutia> {
         let t = f.orientation_at(c.x as f32 + 0.5, c.y as f32 + 0.5, &c2, &s2);
         let (s, co) = t.sin_cos();
         let d = norm(c.dir);
-        let (vx, vy) = if co * d.0 + s * d.1 >= 0.0 { (co, s) } else { (-co, -s) };
+        let (vx, vy) = if co * d.0 + s * d.1 >= 0.0 {
+            (co, s)
+        } else {
+            (-co, -s)
+        };
         // Blend: the field is smooth, the trace is local; trust the field mostly
         // unless they disagree strongly (near cores/deltas).
         let agree = (vx * d.0 + vy * d.1).abs();
-        let (ux, uy) = if agree > 0.7 { norm((0.7 * vx + 0.3 * d.0, 0.7 * vy + 0.3 * d.1)) } else { d };
+        let (ux, uy) = if agree > 0.7 {
+            norm((0.7 * vx + 0.3 * d.0, 0.7 * vy + 0.3 * d.1))
+        } else {
+            d
+        };
         let angle = (-uy).atan2(ux).rem_euclid(TAU);
         let b = f.block_of(c.x as f32, c.y as f32);
         let coh = f.coherence[b];
         let edge = (f.border_dist[b] as f32 / 5.0).min(1.0);
-        let q = (100.0 * (coh / 0.75).min(1.0) * (0.5 + 0.5 * edge)).round().clamp(1.0, 100.0) as u8;
-        out.push(Minutia { x: c.x as u16, y: c.y as u16, angle, kind: c.kind, quality: q });
+        let q = (100.0 * (coh / 0.75).min(1.0) * (0.5 + 0.5 * edge))
+            .round()
+            .clamp(1.0, 100.0) as u8;
+        out.push(Minutia {
+            x: c.x as u16,
+            y: c.y as u16,
+            angle,
+            kind: c.kind,
+            quality: q,
+        });
     }
-    out.sort_by(|a, b| b.quality.cmp(&a.quality).then(a.y.cmp(&b.y)).then(a.x.cmp(&b.x)));
+    out.sort_by(|a, b| {
+        b.quality
+            .cmp(&a.quality)
+            .then(a.y.cmp(&b.y))
+            .then(a.x.cmp(&b.x))
+    });
     out.truncate(MAX_MINUTIAE);
     out
 }

@@ -124,7 +124,10 @@ pub fn analyse(img: &GrayImage) -> Result<Field> {
         return Err(FpError::NoForeground);
     }
     let sd = var.sqrt();
-    let norm: Vec<f32> = px.iter().map(|&p| ((p as f64 - mean) / sd) as f32).collect();
+    let norm: Vec<f32> = px
+        .iter()
+        .map(|&p| ((p as f64 - mean) / sd) as f32)
+        .collect();
 
     let bw = w.div_ceil(BLOCK);
     let bh = h.div_ceil(BLOCK);
@@ -143,8 +146,10 @@ pub fn analyse(img: &GrayImage) -> Result<Field> {
             let xm = x.saturating_sub(1);
             let xp = (x + 1).min(w - 1);
             let p = |xx: usize, yy: usize| norm[yy * w + xx];
-            let gx = (p(xp, ym) + 2.0 * p(xp, y) + p(xp, yp)) - (p(xm, ym) + 2.0 * p(xm, y) + p(xm, yp));
-            let gy = (p(xm, yp) + 2.0 * p(x, yp) + p(xp, yp)) - (p(xm, ym) + 2.0 * p(x, ym) + p(xp, ym));
+            let gx =
+                (p(xp, ym) + 2.0 * p(xp, y) + p(xp, yp)) - (p(xm, ym) + 2.0 * p(xm, y) + p(xm, yp));
+            let gy =
+                (p(xm, yp) + 2.0 * p(x, yp) + p(xp, yp)) - (p(xm, ym) + 2.0 * p(x, ym) + p(xp, ym));
             let b = rb + x / BLOCK;
             gxx[b] += gx * gx;
             gyy[b] += gy * gy;
@@ -374,7 +379,8 @@ fn estimate_period(f: &mut Field) {
                 for l in -HALF_ALONG..=HALF_ALONG {
                     let x = cx + l as f32 * c - k as f32 * s;
                     let y = cy + l as f32 * s + k as f32 * c;
-                    if x < 0.0 || y < 0.0 || x >= (f.width - 1) as f32 || y >= (f.height - 1) as f32 {
+                    if x < 0.0 || y < 0.0 || x >= (f.width - 1) as f32 || y >= (f.height - 1) as f32
+                    {
                         ok = false;
                         break;
                     }

@@ -41,8 +41,13 @@ pub struct Gallery {
 impl Gallery {
     /// Empty gallery using all available cores for search.
     pub fn new() -> Self {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        Self { entries: Vec::new(), threads }
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        Self {
+            entries: Vec::new(),
+            threads,
+        }
     }
 
     /// Limits the threads used by [`Gallery::search`] (at least 1), e.g. to
@@ -124,7 +129,10 @@ impl Gallery {
                     let mut m = Matcher::default();
                     for (slot, &(_, i)) in out.iter_mut().zip(idx) {
                         let e = &self.entries[i as usize];
-                        *slot = Candidate { id: e.id, score: m.score(p, &e.tpl) };
+                        *slot = Candidate {
+                            id: e.id,
+                            score: m.score(p, &e.tpl),
+                        };
                     }
                 });
             }
@@ -190,9 +198,18 @@ pub fn perturb(t: &Template, seed: u64) -> Template {
             x: (rnd() * (w - 1.0)) as u16,
             y: (rnd() * (h - 1.0)) as u16,
             angle: rnd() * std::f32::consts::TAU,
-            kind: if rnd() < 0.5 { crate::MinutiaKind::Ending } else { crate::MinutiaKind::Bifurcation },
+            kind: if rnd() < 0.5 {
+                crate::MinutiaKind::Ending
+            } else {
+                crate::MinutiaKind::Bifurcation
+            },
             quality: 40,
         });
     }
-    Template { width: t.width, height: t.height, dpi: t.dpi, minutiae: out }
+    Template {
+        width: t.width,
+        height: t.height,
+        dpi: t.dpi,
+        minutiae: out,
+    }
 }

@@ -111,10 +111,26 @@ impl MatchTemplate {
         // Sorted by x so that pairing can binary-search a column window.
         let mut order: Vec<&crate::template::Minutia> = t.minutiae.iter().take(n).collect();
         order.sort_by(|a, b| a.x.cmp(&b.x).then(a.y.cmp(&b.y)));
-        let t = Template { width: t.width, height: t.height, dpi: t.dpi, minutiae: order.into_iter().copied().collect() };
+        let t = Template {
+            width: t.width,
+            height: t.height,
+            dpi: t.dpi,
+            minutiae: order.into_iter().copied().collect(),
+        };
         let xs: Vec<f32> = t.minutiae.iter().take(n).map(|m| m.x as f32).collect();
         let ys: Vec<f32> = t.minutiae.iter().take(n).map(|m| -(m.y as f32)).collect();
-        let angles: Vec<f32> = t.minutiae.iter().take(n).map(|m| if m.angle.is_finite() { m.angle.rem_euclid(TAU) } else { 0.0 }).collect();
+        let angles: Vec<f32> = t
+            .minutiae
+            .iter()
+            .take(n)
+            .map(|m| {
+                if m.angle.is_finite() {
+                    m.angle.rem_euclid(TAU)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         let kinds: Vec<MinutiaKind> = t.minutiae.iter().take(n).map(|m| m.kind).collect();
         let mut edges = Vec::with_capacity(n * NEIGHBOURS);
         let mut near: Vec<(f32, usize)> = Vec::with_capacity(n);
@@ -155,7 +171,14 @@ impl MatchTemplate {
         for k in 1..buckets.len() {
             buckets[k] += buckets[k - 1];
         }
-        MatchTemplate { xs, ys, angles, kinds, edges, buckets }
+        MatchTemplate {
+            xs,
+            ys,
+            angles,
+            kinds,
+            edges,
+            buckets,
+        }
     }
 
     /// Number of minutiae.
@@ -229,11 +252,20 @@ impl Rigid {
         let (sin, cos) = rot.sin_cos();
         let tx = c.xs[j] - (cos * p.xs[i] - sin * p.ys[i]);
         let ty = c.ys[j] - (sin * p.xs[i] + cos * p.ys[i]);
-        Rigid { cos, sin, rot, tx, ty }
+        Rigid {
+            cos,
+            sin,
+            rot,
+            tx,
+            ty,
+        }
     }
     #[inline]
     fn apply(&self, x: f32, y: f32) -> (f32, f32) {
-        (self.cos * x - self.sin * y + self.tx, self.sin * x + self.cos * y + self.ty)
+        (
+            self.cos * x - self.sin * y + self.tx,
+            self.sin * x + self.cos * y + self.ty,
+        )
     }
 }
 
@@ -352,7 +384,8 @@ impl Matcher {
                 self.pairs.push((cost, i as u16, j as u16));
             }
         }
-        self.pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        self.pairs
+            .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
         self.used_p.clear();
         self.used_p.resize(n1, false);
         self.used_c.clear();
@@ -390,7 +423,13 @@ impl Matcher {
         }
         let rot = sxy.atan2(sxx);
         let (sin, cos) = rot.sin_cos();
-        Rigid { cos, sin, rot, tx: cx - (cos * px - sin * py), ty: cy - (sin * px + cos * py) }
+        Rigid {
+            cos,
+            sin,
+            rot,
+            tx: cx - (cos * px - sin * py),
+            ty: cy - (sin * px + cos * py),
+        }
     }
 
     /// Score of the current pairing: pairs supported by local edge votes count
@@ -400,7 +439,11 @@ impl Matcher {
         let mut m = 0.0f32;
         for &(i, j) in &self.matched {
             let v = self.votes[i as usize * n2 + j as usize];
-            let type_bonus = if p.kinds[i as usize] == c.kinds[j as usize] { 1.0 } else { 0.85 };
+            let type_bonus = if p.kinds[i as usize] == c.kinds[j as usize] {
+                1.0
+            } else {
+                0.85
+            };
             m += type_bonus * if v > 0.3 { 1.0 } else { UNSUPPORTED_WEIGHT };
         }
         if m < 2.5 {
@@ -438,4 +481,3 @@ impl Matcher {
         100.0 * m * m / (n1o * n2o)
     }
 }
-

@@ -68,7 +68,8 @@ pub fn assess(img: &GrayImage) -> Result<Quality> {
             orientation_certainty: 0.0,
             ridge_clarity: 0.0,
             ridge_uniformity: 0.0,
-            mean_grey: img.pixels().iter().map(|&p| p as f32).sum::<f32>() / img.pixels().len() as f32,
+            mean_grey: img.pixels().iter().map(|&p| p as f32).sum::<f32>()
+                / img.pixels().len() as f32,
             off_centre: 1.0,
             minutiae: 0,
             reasons: vec![Reason::TooSmall],
@@ -87,7 +88,11 @@ pub fn assess_field(img: &GrayImage, f: &Field) -> Quality {
     en.sort_by(|a, b| a.total_cmp(b));
     // Sobel gradient energy of a contrasty 500 dpi print (unit-variance image) is about 40.
     let clarity = (en.get(en.len() / 2).copied().unwrap_or(0.0) / 40.0).min(1.0);
-    let periods: Vec<f32> = fg.iter().map(|&i| f.period[i]).filter(|&p| p > 0.0).collect();
+    let periods: Vec<f32> = fg
+        .iter()
+        .map(|&i| f.period[i])
+        .filter(|&p| p > 0.0)
+        .collect();
     let valid_frac = periods.len() as f32 / fg.len().max(1) as f32;
     let uniformity = if periods.len() > 4 {
         let m = periods.iter().sum::<f32>() / periods.len() as f32;
@@ -110,8 +115,12 @@ pub fn assess_field(img: &GrayImage, f: &Field) -> Quality {
     }
     let mean_grey = (gsum / gcnt.max(1.0)) as f32;
     let n = fg.len().max(1) as f64;
-    let (dx, dy) = (cx / n + 0.5 - f.bw as f64 / 2.0, cy / n + 0.5 - f.bh as f64 / 2.0);
-    let off_centre = ((dx * dx + dy * dy).sqrt() / ((f.bw * f.bw + f.bh * f.bh) as f64).sqrt() * 2.0) as f32;
+    let (dx, dy) = (
+        cx / n + 0.5 - f.bw as f64 / 2.0,
+        cy / n + 0.5 - f.bh as f64 / 2.0,
+    );
+    let off_centre =
+        ((dx * dx + dy * dy).sqrt() / ((f.bw * f.bw + f.bh * f.bh) as f64).sqrt() * 2.0) as f32;
     let minutiae = extract_from_field(f).minutiae.len();
     // Area in blocks of 8 px: 40,000 px² (~ 10 x 10 mm) is a full-contact flat.
     let area_px = fg.len() as f32 * 64.0;
@@ -191,7 +200,12 @@ pub struct Autocapture {
 impl Autocapture {
     /// New helper; `needed` is clamped to at least 1.
     pub fn new(threshold: u8, needed: usize) -> Self {
-        Self { threshold, needed: needed.max(1), streak: 0, best: None }
+        Self {
+            threshold,
+            needed: needed.max(1),
+            streak: 0,
+            best: None,
+        }
     }
 
     /// Feeds one frame. A frame below the threshold resets the streak (and the
@@ -201,7 +215,10 @@ impl Autocapture {
         if q < self.threshold {
             self.streak = 0;
             self.best = None;
-            return Ok(CaptureState::Waiting { quality: q, streak: 0 });
+            return Ok(CaptureState::Waiting {
+                quality: q,
+                streak: 0,
+            });
         }
         self.streak += 1;
         if self.best.as_ref().is_none_or(|(b, _)| q > *b) {
@@ -211,7 +228,10 @@ impl Autocapture {
             let quality = self.best.as_ref().map(|b| b.0).unwrap_or(q);
             Ok(CaptureState::Accepted { quality })
         } else {
-            Ok(CaptureState::Waiting { quality: q, streak: self.streak })
+            Ok(CaptureState::Waiting {
+                quality: q,
+                streak: self.streak,
+            })
         }
     }
 

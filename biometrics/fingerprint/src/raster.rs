@@ -26,16 +26,31 @@ impl GrayImage {
     /// that every image reaching the pipeline is processable.
     pub fn new(width: u32, height: u32, pixels: Vec<u8>) -> Result<Self> {
         if width < MIN_SIDE || height < MIN_SIDE {
-            return Err(FpError::ImageTooSmall { width, height, min: MIN_SIDE });
+            return Err(FpError::ImageTooSmall {
+                width,
+                height,
+                min: MIN_SIDE,
+            });
         }
         if width > MAX_SIDE || height > MAX_SIDE {
-            return Err(FpError::ImageTooLarge { width, height, max: MAX_SIDE });
+            return Err(FpError::ImageTooLarge {
+                width,
+                height,
+                max: MAX_SIDE,
+            });
         }
         let expected = width as usize * height as usize;
         if pixels.len() != expected {
-            return Err(FpError::BufferSize { got: pixels.len(), expected });
+            return Err(FpError::BufferSize {
+                got: pixels.len(),
+                expected,
+            });
         }
-        Ok(Self { width, height, pixels })
+        Ok(Self {
+            width,
+            height,
+            pixels,
+        })
     }
 
     /// Loads any format the `image` crate was built with and converts it to 8-bit

@@ -72,7 +72,8 @@ impl Template {
         for m in self.minutiae.iter().take(n as usize) {
             out.extend_from_slice(&m.x.to_le_bytes());
             out.extend_from_slice(&m.y.to_le_bytes());
-            let turns = (m.angle.rem_euclid(std::f32::consts::TAU) / std::f32::consts::TAU * 65536.0)
+            let turns = (m.angle.rem_euclid(std::f32::consts::TAU) / std::f32::consts::TAU
+                * 65536.0)
                 .round() as u32
                 % 65536;
             out.extend_from_slice(&(turns as u16).to_le_bytes());
@@ -89,13 +90,21 @@ impl Template {
     /// unknown versions, truncation, trailing bytes and out-of-range fields.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         if bytes.len() < HEADER {
-            return Err(FpError::InvalidTemplate(format!("{} bytes is shorter than the header", bytes.len())));
+            return Err(FpError::InvalidTemplate(format!(
+                "{} bytes is shorter than the header",
+                bytes.len()
+            )));
         }
         if &bytes[0..4] != MAGIC {
-            return Err(FpError::InvalidTemplate("bad magic (not an FPT template)".into()));
+            return Err(FpError::InvalidTemplate(
+                "bad magic (not an FPT template)".into(),
+            ));
         }
         if bytes[4] != VERSION {
-            return Err(FpError::InvalidTemplate(format!("unsupported version {}", bytes[4])));
+            return Err(FpError::InvalidTemplate(format!(
+                "unsupported version {}",
+                bytes[4]
+            )));
         }
         let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]);
         let width = u16_at(5);
@@ -115,20 +124,39 @@ impl Template {
             let x = u16_at(o);
             let y = u16_at(o + 2);
             if x >= width || y >= height {
-                return Err(FpError::InvalidTemplate(format!("minutia {i} lies outside the image")));
+                return Err(FpError::InvalidTemplate(format!(
+                    "minutia {i} lies outside the image"
+                )));
             }
             let angle = u16_at(o + 4) as f32 / 65536.0 * std::f32::consts::TAU;
             let kind = match bytes[o + 6] {
                 0 => MinutiaKind::Ending,
                 1 => MinutiaKind::Bifurcation,
-                k => return Err(FpError::InvalidTemplate(format!("minutia {i} has unknown type {k}"))),
+                k => {
+                    return Err(FpError::InvalidTemplate(format!(
+                        "minutia {i} has unknown type {k}"
+                    )))
+                }
             };
             let quality = bytes[o + 7];
             if quality > 100 {
-                return Err(FpError::InvalidTemplate(format!("minutia {i} quality {quality} > 100")));
+                return Err(FpError::InvalidTemplate(format!(
+                    "minutia {i} quality {quality} > 100"
+                )));
             }
-            minutiae.push(Minutia { x, y, angle, kind, quality });
+            minutiae.push(Minutia {
+                x,
+                y,
+                angle,
+                kind,
+                quality,
+            });
         }
-        Ok(Template { width, height, dpi, minutiae })
+        Ok(Template {
+            width,
+            height,
+            dpi,
+            minutiae,
+        })
     }
 }

@@ -6,7 +6,11 @@ use fingerprint::{extract, match_score, FpError, Gallery, GrayImage, MatchTempla
 use std::path::PathBuf;
 
 fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/fingerprint")).join(rel)
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/fingerprint"
+    ))
+    .join(rel)
 }
 
 fn load(rel: &str) -> GrayImage {
@@ -39,8 +43,10 @@ fn small_subset_eer_is_low() {
         .filter(|x| x.finger <= 105 && x.impression <= 4)
         .collect();
     assert_eq!(imgs.len(), 20);
-    let ts: Vec<MatchTemplate> =
-        imgs.iter().map(|x| MatchTemplate::new(&extract(&GrayImage::load(&x.path).unwrap()).unwrap())).collect();
+    let ts: Vec<MatchTemplate> = imgs
+        .iter()
+        .map(|x| MatchTemplate::new(&extract(&GrayImage::load(&x.path).unwrap()).unwrap()))
+        .collect();
     let (mut gen, mut imp) = (Vec::new(), Vec::new());
     for a in 0..ts.len() {
         for b in a + 1..ts.len() {
@@ -93,9 +99,15 @@ fn template_bytes_round_trip_and_reject_corruption() {
     assert_eq!(back.minutiae.len(), t.minutiae.len());
     for (a, b) in t.minutiae.iter().zip(&back.minutiae) {
         assert_eq!((a.x, a.y, a.kind, a.quality), (b.x, b.y, b.kind, b.quality));
-        assert!((a.angle - b.angle).abs() < 1e-3 || (a.angle - b.angle).abs() > std::f32::consts::TAU - 1e-3);
+        assert!(
+            (a.angle - b.angle).abs() < 1e-3
+                || (a.angle - b.angle).abs() > std::f32::consts::TAU - 1e-3
+        );
     }
-    assert!(matches!(Template::from_bytes(&bytes[..bytes.len() - 1]), Err(FpError::InvalidTemplate(_))));
+    assert!(matches!(
+        Template::from_bytes(&bytes[..bytes.len() - 1]),
+        Err(FpError::InvalidTemplate(_))
+    ));
     let mut extra = bytes.clone();
     extra.push(0);
     assert!(Template::from_bytes(&extra).is_err());
@@ -110,9 +122,18 @@ fn template_bytes_round_trip_and_reject_corruption() {
 
 #[test]
 fn bad_images_give_typed_errors() {
-    assert!(matches!(GrayImage::new(1, 1, vec![0]), Err(FpError::ImageTooSmall { .. })));
-    assert!(matches!(GrayImage::new(100_000, 100_000, vec![]), Err(FpError::ImageTooLarge { .. })));
-    assert!(matches!(GrayImage::new(100, 100, vec![0; 10]), Err(FpError::BufferSize { .. })));
+    assert!(matches!(
+        GrayImage::new(1, 1, vec![0]),
+        Err(FpError::ImageTooSmall { .. })
+    ));
+    assert!(matches!(
+        GrayImage::new(100_000, 100_000, vec![]),
+        Err(FpError::ImageTooLarge { .. })
+    ));
+    assert!(matches!(
+        GrayImage::new(100, 100, vec![0; 10]),
+        Err(FpError::BufferSize { .. })
+    ));
     let blank = GrayImage::new(300, 300, vec![255; 90_000]).unwrap();
     assert!(matches!(extract(&blank), Err(FpError::NoForeground)));
     let q = assess(&blank).unwrap();
@@ -152,8 +173,16 @@ fn quality_ranks_partial_print_below_full_one() {
         }
     }
     let part = assess(&GrayImage::new(w, h, px).unwrap()).unwrap();
-    assert!(full.score > part.score + 10, "full {} partial {}", full.score, part.score);
-    assert!(part.reasons.iter().any(|r| matches!(r, Reason::TooSmall | Reason::PartialContact)));
+    assert!(
+        full.score > part.score + 10,
+        "full {} partial {}",
+        full.score,
+        part.score
+    );
+    assert!(part
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::TooSmall | Reason::PartialContact)));
     assert!(full.reasons.is_empty() || !full.reasons.contains(&Reason::TooSmall));
 }
 
@@ -175,12 +204,24 @@ fn autocapture_waits_for_a_streak_and_keeps_the_best() {
     let blank = GrayImage::new(300, 300, vec![255; 90_000]).unwrap();
     let good = load("fvc2002/DB1_B/101_1.tif");
     let mut ac = Autocapture::new(30, 2);
-    assert!(matches!(ac.feed(blank.clone()).unwrap(), CaptureState::Waiting { streak: 0, .. }));
-    assert!(matches!(ac.feed(good.clone()).unwrap(), CaptureState::Waiting { streak: 1, .. }));
-    assert!(matches!(ac.feed(blank).unwrap(), CaptureState::Waiting { streak: 0, .. }));
+    assert!(matches!(
+        ac.feed(blank.clone()).unwrap(),
+        CaptureState::Waiting { streak: 0, .. }
+    ));
+    assert!(matches!(
+        ac.feed(good.clone()).unwrap(),
+        CaptureState::Waiting { streak: 1, .. }
+    ));
+    assert!(matches!(
+        ac.feed(blank).unwrap(),
+        CaptureState::Waiting { streak: 0, .. }
+    ));
     assert!(ac.best().is_none());
     ac.feed(good.clone()).unwrap();
-    assert!(matches!(ac.feed(good.clone()).unwrap(), CaptureState::Accepted { .. }));
+    assert!(matches!(
+        ac.feed(good.clone()).unwrap(),
+        CaptureState::Accepted { .. }
+    ));
     assert_eq!(ac.best().unwrap().1, &good);
 }
 
@@ -198,7 +239,10 @@ fn gallery_search_finds_mates() {
         }
     }
     assert_eq!(g.len(), 10);
-    let hits = probes.iter().filter(|(id, t)| g.search(t, 1, 0.0).first().map(|c| c.id) == Some(*id)).count();
+    let hits = probes
+        .iter()
+        .filter(|(id, t)| g.search(t, 1, 0.0).first().map(|c| c.id) == Some(*id))
+        .count();
     assert!(hits >= 8, "rank-1 hits {hits}/10");
     assert!(g.search(&probes[0].1, 0, 0.0).is_empty());
     assert!(Gallery::new().search(&probes[0].1, 3, 0.0).is_empty());
@@ -206,5 +250,8 @@ fn gallery_search_finds_mates() {
 
 #[test]
 fn fvc_listing_rejects_folders_without_fvc_files() {
-    assert!(matches!(list_fvc(&shared("nfiq2")), Err(FpError::InvalidDataset(_))));
+    assert!(matches!(
+        list_fvc(&shared("nfiq2")),
+        Err(FpError::InvalidDataset(_))
+    ));
 }

@@ -69,10 +69,15 @@ fn load_any(path: &Path) -> Result<Template> {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Extract { image, output, json } => {
+        Cmd::Extract {
+            image,
+            output,
+            json,
+        } => {
             let img = GrayImage::load(&image)?;
             let t = extract(&img)?;
-            std::fs::write(&output, t.to_bytes()).with_context(|| format!("writing {}", output.display()))?;
+            std::fs::write(&output, t.to_bytes())
+                .with_context(|| format!("writing {}", output.display()))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&t)?);
             } else {
@@ -89,7 +94,12 @@ fn main() -> Result<()> {
             let q = fingerprint::quality::assess(&img)?;
             println!("{}", serde_json::to_string_pretty(&q)?);
         }
-        Cmd::Eval { fvc, det, threads, scores } => {
+        Cmd::Eval {
+            fvc,
+            det,
+            threads,
+            scores,
+        } => {
             let mut results = Vec::new();
             for dir in &fvc {
                 let r = evaluate_db(dir, threads)?;
@@ -114,13 +124,21 @@ fn main() -> Result<()> {
                 );
                 results.push(r);
             }
-            let curves: Vec<(&[f32], &[f32])> =
-                results.iter().map(|r| (r.genuine.as_slice(), r.impostor.as_slice())).collect();
+            let curves: Vec<(&[f32], &[f32])> = results
+                .iter()
+                .map(|r| (r.genuine.as_slice(), r.impostor.as_slice()))
+                .collect();
             write_det_png(&det, &curves)?;
             println!("DET plot written to {}", det.display());
             if results.len() > 1 {
-                let imp: Vec<f32> = results.iter().flat_map(|r| r.impostor.iter().copied()).collect();
-                let gen: Vec<f32> = results.iter().flat_map(|r| r.genuine.iter().copied()).collect();
+                let imp: Vec<f32> = results
+                    .iter()
+                    .flat_map(|r| r.impostor.iter().copied())
+                    .collect();
+                let gen: Vec<f32> = results
+                    .iter()
+                    .flat_map(|r| r.genuine.iter().copied())
+                    .collect();
                 let t = fingerprint::eval::threshold_for_fmr(&imp, 1e-4);
                 let fnmr = gen.iter().filter(|&&s| s < t).count() as f64 / gen.len() as f64;
                 println!(
