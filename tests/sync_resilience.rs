@@ -88,6 +88,16 @@ fn kill(child: &mut Child) {
     child.wait().unwrap();
 }
 
+/// Kills the process when the test ends, also when it panics, so no server outlives its test.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn count_states(rows: &[Value], state: &str) -> usize {
     rows.iter().filter(|r| r["state"] == state).count()
 }
@@ -111,23 +121,23 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread")]
 async fn server_killed_mid_sync_then_restarted_gives_exactly_one_person_each() {
     let env = Env::new();
-    let mut server = env.start_server();
+    let mut server = Reaper(env.start_server());
     let users = env.enroll_many(40);
-    let mut sync = env.cmd(&["sync", "--timeout", "120"]).stdout(Stdio::null()).spawn().unwrap();
+    let mut sync = Reaper(env.cmd(&["sync", "--timeout", "120"]).stdout(Stdio::null()).spawn().unwrap());
     wait_for("the first uploads", Duration::from_secs(60), || {
         let q = env.queue();
         count_states(&q, "accepted") + count_states(&q, "synced") >= 3
     });
-    kill(&mut server);
+    kill(&mut server.0);
     let during = env.queue();
     assert!(count_states(&during, "synced") < users.len(), "the kill must land mid-sync");
     std::thread::sleep(Duration::from_millis(500)); // the station now hits a dead port and backs off
-    let mut server = env.start_server();
-    let status = sync.wait().unwrap();
+    let mut server = Reaper(env.start_server());
+    let status = sync.0.wait().unwrap();
     assert!(status.success(), "sync must finish once the server is back");
     let after = env.queue();
     assert_eq!(count_states(&after, "synced"), users.len(), "{after:#?}");
-    kill(&mut server);
+    kill(&mut server.0);
     assert_eq!(server_counts(&env.server_db()).await, (users.len() as i64, users.len() as i64));
     let retried = after.iter().filter(|r| r["attempts"].as_i64().unwrap() > 0).count();
     println!("{retried} enrollments needed a retry");
@@ -136,21 +146,21 @@ async fn server_killed_mid_sync_then_restarted_gives_exactly_one_person_each() {
 #[tokio::test(flavor = "multi_thread")]
 async fn station_killed_mid_sync_resumes_without_duplicates() {
     let env = Env::new();
-    let mut server = env.start_server();
+    let mut server = Reaper(env.start_server());
     let users = env.enroll_many(40);
-    let mut sync = env.cmd(&["sync"]).stdout(Stdio::null()).spawn().unwrap();
+    let mut sync = Reaper(env.cmd(&["sync"]).stdout(Stdio::null()).spawn().unwrap());
     wait_for("the first uploads", Duration::from_secs(60), || {
         let q = env.queue();
         count_states(&q, "accepted") + count_states(&q, "synced") >= 3
     });
-    kill(&mut sync);
+    kill(&mut sync.0);
     let during = env.queue();
     assert!(count_states(&during, "synced") < users.len(), "the kill must land mid-sync");
     let out = env.run(&["sync", "--timeout", "120"]);
     assert!(out.contains("queue drained"), "{out}");
     let after = env.queue();
     assert_eq!(count_states(&after, "synced"), users.len());
-    kill(&mut server);
+    kill(&mut server.0);
     assert_eq!(server_counts(&env.server_db()).await, (users.len() as i64, users.len() as i64));
 }
 

@@ -30,6 +30,33 @@ pub enum SyncError {
     Client(reqwest::Error),
     #[error("sync did not finish within {0:?}; {1} enrollments still outstanding")]
     Deadline(Duration, i64),
+    #[error("another sync is already running on this queue (lock {0} is held)")]
+    Busy(String),
+    #[error("cannot take the sync lock {path}: {source}")]
+    Lock { path: String, source: std::io::Error },
+}
+
+/// Exclusive right to sync one queue, held as an OS file lock: released by the kernel when the
+/// process exits, however it exits, so a killed syncer never blocks the next one — and while it
+/// lives, no other process can mistake its uploads for abandoned ones.
+pub struct SyncLock {
+    _file: std::fs::File,
+}
+
+impl SyncLock {
+    /// Takes the lock at `path` (created when missing), or fails with [`SyncError::Busy`].
+    pub fn acquire(path: &std::path::Path) -> Result<Self, SyncError> {
+        let lock_err = |source| SyncError::Lock { path: path.display().to_string(), source };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(lock_err)?;
+        }
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(lock_err)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(SyncError::Busy(path.display().to_string())),
+            Err(std::fs::TryLockError::Error(e)) => Err(lock_err(e)),
+        }
+    }
 }
 
 /// Operator credentials for the server.
@@ -198,12 +225,22 @@ pub struct Syncer {
     queue: Queue,
     client: SpidClient,
     config: SyncConfig,
+    lock: Option<SyncLock>,
+    recovered: std::sync::atomic::AtomicBool,
 }
 
 impl Syncer {
-    /// A syncer for `queue` to `client`'s server.
+    /// A syncer for `queue` to `client`'s server. Without a [`SyncLock`] it never touches
+    /// enrollments another syncer may be uploading; see [`Syncer::with_lock`].
     pub fn new(queue: Queue, client: SpidClient, config: SyncConfig) -> Self {
-        Self { queue, client, config }
+        Self { queue, client, config, lock: None, recovered: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    /// Makes this the queue's only syncer: its first pass resumes uploads that a previous,
+    /// dead syncer left `sending`.
+    pub fn with_lock(mut self, lock: SyncLock) -> Self {
+        self.lock = Some(lock);
+        self
     }
 
     /// The client (for callers that need extra calls).
@@ -211,53 +248,78 @@ impl Syncer {
         &self.client
     }
 
-    /// One pass: upload every due enrollment (`concurrency` at a time), then poll every
-    /// accepted one once.
+    /// One pass: upload every due enrollment with `concurrency` lanes (each lane claims the next
+    /// due enrollment as soon as its previous upload is answered, so no lane waits for a slow
+    /// neighbour), then poll every accepted one, also in lanes.
     pub async fn run_once(&self) -> Result<SyncProgress, SyncError> {
-        let mut progress = SyncProgress::default();
-        loop {
-            let batch = self.queue.claim_due(now_ms(), self.config.concurrency.max(1)).await?;
-            if batch.is_empty() {
-                break;
-            }
-            let results = futures_join_all(batch.iter().map(|id| self.upload_one(id))).await;
-            let mut transient = false;
-            for r in results {
-                match r? {
-                    Step::Uploaded => progress.uploaded += 1,
-                    Step::Rejected => progress.rejected += 1,
-                    Step::Deferred => {
-                        progress.deferred += 1;
-                        transient = true;
-                    }
-                    Step::Synced => {
-                        progress.uploaded += 1;
-                        progress.synced += 1;
-                    }
-                }
-            }
-            if transient {
-                break; // the server is struggling: stop this pass, the backoff decides when to return
+        if self.lock.is_some() && !self.recovered.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let resumed = self.queue.recover_interrupted().await?;
+            if resumed > 0 {
+                tracing::info!(resumed, "resuming uploads interrupted by a previous sync");
             }
         }
-        for (id, tguid) in self.queue.accepted().await? {
-            match self.client.enroll_result(&tguid).await {
-                Ok(r) => match r.status {
-                    TransactionStatus::EnrollOk => {
-                        self.queue.mark_synced(&id, r.status.as_str(), &r.message).await?;
-                        progress.synced += 1;
+        let lanes = self.config.concurrency.max(1);
+        let server_trouble = std::cell::Cell::new(false);
+        let lane = || async {
+            let mut tally = SyncProgress::default();
+            while !server_trouble.get() {
+                let Some(id) = self.queue.claim_due(now_ms(), 1).await?.pop() else { break };
+                match self.upload_one(&id).await? {
+                    Step::Uploaded => tally.uploaded += 1,
+                    Step::Rejected => tally.rejected += 1,
+                    Step::Synced => {
+                        tally.uploaded += 1;
+                        tally.synced += 1;
                     }
-                    s if s.is_final() => {
-                        self.queue.mark_rejected(&id, Some(s.as_str()), None, &r.message).await?;
-                        progress.rejected += 1;
+                    Step::Deferred => {
+                        tally.deferred += 1;
+                        // The server is struggling: stop this pass; the backoff decides when to return.
+                        server_trouble.set(true);
                     }
-                    _ => {}
-                },
-                Err(e) => {
-                    self.queue.note_poll_error(&id, &e).await?;
-                    break; // server unreachable: polling the rest would fail the same way
                 }
             }
+            Ok::<_, SyncError>(tally)
+        };
+        let mut progress = SyncProgress::default();
+        for tally in futures_join_all((0..lanes).map(|_| lane())).await {
+            let tally = tally?;
+            progress.uploaded += tally.uploaded;
+            progress.synced += tally.synced;
+            progress.rejected += tally.rejected;
+            progress.deferred += tally.deferred;
+        }
+
+        let accepted = self.queue.accepted().await?;
+        let next = std::cell::Cell::new(0usize);
+        let unreachable = std::cell::Cell::new(false);
+        let poller = || async {
+            let (mut synced, mut rejected) = (0usize, 0usize);
+            while !unreachable.get() {
+                let i = next.get();
+                let Some((id, tguid)) = accepted.get(i) else { break };
+                next.set(i + 1);
+                match self.client.enroll_result(tguid).await {
+                    Ok(r) if r.status == TransactionStatus::EnrollOk => {
+                        self.queue.mark_synced(id, r.status.as_str(), &r.message).await?;
+                        synced += 1;
+                    }
+                    Ok(r) if r.status.is_final() => {
+                        self.queue.mark_rejected(id, Some(r.status.as_str()), None, &r.message).await?;
+                        rejected += 1;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.queue.note_poll_error(id, &e).await?;
+                        unreachable.set(true); // polling the rest would fail the same way
+                    }
+                }
+            }
+            Ok::<_, SyncError>((synced, rejected))
+        };
+        for r in futures_join_all((0..lanes * 2).map(|_| poller())).await {
+            let (synced, rejected) = r?;
+            progress.synced += synced;
+            progress.rejected += rejected;
         }
         progress.outstanding = self.queue.counts().await?.outstanding();
         Ok(progress)

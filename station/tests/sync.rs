@@ -7,7 +7,7 @@ use server::{BootstrapAdmin, RunningServer, ServerConfig};
 use station::config::SyncConfig;
 use station::crypto::DataKey;
 use station::queue::{CapturedImage, EnrollmentState, NewEnrollment, Queue};
-use station::sync::{Credentials, SpidClient, Syncer};
+use station::sync::{Credentials, SpidClient, SyncLock, Syncer};
 use wire::spid::{KeyValue, MissingBiometric, MissingType};
 use wire::BiometricIndex;
 
@@ -167,8 +167,11 @@ async fn an_upload_interrupted_by_a_station_crash_is_resent_once() {
     drop(queue);
 
     let queue = Queue::open(&qpath, key).await.unwrap();
-    assert_eq!(queue.show(&id).await.unwrap().summary.state, EnrollmentState::Queued, "sending is recovered to queued");
-    syncer(&queue, &server.base_url()).run_until_drained(Some(Duration::from_secs(30)), |_| {}).await.unwrap();
+    assert_eq!(queue.show(&id).await.unwrap().summary.state, EnrollmentState::Sending, "opening alone must not disown an upload");
+    let lock_path = dir.path().join("sync.lock");
+    let lock = SyncLock::acquire(&lock_path).unwrap();
+    assert!(matches!(SyncLock::acquire(&lock_path), Err(station::sync::SyncError::Busy(_))), "one syncer per queue");
+    syncer(&queue, &server.base_url()).with_lock(lock).run_until_drained(Some(Duration::from_secs(30)), |_| {}).await.unwrap();
     assert_eq!(queue.show(&id).await.unwrap().summary.state, EnrollmentState::Synced);
     assert_eq!(people(&server).await, 1);
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM transactions").fetch_one(&server.state.db).await.unwrap();
