@@ -18,6 +18,10 @@
 use crate::template::{MinutiaKind, Template};
 use std::f32::consts::{PI, TAU};
 
+/// Most minutiae used per template (the first ones, i.e. the best for templates
+/// from [`crate::extract()`]). Bounds the n1×n2 vote matrix so a hostile template
+/// with 65,535 minutiae cannot make a comparison allocate gigabytes.
+pub const MAX_MATCH_MINUTIAE: usize = 200;
 /// Neighbours per minutia in the edge table.
 const NEIGHBOURS: usize = 8;
 /// Longest edge considered (pixels at 500 dpi): beyond this, skin distortion
@@ -107,7 +111,7 @@ impl MatchTemplate {
     /// Preprocesses a template: math coordinates (y up, so ISO angles apply
     /// directly) and the k-nearest-neighbour edge table.
     pub fn new(t: &Template) -> Self {
-        let n = t.minutiae.len().min(u16::MAX as usize);
+        let n = t.minutiae.len().min(MAX_MATCH_MINUTIAE);
         // Sorted by x so that pairing can binary-search a column window.
         let mut order: Vec<&crate::template::Minutia> = t.minutiae.iter().take(n).collect();
         order.sort_by(|a, b| a.x.cmp(&b.x).then(a.y.cmp(&b.y)));

@@ -255,3 +255,16 @@ fn fvc_listing_rejects_folders_without_fvc_files() {
         Err(FpError::InvalidDataset(_))
     ));
 }
+
+#[test]
+fn oversized_template_is_capped_not_exploding() {
+    let mut t = tpl("fvc2002/DB1_B/101_1.tif");
+    let base = t.minutiae.clone();
+    while t.minutiae.len() < 5000 {
+        t.minutiae.extend(base.iter().copied());
+    }
+    let m = MatchTemplate::new(&t);
+    assert_eq!(m.len(), fingerprint::matcher::MAX_MATCH_MINUTIAE);
+    let real = MatchTemplate::new(&tpl("fvc2002/DB1_B/101_2.tif"));
+    assert!(match_score(&m, &real).is_finite());
+}
