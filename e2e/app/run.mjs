@@ -160,7 +160,7 @@ async function faceCapture(b, screenshot) {
     await shown(b, "face-prompt");
     await shot(b, "face-live");
   }
-  const done = await shown(b, "face-done", 90_000);
+  const done = await shown(b, "face-done", 240_000);
   assert.equal(await done.getAttribute("data-outcome"), "captured", await done.getText());
   const text = await done.getText();
   const m = /(\d+) frames at ([\d.]+) fps/.exec(text);
@@ -183,8 +183,14 @@ async function tokenAndPerson(port, cpf) {
 }
 
 async function queueRows(b, cpf) {
-  const rows = await b.$$(`[data-testid="queue-row"][data-user="${cpf}"]`);
-  return Promise.all(rows.map(async (r) => ({ state: await r.getAttribute("data-state"), reason: await (await r.$('[data-testid="queue-reason"]')).getText() })));
+  return b.execute(
+    (user) =>
+      Array.from(document.querySelectorAll(`[data-testid="queue-row"][data-user="${user}"]`)).map((r) => ({
+        state: r.getAttribute("data-state"),
+        reason: r.querySelector('[data-testid="queue-reason"]')?.textContent ?? "",
+      })),
+    cpf,
+  );
 }
 
 // ------------------------------------------------------------------------------------------

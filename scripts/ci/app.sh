@@ -47,12 +47,19 @@ timeout 300 npm ci --prefix ui --no-audit --no-fund >&2
 timeout 300 npm ci --prefix e2e/app --no-audit --no-fund >&2
 
 # ---- 2. build and unit tests ----------------------------------------------------------------------
+# Dependencies at opt-level 0 except the few that do heavy work at run time in the app (image
+# codecs, password hashing, sealing, tensors): the Tauri/GTK stack then builds about twice as fast.
+# The workspace's own opt-level 3 crates (face, drivers, fingerprint*) keep their settings.
+CARGO_APP=(--config 'profile.dev.package."*".opt-level=0')
+for p in image png fdeflate miniz_oxide crc32fast zune-jpeg argon2 blake2 chacha20poly1305 chacha20 poly1305 sha2 ndarray base64; do
+    CARGO_APP+=(--config "profile.dev.package.$p.opt-level=2")
+done
 step "ui: svelte-check" timeout 300 npm --prefix ui run check
 step "ui: vite build" timeout 300 npm --prefix ui run build
-step "station app_support tests" timeout 1800 cargo test -q -p station --lib app_support
-step "app crate tests (bindings current)" timeout 1800 cargo test -q -p capture-station-app
+step "station app_support tests" timeout 1800 cargo test -q -p station "${CARGO_APP[@]}" --lib app_support
+step "app crate tests (bindings current)" timeout 1800 cargo test -q -p capture-station-app "${CARGO_APP[@]}" --features custom-protocol
 log "building the app with custom-protocol"
-timeout 2400 cargo build -q -p capture-station-app --features custom-protocol
+timeout 2400 cargo build -q -p capture-station-app "${CARGO_APP[@]}" --features custom-protocol
 APP_BIN=$CARGO_TARGET_DIR/debug/capture-station-app
 [ -x "$APP_BIN" ] || { log "no binary at $APP_BIN"; exit 1; }
 
