@@ -28,7 +28,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
-use face::{AutoCapture, AutoCaptureConfig, Challenge, Decision, FacePipeline, FaceError, FrameAnalysis, LivenessConfig, LivenessSession};
+use face::{
+    AutoCapture, AutoCaptureConfig, Challenge, Decision, FaceError, FacePipeline, FrameAnalysis,
+    LivenessConfig, LivenessSession,
+};
 use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -36,9 +39,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 use wire::spid::{
-    Biometric, FrameFeedbackItem, RemoteCaptureDecision, RemoteCaptureNotification, RemoteCaptureResponse,
-    RemoteCaptureStatus, RemoteCaptureSummary, RemoteFrameResult, RemoteLivenessProgress, TransactionIdentifier,
-    TransactionStatus, TransactionType,
+    Biometric, FrameFeedbackItem, RemoteCaptureDecision, RemoteCaptureNotification,
+    RemoteCaptureResponse, RemoteCaptureStatus, RemoteCaptureSummary, RemoteFrameResult,
+    RemoteLivenessProgress, TransactionIdentifier, TransactionStatus, TransactionType,
 };
 use wire::{BiometricIndex, Envelope, ErrorCode, ErrorResponse};
 
@@ -101,13 +104,20 @@ impl PhoneSession {
             RemoteLiveness::Passive => {
                 // No challenges; the non-rigid test needs a head turn, so it is replaced by the
                 // face-motion check in `decide_passive`. The repeated-frame cue stays.
-                let cfg = LivenessConfig { challenges: Vec::new(), turn_min_nonrigid: 0.0, ..LivenessConfig::default() };
+                let cfg = LivenessConfig {
+                    challenges: Vec::new(),
+                    turn_min_nonrigid: 0.0,
+                    ..LivenessConfig::default()
+                };
                 (LivenessSession::with_order(cfg, Vec::new()), 2)
             }
         };
         let now = Instant::now();
         Self {
-            autocapture: AutoCapture::new(AutoCaptureConfig { min_consecutive: AUTOCAPTURE_FRAMES, iso_width: 480 }),
+            autocapture: AutoCapture::new(AutoCaptureConfig {
+                min_consecutive: AUTOCAPTURE_FRAMES,
+                iso_width: 480,
+            }),
             liveness,
             total_checks,
             started: now,
@@ -129,7 +139,10 @@ fn mode_str(mode: RemoteLiveness) -> &'static str {
 }
 
 fn enum_str<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// The remote-capture routes (SPID API under `/gbs-spid-server/remote-capture`, the phone page
@@ -145,12 +158,27 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pending))
         .routes(routes!(phone_page))
         .routes(routes!(phone_frame))
-        .route("/rc-static/phone.js", axum::routing::get(|| async { static_asset("text/javascript; charset=utf-8", PHONE_JS) }))
-        .route("/rc-static/phone.css", axum::routing::get(|| async { static_asset("text/css; charset=utf-8", PHONE_CSS) }))
+        .route(
+            "/rc-static/phone.js",
+            axum::routing::get(|| async {
+                static_asset("text/javascript; charset=utf-8", PHONE_JS)
+            }),
+        )
+        .route(
+            "/rc-static/phone.css",
+            axum::routing::get(|| async { static_asset("text/css; charset=utf-8", PHONE_CSS) }),
+        )
 }
 
 fn static_asset(content_type: &'static str, body: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,18 +196,45 @@ pub struct RemoteCapture {
     pub spoof_attempts: u32,
 }
 
-type Row = (String, String, String, String, String, i64, Option<i64>, i64);
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    i64,
+);
+/// `(idx, content, width, height, resolution)` of a stored capture image.
+type ImageRow = (i64, Vec<u8>, i64, i64, Option<i64>);
 
 fn from_row(r: Row) -> ApiResult<RemoteCapture> {
     let (tguid, kind, status, client_id, operator_id, _expires, captured_at, spoof) = r;
-    let kind = TransactionType::parse(&kind).ok_or_else(|| ApiError::new(ErrorCode::Internal, format!("stored kind {kind} is unknown")))?;
-    let status = RemoteCaptureStatus::parse(&status)
-        .ok_or_else(|| ApiError::new(ErrorCode::Internal, format!("stored status {status} is unknown")))?;
-    Ok(RemoteCapture { tguid, kind, status, client_id, operator_id, captured_at, spoof_attempts: spoof as u32 })
+    let kind = TransactionType::parse(&kind).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("stored kind {kind} is unknown"),
+        )
+    })?;
+    let status = RemoteCaptureStatus::parse(&status).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Internal,
+            format!("stored status {status} is unknown"),
+        )
+    })?;
+    Ok(RemoteCapture {
+        tguid,
+        kind,
+        status,
+        client_id,
+        operator_id,
+        captured_at,
+        spoof_attempts: spoof as u32,
+    })
 }
 
-const SELECT: &str =
-    "SELECT tguid, kind, status, client_id, operator_id, expires_at, captured_at, spoof_attempts FROM remote_captures";
+const SELECT: &str = "SELECT tguid, kind, status, client_id, operator_id, expires_at, captured_at, spoof_attempts FROM remote_captures";
 
 /// Moves every open capture past its TTL to EXPIRED.
 async fn expire_overdue(db: &sqlx::SqlitePool) -> ApiResult<()> {
@@ -193,8 +248,16 @@ async fn expire_overdue(db: &sqlx::SqlitePool) -> ApiResult<()> {
 /// Loads a capture by tguid (404 when unknown), expiring it first when its TTL has passed.
 pub async fn load(db: &sqlx::SqlitePool, tguid: &str) -> ApiResult<RemoteCapture> {
     expire_overdue(db).await?;
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE tguid = ?")).bind(tguid).fetch_optional(db).await?;
-    from_row(row.ok_or_else(|| ApiError::new(ErrorCode::RemoteCaptureNotFound, format!("no remote capture with tguid {tguid}")))?)
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE tguid = ?"))
+        .bind(tguid)
+        .fetch_optional(db)
+        .await?;
+    from_row(row.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::RemoteCaptureNotFound,
+            format!("no remote capture with tguid {tguid}"),
+        )
+    })?)
 }
 
 fn token_hash(token: &str) -> String {
@@ -204,13 +267,23 @@ fn token_hash(token: &str) -> String {
 /// Loads a capture by its phone token (404 when unknown).
 async fn load_by_token(db: &sqlx::SqlitePool, token: &str) -> ApiResult<RemoteCapture> {
     expire_overdue(db).await?;
-    let row: Option<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE token_hash = ?")).bind(token_hash(token)).fetch_optional(db).await?;
-    from_row(row.ok_or_else(|| ApiError::new(ErrorCode::RemoteCaptureNotFound, "this capture link is not valid"))?)
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE token_hash = ?"))
+        .bind(token_hash(token))
+        .fetch_optional(db)
+        .await?;
+    from_row(row.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::RemoteCaptureNotFound,
+            "this capture link is not valid",
+        )
+    })?)
 }
 
 fn expired(what: &str) -> ApiError {
-    ApiError::new(ErrorCode::RemoteCaptureExpired, format!("{what} expired; create a new remote capture"))
+    ApiError::new(
+        ErrorCode::RemoteCaptureExpired,
+        format!("{what} expired; create a new remote capture"),
+    )
 }
 
 /// Base of the dynamic link: the configured public URL, else `http://<Host>` of the request.
@@ -221,42 +294,84 @@ fn public_base(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidField, "no usable Host header to build the link; configure public_base_url"))?;
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidField,
+                "no usable Host header to build the link; configure public_base_url",
+            )
+        })?;
     Ok(format!("http://{host}"))
 }
 
 /// Creates a remote capture and its one-time phone link.
-pub async fn create(state: &AppState, caller: &Caller, kind: TransactionType, id: TransactionIdentifier, base: &str) -> ApiResult<RemoteCaptureResponse> {
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    kind: TransactionType,
+    id: TransactionIdentifier,
+    base: &str,
+) -> ApiResult<RemoteCaptureResponse> {
     let client_id = id.client_id.trim();
     if client_id.is_empty() {
-        return Err(ApiError::new(ErrorCode::MissingField, "data.clientID must not be empty"));
+        return Err(ApiError::new(
+            ErrorCode::MissingField,
+            "data.clientID must not be empty",
+        ));
     }
     if client_id.len() > 64 || !client_id.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::new(ErrorCode::InvalidField, "data.clientID must be 1-64 visible ASCII characters"));
+        return Err(ApiError::new(
+            ErrorCode::InvalidField,
+            "data.clientID must be 1-64 visible ASCII characters",
+        ));
     }
     let operator_id = id.operator_id.trim();
     if operator_id.is_empty() {
-        return Err(ApiError::new(ErrorCode::MissingField, "data.operatorID must not be empty"));
+        return Err(ApiError::new(
+            ErrorCode::MissingField,
+            "data.operatorID must not be empty",
+        ));
     }
-    let email = id.client_email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    let email = id
+        .client_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
     if let Some(e) = email {
-        let ok = e.len() <= 254 && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !e.contains(char::is_whitespace));
+        let ok = e.len() <= 254
+            && e.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty() && d.contains('.') && !e.contains(char::is_whitespace)
+            });
         if !ok {
-            return Err(ApiError::new(ErrorCode::InvalidField, format!("data.clientEmail {e:?} is not an e-mail address")));
+            return Err(ApiError::new(
+                ErrorCode::InvalidField,
+                format!("data.clientEmail {e:?} is not an e-mail address"),
+            ));
         }
     }
     let person: Option<(String,)> =
-        sqlx::query_as("SELECT person_guid FROM people WHERE user_id = ?").bind(client_id).fetch_optional(&state.db).await?;
+        sqlx::query_as("SELECT person_guid FROM people WHERE user_id = ?")
+            .bind(client_id)
+            .fetch_optional(&state.db)
+            .await?;
     match (kind, person) {
         (TransactionType::RemoteEnroll, Some((guid,))) => {
             return Err(ApiError::new(
                 ErrorCode::StateConflict,
-                format!("a person with key {client_id} is already enrolled (person-guid {guid}); use remote-capture/verify"),
-            ))
+                format!(
+                    "a person with key {client_id} is already enrolled (person-guid {guid}); use remote-capture/verify"
+                ),
+            ));
         }
         (TransactionType::RemoteVerify, None) => {
-            return Err(ApiError::new(ErrorCode::PersonNotFound, format!("no enrolled person with key {client_id} to verify against")))
+            return Err(ApiError::new(
+                ErrorCode::PersonNotFound,
+                format!("no enrolled person with key {client_id} to verify against"),
+            ));
         }
         _ => {}
     }
@@ -287,27 +402,52 @@ pub async fn create(state: &AppState, caller: &Caller, kind: TransactionType, id
         // No mail transport is configured in this server: the operator hands the link over.
         tracing::info!(tguid = %tguid, email = %e, "remote capture created; link to be delivered by the operator");
     }
-    Ok(RemoteCaptureResponse { tguid, dynamic_link: format!("{base}/rc/{token}") })
+    Ok(RemoteCaptureResponse {
+        tguid,
+        dynamic_link: format!("{base}/rc/{token}"),
+    })
 }
 
 /// Records an admin's decision on a captured remote capture.
-pub async fn decide(state: &AppState, caller: &Caller, tguid: &str, decision: &RemoteCaptureDecision) -> ApiResult<()> {
-    let reason = decision.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+pub async fn decide(
+    state: &AppState,
+    caller: &Caller,
+    tguid: &str,
+    decision: &RemoteCaptureDecision,
+) -> ApiResult<()> {
+    let reason = decision
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
     if reason.is_some_and(|r| r.chars().count() > 500) {
-        return Err(ApiError::new(ErrorCode::InvalidField, "reason must be at most 500 characters"));
+        return Err(ApiError::new(
+            ErrorCode::InvalidField,
+            "reason must be at most 500 characters",
+        ));
     }
     let rc = load(&state.db, tguid).await?;
     match rc.status {
         RemoteCaptureStatus::AwaitingApproval => {}
         RemoteCaptureStatus::AwaitingCapture => {
-            return Err(ApiError::new(ErrorCode::StateConflict, format!("remote capture {tguid} has nothing captured yet")))
+            return Err(ApiError::new(
+                ErrorCode::StateConflict,
+                format!("remote capture {tguid} has nothing captured yet"),
+            ));
         }
         RemoteCaptureStatus::Approved | RemoteCaptureStatus::Rejected => {
-            return Err(ApiError::new(ErrorCode::StateConflict, format!("remote capture {tguid} was already {}", rc.status.as_str())))
+            return Err(ApiError::new(
+                ErrorCode::StateConflict,
+                format!("remote capture {tguid} was already {}", rc.status.as_str()),
+            ));
         }
         RemoteCaptureStatus::Expired => return Err(expired(&format!("remote capture {tguid}"))),
     }
-    let status = if decision.approval { RemoteCaptureStatus::Approved } else { RemoteCaptureStatus::Rejected };
+    let status = if decision.approval {
+        RemoteCaptureStatus::Approved
+    } else {
+        RemoteCaptureStatus::Rejected
+    };
     let now = now_ms();
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let updated = sqlx::query(
@@ -322,15 +462,24 @@ pub async fn decide(state: &AppState, caller: &Caller, tguid: &str, decision: &R
     .await?;
     if updated.rows_affected() != 1 {
         tx.rollback().await?;
-        return Err(ApiError::new(ErrorCode::StateConflict, format!("remote capture {tguid} was decided concurrently")));
+        return Err(ApiError::new(
+            ErrorCode::StateConflict,
+            format!("remote capture {tguid} was decided concurrently"),
+        ));
     }
     if decision.approval {
         let (kind, tx_status, message) = match rc.kind {
-            TransactionType::RemoteEnroll => {
-                (TransactionType::Enroll, TransactionStatus::EnrollEnqueued, "Enrollment enqueued (remote capture approved)".to_owned())
-            }
+            TransactionType::RemoteEnroll => (
+                TransactionType::Enroll,
+                TransactionStatus::EnrollEnqueued,
+                "Enrollment enqueued (remote capture approved)".to_owned(),
+            ),
             // No automatic 1:1 match yet: the admin's visual check is the verification.
-            _ => (TransactionType::Verify, TransactionStatus::Ok, format!("Remote verification approved by {}", caller.document)),
+            _ => (
+                TransactionType::Verify,
+                TransactionStatus::Ok,
+                format!("Remote verification approved by {}", caller.document),
+            ),
         };
         sqlx::query(
             "INSERT INTO transactions (tguid, kind, status, message, user_id, operator_id, client_timestamp, biographics, missing, submitted_by, created_at, updated_at)
@@ -364,9 +513,13 @@ pub async fn decide(state: &AppState, caller: &Caller, tguid: &str, decision: &R
 }
 
 /// One stored biometric of a capture: the face when `index` is absent, else that index.
-pub async fn biometric(db: &sqlx::SqlitePool, tguid: &str, index: Option<BiometricIndex>) -> ApiResult<Biometric> {
+pub async fn biometric(
+    db: &sqlx::SqlitePool,
+    tguid: &str,
+    index: Option<BiometricIndex>,
+) -> ApiResult<Biometric> {
     let rc = load(db, tguid).await?;
-    let rows: Vec<(i64, Vec<u8>, i64, i64, Option<i64>)> =
+    let rows: Vec<ImageRow> =
         sqlx::query_as("SELECT idx, content, width, height, resolution FROM remote_capture_images WHERE tguid = ? ORDER BY idx")
             .bind(tguid)
             .fetch_all(db)
@@ -374,14 +527,26 @@ pub async fn biometric(db: &sqlx::SqlitePool, tguid: &str, index: Option<Biometr
     if rows.is_empty() {
         return Err(ApiError::new(
             ErrorCode::StateConflict,
-            format!("remote capture {tguid} has nothing captured yet (status {})", rc.status.as_str()),
+            format!(
+                "remote capture {tguid} has nothing captured yet (status {})",
+                rc.status.as_str()
+            ),
         ));
     }
     let face = BiometricIndex::Face.code() as i64;
     let pick = match index {
-        Some(i) => rows.into_iter().find(|r| r.0 == i.code() as i64).ok_or_else(|| {
-            ApiError::new(ErrorCode::RemoteCaptureNotFound, format!("remote capture {tguid} has no biometric with index {}", i.code()))
-        })?,
+        Some(i) => rows
+            .into_iter()
+            .find(|r| r.0 == i.code() as i64)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::RemoteCaptureNotFound,
+                    format!(
+                        "remote capture {tguid} has no biometric with index {}",
+                        i.code()
+                    ),
+                )
+            })?,
         None => {
             let mut rows = rows;
             let at = rows.iter().position(|r| r.0 == face).unwrap_or(0);
@@ -390,7 +555,12 @@ pub async fn biometric(db: &sqlx::SqlitePool, tguid: &str, index: Option<Biometr
     };
     let (idx, content, width, height, resolution) = pick;
     Ok(Biometric {
-        index: BiometricIndex::from_code(idx).ok_or_else(|| ApiError::new(ErrorCode::Internal, format!("stored index {idx} is unknown")))?,
+        index: BiometricIndex::from_code(idx).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("stored index {idx} is unknown"),
+            )
+        })?,
         content: wire::validate::encode_base64(&content),
         width: width as u32,
         height: height as u32,
@@ -413,8 +583,11 @@ pub async fn list(db: &sqlx::SqlitePool, all: bool) -> ApiResult<Vec<RemoteCaptu
         .map(|r| {
             Ok(RemoteCaptureSummary {
                 tguid: r.tguid,
-                kind: TransactionType::parse(&r.kind).ok_or_else(|| ApiError::new(ErrorCode::Internal, "stored kind is unknown"))?,
-                status: RemoteCaptureStatus::parse(&r.status).ok_or_else(|| ApiError::new(ErrorCode::Internal, "stored status is unknown"))?,
+                kind: TransactionType::parse(&r.kind)
+                    .ok_or_else(|| ApiError::new(ErrorCode::Internal, "stored kind is unknown"))?,
+                status: RemoteCaptureStatus::parse(&r.status).ok_or_else(|| {
+                    ApiError::new(ErrorCode::Internal, "stored status is unknown")
+                })?,
                 client_id: r.client_id,
                 operator_id: r.operator_id,
                 client_email: r.client_email,
@@ -465,7 +638,14 @@ struct SummaryRow {
 enum Step {
     Capturing,
     Retry(face::LivenessResult),
-    Captured { png: Vec<u8>, width: u32, height: u32, quality: f32, eye_distance: f32, liveness: face::LivenessResult },
+    Captured {
+        png: Vec<u8>,
+        width: u32,
+        height: u32,
+        quality: f32,
+        eye_distance: f32,
+        liveness: face::LivenessResult,
+    },
 }
 
 struct FrameOutcome {
@@ -481,14 +661,25 @@ struct FrameOutcome {
 
 fn face_error(e: FaceError) -> ApiError {
     match e {
-        FaceError::RuntimeNotFound { .. } | FaceError::RuntimeLoad { .. } | FaceError::ModelMissing { .. } | FaceError::ModelChecksum { .. } => {
+        FaceError::RuntimeNotFound { .. }
+        | FaceError::RuntimeLoad { .. }
+        | FaceError::ModelMissing { .. }
+        | FaceError::ModelChecksum { .. } => {
             tracing::error!(error = %e, "face engine unavailable");
-            ApiError::new(ErrorCode::FaceEngineUnavailable, format!("the face engine is not available on this server: {e}"))
+            ApiError::new(
+                ErrorCode::FaceEngineUnavailable,
+                format!("the face engine is not available on this server: {e}"),
+            )
         }
-        FaceError::FrameTooSmall { .. } | FaceError::ImageDecode { .. } => ApiError::new(ErrorCode::ImageFormat, format!("unusable frame: {e}")),
+        FaceError::FrameTooSmall { .. } | FaceError::ImageDecode { .. } => {
+            ApiError::new(ErrorCode::ImageFormat, format!("unusable frame: {e}"))
+        }
         other => {
             tracing::error!(error = %other, "face analysis failed");
-            ApiError::new(ErrorCode::Internal, format!("face analysis failed: {other}"))
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("face analysis failed: {other}"),
+            )
         }
     }
 }
@@ -499,9 +690,16 @@ fn decide_passive(s: &PhoneSession) -> Option<face::LivenessResult> {
         return None;
     }
     let mut r = s.liveness.finish();
-    let width = s.track.iter().map(|t| t[2]).fold(0.0f32, f32::max).max(1e-3);
+    let width = s
+        .track
+        .iter()
+        .map(|t| t[2])
+        .fold(0.0f32, f32::max)
+        .max(1e-3);
     let range = |k: usize| {
-        let (lo, hi) = s.track.iter().fold((f32::MAX, f32::MIN), |(lo, hi), t| (lo.min(t[k]), hi.max(t[k])));
+        let (lo, hi) = s.track.iter().fold((f32::MAX, f32::MIN), |(lo, hi), t| {
+            (lo.min(t[k]), hi.max(t[k]))
+        });
         hi - lo
     };
     let motion = range(0).max(range(1)) / width;
@@ -514,20 +712,44 @@ fn decide_passive(s: &PhoneSession) -> Option<face::LivenessResult> {
     Some(r)
 }
 
-fn analyse_frame(state: &AppState, tguid: &str, spoof_attempts: u32, bytes: &[u8]) -> ApiResult<FrameOutcome> {
+fn analyse_frame(
+    state: &AppState,
+    tguid: &str,
+    spoof_attempts: u32,
+    bytes: &[u8],
+) -> ApiResult<FrameOutcome> {
     let frame = face::imaging::decode(bytes, "frame").map_err(face_error)?;
     let analysis = {
-        let mut guard = state.remote.pipeline.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = state
+            .remote
+            .pipeline
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             *guard = Some(FacePipeline::new(&state.config.remote.face).map_err(face_error)?);
         }
-        guard.as_mut().expect("pipeline was just set").analyze(&frame).map_err(face_error)?
+        guard
+            .as_mut()
+            .expect("pipeline was just set")
+            .analyze(&frame)
+            .map_err(face_error)?
     };
     let mode = state.config.remote.liveness;
     let session = {
-        let mut sessions = state.remote.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        sessions.retain(|_, s| s.lock().map(|s| s.last_seen.elapsed().as_millis() < SESSION_IDLE_MS).unwrap_or(false));
-        sessions.entry(tguid.to_owned()).or_insert_with(|| Arc::new(Mutex::new(PhoneSession::new(mode, spoof_attempts)))).clone()
+        let mut sessions = state
+            .remote
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        sessions.retain(|_, s| {
+            s.lock()
+                .map(|s| s.last_seen.elapsed().as_millis() < SESSION_IDLE_MS)
+                .unwrap_or(false)
+        });
+        sessions
+            .entry(tguid.to_owned())
+            .or_insert_with(|| Arc::new(Mutex::new(PhoneSession::new(mode, spoof_attempts))))
+            .clone()
     };
     let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
     s.last_seen = Instant::now();
@@ -548,7 +770,10 @@ fn analyse_frame(state: &AppState, tguid: &str, spoof_attempts: u32, bytes: &[u8
     let (frame_no, total) = (s.frames, s.total_checks);
     let completed = match mode {
         RemoteLiveness::Active => progress.completed as u32,
-        RemoteLiveness::Passive => u32::from(s.face_frames >= PASSIVE_MIN_FACE_FRAMES) + u32::from(s.autocapture.result().is_some()),
+        RemoteLiveness::Passive => {
+            u32::from(s.face_frames >= PASSIVE_MIN_FACE_FRAMES)
+                + u32::from(s.autocapture.result().is_some())
+        }
     };
     let step = match result {
         Some(r) if r.decision == Decision::Live => match s.autocapture.result() {
@@ -571,57 +796,130 @@ fn analyse_frame(state: &AppState, tguid: &str, spoof_attempts: u32, bytes: &[u8
         Step::Retry(_) => *s = PhoneSession::new(mode, spoof_attempts),
         Step::Captured { .. } => {
             drop(s);
-            state.remote.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(tguid);
+            state
+                .remote
+                .sessions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(tguid);
         }
         Step::Capturing => {}
     }
-    Ok(FrameOutcome { analysis, frame: frame_no, streak: fr.streak, progress, completed, total, step, spoof_attempts })
+    Ok(FrameOutcome {
+        analysis,
+        frame: frame_no,
+        streak: fr.streak,
+        progress,
+        completed,
+        total,
+        step,
+        spoof_attempts,
+    })
 }
 
 /// Checks and decodes the phone's frame, runs the pipeline, stores the capture when it is done.
-pub async fn process_frame(state: &AppState, token: &str, headers: &HeaderMap, body: Body) -> ApiResult<RemoteFrameResult> {
+pub async fn process_frame(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<RemoteFrameResult> {
     let rc = load_by_token(&state.db, token).await?;
     match rc.status {
         RemoteCaptureStatus::AwaitingCapture => {}
         RemoteCaptureStatus::Expired => return Err(expired("this capture link")),
-        _ => return Err(ApiError::new(ErrorCode::StateConflict, "the capture for this link is already done; you can close the page")),
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::StateConflict,
+                "the capture for this link is already done; you can close the page",
+            ));
+        }
     }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime != "image/jpeg" && mime != "image/png" {
-        return Err(ApiError::new(ErrorCode::ContentType, format!("send the frame as image/jpeg or image/png, not {content_type:?}")));
+        return Err(ApiError::new(
+            ErrorCode::ContentType,
+            format!("send the frame as image/jpeg or image/png, not {content_type:?}"),
+        ));
     }
     let limit = state.config.remote.max_frame_bytes;
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::BodyTooLarge, format!("a frame may be at most {limit} bytes")))?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            ErrorCode::BodyTooLarge,
+            format!("a frame may be at most {limit} bytes"),
+        )
+    })?;
     let reader = image::ImageReader::new(Cursor::new(&bytes[..]))
         .with_guessed_format()
         .map_err(|e| ApiError::new(ErrorCode::ImageFormat, format!("unreadable frame: {e}")))?;
     match reader.format() {
         Some(image::ImageFormat::Jpeg) | Some(image::ImageFormat::Png) => {}
-        _ => return Err(ApiError::new(ErrorCode::ImageFormat, "the frame is not a JPEG or PNG image")),
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::ImageFormat,
+                "the frame is not a JPEG or PNG image",
+            ));
+        }
     }
-    let (w, h) = reader.into_dimensions().map_err(|e| ApiError::new(ErrorCode::ImageFormat, format!("unreadable frame header: {e}")))?;
+    let (w, h) = reader.into_dimensions().map_err(|e| {
+        ApiError::new(
+            ErrorCode::ImageFormat,
+            format!("unreadable frame header: {e}"),
+        )
+    })?;
     if w > MAX_FRAME_SIDE || h > MAX_FRAME_SIDE {
-        return Err(ApiError::new(ErrorCode::ImageTooLarge, format!("frame is {w}x{h}; at most {MAX_FRAME_SIDE} px per side")));
+        return Err(ApiError::new(
+            ErrorCode::ImageTooLarge,
+            format!("frame is {w}x{h}; at most {MAX_FRAME_SIDE} px per side"),
+        ));
     }
     let st = state.clone();
     let tguid = rc.tguid.clone();
-    let out = tokio::task::spawn_blocking(move || analyse_frame(&st, &tguid, rc.spoof_attempts, &bytes))
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("frame analysis task failed: {e}")))??;
+    let out =
+        tokio::task::spawn_blocking(move || analyse_frame(&st, &tguid, rc.spoof_attempts, &bytes))
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Internal,
+                    format!("frame analysis task failed: {e}"),
+                )
+            })??;
     if out.spoof_attempts != rc.spoof_attempts {
-        sqlx::query("UPDATE remote_captures SET spoof_attempts = ? WHERE tguid = ?").bind(out.spoof_attempts as i64).bind(&rc.tguid).execute(&state.db).await?;
+        sqlx::query("UPDATE remote_captures SET spoof_attempts = ? WHERE tguid = ?")
+            .bind(out.spoof_attempts as i64)
+            .bind(&rc.tguid)
+            .execute(&state.db)
+            .await?;
     }
     let mode = state.config.remote.liveness;
     let live_feedback = |r: &face::LivenessResult| r.feedback.clone();
     let (state_str, decision, feedback_lv) = match &out.step {
         Step::Capturing => ("CAPTURING", None, Vec::new()),
         Step::Retry(r) => ("RETRY", Some(enum_str(&r.decision)), live_feedback(r)),
-        Step::Captured { liveness, .. } => ("CAPTURED", Some(enum_str(&liveness.decision)), live_feedback(liveness)),
+        Step::Captured { liveness, .. } => (
+            "CAPTURED",
+            Some(enum_str(&liveness.decision)),
+            live_feedback(liveness),
+        ),
     };
-    if let Step::Captured { png, width, height, quality, eye_distance, liveness } = &out.step {
+    if let Step::Captured {
+        png,
+        width,
+        height,
+        quality,
+        eye_distance,
+        liveness,
+    } = &out.step
+    {
         let now = now_ms();
         let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
         let updated = sqlx::query(
@@ -640,7 +938,10 @@ pub async fn process_frame(state: &AppState, token: &str, headers: &HeaderMap, b
         .await?;
         if updated.rows_affected() != 1 {
             tx.rollback().await?;
-            return Err(ApiError::new(ErrorCode::StateConflict, "the capture for this link is already done or expired"));
+            return Err(ApiError::new(
+                ErrorCode::StateConflict,
+                "the capture for this link is already done or expired",
+            ));
         }
         sqlx::query("INSERT INTO remote_capture_images (tguid, idx, format, width, height, resolution, content) VALUES (?, ?, 'PNG', ?, ?, NULL, ?)")
             .bind(&rc.tguid)
@@ -654,19 +955,39 @@ pub async fn process_frame(state: &AppState, token: &str, headers: &HeaderMap, b
         tracing::info!(tguid = %rc.tguid, client = %rc.client_id, "remote capture stored; awaiting admin approval");
     }
     let a = &out.analysis;
-    let feedback: Vec<FrameFeedbackItem> =
-        a.feedback.iter().map(|f| FrameFeedbackItem { code: f.code.as_str().to_owned(), prompt: f.prompt.clone() }).collect();
-    let blocking = a.feedback.iter().find(|f| matches!(f.code, face::FeedbackCode::NoFace | face::FeedbackCode::MultipleFaces));
+    let feedback: Vec<FrameFeedbackItem> = a
+        .feedback
+        .iter()
+        .map(|f| FrameFeedbackItem {
+            code: f.code.as_str().to_owned(),
+            prompt: f.prompt.clone(),
+        })
+        .collect();
+    let blocking = a.feedback.iter().find(|f| {
+        matches!(
+            f.code,
+            face::FeedbackCode::NoFace | face::FeedbackCode::MultipleFaces
+        )
+    });
     let prompt = match &out.step {
         Step::Captured { .. } => "Done — you can close this page".to_owned(),
-        Step::Retry(_) => "We could not confirm a live person. Let's try again: look at the camera.".to_owned(),
+        Step::Retry(_) => {
+            "We could not confirm a live person. Let's try again: look at the camera.".to_owned()
+        }
         Step::Capturing => blocking
             .map(|f| f.prompt.clone())
             .or_else(|| out.progress.prompt.clone())
             .or_else(|| a.feedback.first().map(|f| f.prompt.clone()))
             .unwrap_or_else(|| "Hold still".to_owned()),
     };
-    let face_box = a.roi.map(|r| [r.x / a.width as f32, r.y / a.height as f32, r.width / a.width as f32, r.height / a.height as f32]);
+    let face_box = a.roi.map(|r| {
+        [
+            r.x / a.width as f32,
+            r.y / a.height as f32,
+            r.width / a.width as f32,
+            r.height / a.height as f32,
+        ]
+    });
     let challenge = out.progress.current.map(|c: Challenge| enum_str(&c));
     Ok(RemoteFrameResult {
         state: state_str.to_owned(),
@@ -681,7 +1002,11 @@ pub async fn process_frame(state: &AppState, token: &str, headers: &HeaderMap, b
             mode: mode_str(mode).to_owned(),
             challenge,
             prompt: out.progress.prompt.clone(),
-            completed: if matches!(out.step, Step::Captured { .. }) { out.total } else { out.completed.min(out.total) },
+            completed: if matches!(out.step, Step::Captured { .. }) {
+                out.total
+            } else {
+                out.completed.min(out.total)
+            },
             total: out.total,
             decision,
             feedback: feedback_lv,
@@ -702,9 +1027,23 @@ pub async fn process_frame(state: &AppState, token: &str, headers: &HeaderMap, b
         (status = 409, body = ErrorResponse, description = "a person with clientID is already enrolled")
     ),
     security(("bearer" = [])))]
-async fn create_enroll(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: SpidJson<Envelope<TransactionIdentifier>>) -> ApiResult<Json<RemoteCaptureResponse>> {
+async fn create_enroll(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: SpidJson<Envelope<TransactionIdentifier>>,
+) -> ApiResult<Json<RemoteCaptureResponse>> {
     let base = public_base(&state, &headers)?;
-    Ok(Json(create(&state, &caller, TransactionType::RemoteEnroll, body.value.data, &base).await?))
+    Ok(Json(
+        create(
+            &state,
+            &caller,
+            TransactionType::RemoteEnroll,
+            body.value.data,
+            &base,
+        )
+        .await?,
+    ))
 }
 
 /// Create a remote capture to verify an enrolled person (clientID must be enrolled).
@@ -715,9 +1054,23 @@ async fn create_enroll(State(state): State<AppState>, caller: Caller, headers: H
         (status = 404, body = ErrorResponse, description = "no person with clientID")
     ),
     security(("bearer" = [])))]
-async fn create_verify(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: SpidJson<Envelope<TransactionIdentifier>>) -> ApiResult<Json<RemoteCaptureResponse>> {
+async fn create_verify(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: SpidJson<Envelope<TransactionIdentifier>>,
+) -> ApiResult<Json<RemoteCaptureResponse>> {
     let base = public_base(&state, &headers)?;
-    Ok(Json(create(&state, &caller, TransactionType::RemoteVerify, body.value.data, &base).await?))
+    Ok(Json(
+        create(
+            &state,
+            &caller,
+            TransactionType::RemoteVerify,
+            body.value.data,
+            &base,
+        )
+        .await?,
+    ))
 }
 
 /// Older alias of `remote-capture/verify` kept by SPID 4.2.12.
@@ -725,7 +1078,12 @@ async fn create_verify(State(state): State<AppState>, caller: Caller, headers: H
     request_body = Envelope<TransactionIdentifier>,
     responses((status = 200, body = RemoteCaptureResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)),
     security(("bearer" = [])))]
-async fn create_verify_alias(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: SpidJson<Envelope<TransactionIdentifier>>) -> ApiResult<Json<RemoteCaptureResponse>> {
+async fn create_verify_alias(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: SpidJson<Envelope<TransactionIdentifier>>,
+) -> ApiResult<Json<RemoteCaptureResponse>> {
     create_verify(State(state), caller, headers, body).await
 }
 
@@ -744,12 +1102,27 @@ struct IndexQuery {
         (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse, description = "nothing captured yet")
     ),
     security(("bearer" = [])))]
-async fn get_biometrics(State(state): State<AppState>, _caller: Caller, Path(tguid): Path<String>, Query(q): Query<IndexQuery>) -> ApiResult<Json<Biometric>> {
+async fn get_biometrics(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(tguid): Path<String>,
+    Query(q): Query<IndexQuery>,
+) -> ApiResult<Json<Biometric>> {
     let index = match q.index.as_deref() {
         None => None,
         Some(s) => {
-            let n: i64 = s.trim().parse().map_err(|_| ApiError::new(ErrorCode::InvalidField, format!("index {s:?} is not an integer")))?;
-            Some(BiometricIndex::from_code(n).ok_or_else(|| ApiError::new(ErrorCode::BiometricIndex, format!("{n} is not a valid biometric index")))?)
+            let n: i64 = s.trim().parse().map_err(|_| {
+                ApiError::new(
+                    ErrorCode::InvalidField,
+                    format!("index {s:?} is not an integer"),
+                )
+            })?;
+            Some(BiometricIndex::from_code(n).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::BiometricIndex,
+                    format!("{n} is not a valid biometric index"),
+                )
+            })?)
         }
     };
     Ok(Json(biometric(&state.db, &tguid, index).await?))
@@ -766,7 +1139,12 @@ async fn get_biometrics(State(state): State<AppState>, _caller: Caller, Path(tgu
         (status = 410, body = ErrorResponse, description = "expired")
     ),
     security(("bearer" = [])))]
-async fn finish(State(state): State<AppState>, caller: Caller, Path(tguid): Path<String>, body: SpidJson<RemoteCaptureDecision>) -> ApiResult<StatusCode> {
+async fn finish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tguid): Path<String>,
+    body: SpidJson<RemoteCaptureDecision>,
+) -> ApiResult<StatusCode> {
     caller.require_admin()?;
     decide(&state, &caller, &tguid, &body.value).await?;
     Ok(StatusCode::OK)
@@ -779,13 +1157,17 @@ async fn finish(State(state): State<AppState>, caller: Caller, Path(tguid): Path
         (status = 200, description = "recorded"), (status = 400, body = ErrorResponse), (status = 404, body = ErrorResponse),
         (status = 409, body = ErrorResponse, description = "nothing captured yet"), (status = 410, body = ErrorResponse)
     ))]
-async fn notification(State(state): State<AppState>, body: SpidJson<RemoteCaptureNotification>) -> ApiResult<StatusCode> {
+async fn notification(
+    State(state): State<AppState>,
+    body: SpidJson<RemoteCaptureNotification>,
+) -> ApiResult<StatusCode> {
     let guid = body.value.guid.trim();
     let rc = load(&state.db, guid).await?;
     match rc.status {
-        RemoteCaptureStatus::AwaitingCapture => {
-            Err(ApiError::new(ErrorCode::StateConflict, format!("remote capture {guid} has nothing captured yet")))
-        }
+        RemoteCaptureStatus::AwaitingCapture => Err(ApiError::new(
+            ErrorCode::StateConflict,
+            format!("remote capture {guid} has nothing captured yet"),
+        )),
         RemoteCaptureStatus::Expired => Err(expired(&format!("remote capture {guid}"))),
         _ => {
             let r = sqlx::query("UPDATE remote_captures SET notified_at = ? WHERE tguid = ? AND notified_at IS NULL")
@@ -813,7 +1195,11 @@ struct PendingQuery {
     params(PendingQuery),
     responses((status = 200, body = Vec<RemoteCaptureSummary>), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)),
     security(("bearer" = [])))]
-async fn pending(State(state): State<AppState>, caller: Caller, Query(q): Query<PendingQuery>) -> ApiResult<Json<Vec<RemoteCaptureSummary>>> {
+async fn pending(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<PendingQuery>,
+) -> ApiResult<Json<Vec<RemoteCaptureSummary>>> {
     caller.require_admin()?;
     Ok(Json(list(&state.db, q.all.unwrap_or(false)).await?))
 }
@@ -826,7 +1212,10 @@ async fn pending(State(state): State<AppState>, caller: Caller, Query(q): Query<
         (status = 404, content_type = "text/html", body = String, description = "unknown link"),
         (status = 410, content_type = "text/html", body = String, description = "expired link")
     ))]
-async fn phone_page(State(state): State<AppState>, Path(token): Path<String>) -> ApiResult<Response> {
+async fn phone_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<Response> {
     let (status, page_state) = match load_by_token(&state.db, &token).await {
         Ok(rc) => match rc.status {
             RemoteCaptureStatus::AwaitingCapture => (StatusCode::OK, "CAPTURE"),
@@ -866,6 +1255,11 @@ async fn phone_page(State(state): State<AppState>, Path(token): Path<String>) ->
         (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse),
         (status = 503, body = ErrorResponse, description = "the face engine (ONNX Runtime) is not available")
     ))]
-async fn phone_frame(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap, body: Body) -> ApiResult<Json<RemoteFrameResult>> {
+async fn phone_frame(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<RemoteFrameResult>> {
     Ok(Json(process_frame(&state, &token, &headers, body).await?))
 }

@@ -12,7 +12,9 @@ use serde_json::{json, Value};
 use server::config::RemoteLiveness;
 
 fn data(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../biometrics/face/tests/data").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../biometrics/face/tests/data")
+        .join(name)
 }
 
 /// Webcam-like JPEG frames of a real face photo: frame `i` is shifted by a few pixels and carries
@@ -29,24 +31,49 @@ struct Webcam {
 impl Webcam {
     fn new(name: &str) -> Self {
         let img = face::imaging::decode(&std::fs::read(data(name)).unwrap(), name).unwrap();
-        let mut p = face::FacePipeline::new(&face::PipelineConfig::default()).expect("face pipeline (ONNX Runtime)");
-        let d = p.detect(&img).unwrap().into_iter().max_by(|a, b| a.rect.width.total_cmp(&b.rect.width)).expect("a face in the photo");
+        let mut p = face::FacePipeline::new(&face::PipelineConfig::default())
+            .expect("face pipeline (ONNX Runtime)");
+        let d = p
+            .detect(&img)
+            .unwrap()
+            .into_iter()
+            .max_by(|a, b| a.rect.width.total_cmp(&b.rect.width))
+            .expect("a face in the photo");
         let (cx, cy) = d.rect.center();
         let roll = p.measure(&img, &d).unwrap().pose.roll;
-        Self { img, cx, cy, face_w: d.rect.width, level: roll }
+        Self {
+            img,
+            cx,
+            cy,
+            face_w: d.rect.width,
+            level: roll,
+        }
     }
 
     fn frame(&self, i: u64, size: f32) -> Vec<u8> {
         let t = i as f32;
         let scale = size * 640.0 / self.face_w * 0.92;
-        let f = face::synth::warp(&self.img, 640, 480, self.cx, self.cy, scale, self.level, 6.0 * (0.7 * t).sin(), 4.0 * (0.5 * t).cos(), 0);
+        let f = face::synth::warp(
+            &self.img,
+            640,
+            480,
+            self.cx,
+            self.cy,
+            scale,
+            self.level,
+            6.0 * (0.7 * t).sin(),
+            4.0 * (0.5 * t).cos(),
+            0,
+        );
         jpeg(&face::synth::noise(&f, 2, i))
     }
 }
 
 fn jpeg(img: &image::RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(img).unwrap();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(img)
+        .unwrap();
     out
 }
 
@@ -59,17 +86,40 @@ async fn create(t: &TestServer, kind: &str, client: &str, token: &str) -> (u16, 
         .send()
         .await
         .unwrap();
-    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
 }
 
 async fn post_frame(t: &TestServer, link: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let resp = t.http.post(format!("{link}/frames")).header("Content-Type", "image/jpeg").body(bytes).send().await.unwrap();
-    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+    let resp = t
+        .http
+        .post(format!("{link}/frames"))
+        .header("Content-Type", "image/jpeg")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
 }
 
 async fn finish(t: &TestServer, tguid: &str, token: &str, body: Value) -> (u16, Value) {
-    let resp = t.http.post(t.url(&format!("/gbs-spid-server/remote-capture/finish/{tguid}"))).bearer_auth(token).json(&body).send().await.unwrap();
-    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+    let resp = t
+        .http
+        .post(t.url(&format!("/gbs-spid-server/remote-capture/finish/{tguid}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
 }
 
 fn code(body: &Value) -> &str {
@@ -77,7 +127,12 @@ fn code(body: &Value) -> &str {
 }
 
 async fn pending(t: &TestServer, all: bool) -> Vec<Value> {
-    let (status, list) = t.get(&format!("/gbs-spid-server/remote-capture/pending{}", if all { "?all=true" } else { "" })).await;
+    let (status, list) = t
+        .get(&format!(
+            "/gbs-spid-server/remote-capture/pending{}",
+            if all { "?all=true" } else { "" }
+        ))
+        .await;
     assert_eq!(status, 200, "{list}");
     list.as_array().unwrap().clone()
 }
@@ -94,11 +149,21 @@ async fn capture(t: &TestServer, cam: &Webcam, link: &str, seed: u64) -> Vec<Val
         assert_eq!(status, 200, "frame {i}: {r}");
         let state = r["state"].as_str().unwrap().to_owned();
         answers.push(r);
-        assert_ne!(state, "RETRY", "a moving live-like stream must not be refused: {:?}", answers.last());
+        assert_ne!(
+            state,
+            "RETRY",
+            "a moving live-like stream must not be refused: {:?}",
+            answers.last()
+        );
         if state == "CAPTURED" {
             times.sort_by(f64::total_cmp);
             // Reported in docs/benchmarks/remote.md (run with --nocapture).
-            eprintln!("remote capture: {} frames, frame round trip median {:.0} ms, max {:.0} ms", times.len(), times[times.len() / 2], times[times.len() - 1]);
+            eprintln!(
+                "remote capture: {} frames, frame round trip median {:.0} ms, max {:.0} ms",
+                times.len(),
+                times[times.len() / 2],
+                times[times.len() - 1]
+            );
             return answers;
         }
     }
@@ -115,7 +180,14 @@ async fn operator_token(t: &TestServer) -> String {
         .await
         .unwrap();
     assert_eq!(resp.status(), 201);
-    login(&t.http, &t.server.base_url(), "11144477735", "operator-pass").await.unwrap()
+    login(
+        &t.http,
+        &t.server.base_url(),
+        "11144477735",
+        "operator-pass",
+    )
+    .await
+    .unwrap()
 }
 
 fn passive(c: &mut server::ServerConfig) {
@@ -133,20 +205,38 @@ async fn remote_enroll_goes_from_link_to_frames_to_approval_to_person() {
     assert_eq!(status, 200, "{rc}");
     let tguid = rc["tguid"].as_str().unwrap().to_owned();
     let link = rc["dynamicLink"].as_str().unwrap().to_owned();
-    let token = link.strip_prefix(&format!("{}/rc/", t.server.base_url())).unwrap_or_else(|| panic!("link {link}"));
-    assert!(token.len() >= 22 && !token.contains(&tguid) && !token.contains('/'), "token {token}");
+    let token = link
+        .strip_prefix(&format!("{}/rc/", t.server.base_url()))
+        .unwrap_or_else(|| panic!("link {link}"));
+    assert!(
+        token.len() >= 22 && !token.contains(&tguid) && !token.contains('/'),
+        "token {token}"
+    );
 
     // The page is served without a bearer token, with the state the script needs.
     let page = t.http.get(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
-    assert!(page.text().await.unwrap().contains(r#"data-state="CAPTURE""#));
-    let js = t.http.get(t.url("/rc-static/phone.js")).send().await.unwrap();
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"data-state="CAPTURE""#));
+    let js = t
+        .http
+        .get(t.url("/rc-static/phone.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(js.status(), 200);
     assert!(js.text().await.unwrap().contains("getUserMedia"));
 
     // Nothing captured yet: biometrics and finish are 409, the listing shows it waiting.
-    let (status, body) = t.get(&format!("/gbs-spid-server/remote-capture/biometrics/{tguid}")).await;
+    let (status, body) = t
+        .get(&format!(
+            "/gbs-spid-server/remote-capture/biometrics/{tguid}"
+        ))
+        .await;
     assert_eq!((status, code(&body)), (409, "SPID-CONFLICT-STATE"));
     let (status, body) = finish(&t, &tguid, &t.admin_token, json!({"approval": true})).await;
     assert_eq!((status, code(&body)), (409, "SPID-CONFLICT-STATE"));
@@ -161,13 +251,24 @@ async fn remote_enroll_goes_from_link_to_frames_to_approval_to_person() {
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["state"], "CAPTURING");
     assert!(!r["compliant"].as_bool().unwrap());
-    assert!(r["feedback"].as_array().unwrap().iter().any(|f| f["code"] == "TOO_FAR"), "{r}");
+    assert!(
+        r["feedback"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "TOO_FAR"),
+        "{r}"
+    );
     assert_eq!(r["prompt"], "Move closer");
 
     // Well-framed moving frames: autocapture fires after 5 compliant frames and passive liveness passes.
     let answers = capture(&t, &cam, &link, 1).await;
     let last = answers.last().unwrap();
-    assert!(answers.len() >= 5, "autocapture needs 5 consecutive compliant frames: {}", answers.len());
+    assert!(
+        answers.len() >= 5,
+        "autocapture needs 5 consecutive compliant frames: {}",
+        answers.len()
+    );
     assert_eq!(last["liveness"]["decision"], "LIVE", "{last}");
     assert_eq!(last["prompt"], "Done — you can close this page");
     assert_eq!(last["tguid"], tguid.as_str());
@@ -176,23 +277,64 @@ async fn remote_enroll_goes_from_link_to_frames_to_approval_to_person() {
     // One-time: the token takes no more frames; the page now says done.
     let (status, body) = post_frame(&t, &link, cam.frame(99, 0.38)).await;
     assert_eq!((status, code(&body)), (409, "SPID-CONFLICT-STATE"));
-    assert!(t.http.get(&link).send().await.unwrap().text().await.unwrap().contains(r#"data-state="DONE""#));
-    let resp = t.http.post(t.url("/gbs-spid-server/remote-capture/notification")).json(&json!({"guid": tguid})).send().await.unwrap();
+    assert!(t
+        .http
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"data-state="DONE""#));
+    let resp = t
+        .http
+        .post(t.url("/gbs-spid-server/remote-capture/notification"))
+        .json(&json!({"guid": tguid}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
 
     // The stored capture is the ISO crop, as a SPID Biometric, with a face the pipeline finds again.
-    let (status, bio) = t.get(&format!("/gbs-spid-server/remote-capture/biometrics/{tguid}")).await;
+    let (status, bio) = t
+        .get(&format!(
+            "/gbs-spid-server/remote-capture/biometrics/{tguid}"
+        ))
+        .await;
     assert_eq!(status, 200, "{bio}");
-    assert_eq!((bio["index"].as_i64(), bio["width"].as_i64(), bio["height"].as_i64()), (Some(10), Some(480), Some(640)));
+    assert_eq!(
+        (
+            bio["index"].as_i64(),
+            bio["width"].as_i64(),
+            bio["height"].as_i64()
+        ),
+        (Some(10), Some(480), Some(640))
+    );
     let png = wire::validate::decode_base64(bio["content"].as_str().unwrap()).unwrap();
     let iso = face::imaging::decode(&png, "iso.png").unwrap();
     let mut p = face::FacePipeline::new(&face::PipelineConfig::default()).unwrap();
     let a = p.analyze(&iso).unwrap();
     let f = a.face.expect("a face in the stored crop");
-    assert!((f.eye_distance - 120.0).abs() < 12.0, "ISO geometry: eye distance {}", f.eye_distance);
-    let (status, body) = t.get(&format!("/gbs-spid-server/remote-capture/biometrics/{tguid}?index=1")).await;
-    assert_eq!((status, code(&body)), (404, "SPID-NOT-FOUND-REMOTE-CAPTURE"));
-    let (status, body) = t.get(&format!("/gbs-spid-server/remote-capture/biometrics/{tguid}?index=77")).await;
+    assert!(
+        (f.eye_distance - 120.0).abs() < 12.0,
+        "ISO geometry: eye distance {}",
+        f.eye_distance
+    );
+    let (status, body) = t
+        .get(&format!(
+            "/gbs-spid-server/remote-capture/biometrics/{tguid}?index=1"
+        ))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (404, "SPID-NOT-FOUND-REMOTE-CAPTURE")
+    );
+    let (status, body) = t
+        .get(&format!(
+            "/gbs-spid-server/remote-capture/biometrics/{tguid}?index=77"
+        ))
+        .await;
     assert_eq!((status, code(&body)), (400, "SPID-VAL-BIOMETRIC-INDEX"));
 
     let list = pending(&t, false).await;
@@ -221,7 +363,12 @@ async fn remote_enroll_goes_from_link_to_frames_to_approval_to_person() {
     let (status, person) = t.get("/gbs-spid-server/people/52998224725").await;
     assert_eq!(status, 200, "{person}");
     assert_eq!(person["transaction-guid"], tguid.as_str());
-    let faces: Vec<&Value> = person["biometrics"].as_array().unwrap().iter().filter(|b| b["index"] == 10).collect();
+    let faces: Vec<&Value> = person["biometrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["index"] == 10)
+        .collect();
     assert_eq!(faces.len(), 1, "{person}");
     assert_eq!(faces[0]["content"], bio["content"]);
     assert!(pending(&t, false).await.is_empty());
@@ -234,13 +381,26 @@ async fn remote_enroll_goes_from_link_to_frames_to_approval_to_person() {
     assert_eq!(status, 200, "{rc2}");
     let tguid2 = rc2["tguid"].as_str().unwrap();
     capture(&t, &cam, rc2["dynamicLink"].as_str().unwrap(), 100).await;
-    let (status, _) = finish(&t, tguid2, &t.admin_token, json!({"approval": false, "reason": "glasses glare"})).await;
+    let (status, _) = finish(
+        &t,
+        tguid2,
+        &t.admin_token,
+        json!({"approval": false, "reason": "glasses glare"}),
+    )
+    .await;
     assert_eq!(status, 200);
     let all = pending(&t, true).await;
     let rejected = all.iter().find(|r| r["tguid"] == tguid2).unwrap();
-    assert_eq!((rejected["status"].as_str(), rejected["reason"].as_str()), (Some("REJECTED"), Some("glasses glare")));
+    assert_eq!(
+        (rejected["status"].as_str(), rejected["reason"].as_str()),
+        (Some("REJECTED"), Some("glasses glare"))
+    );
     assert_eq!(rejected["type"], "REMOTE_VERIFY");
-    assert_eq!(t.count("transactions").await, 1, "a rejection creates no transaction");
+    assert_eq!(
+        t.count("transactions").await,
+        1,
+        "a rejection creates no transaction"
+    );
 }
 
 #[tokio::test]
@@ -254,7 +414,10 @@ async fn a_repeated_identical_frame_is_refused_as_a_spoof_and_nothing_is_stored(
     for i in 0..15 {
         let (status, r) = post_frame(&t, link, still.clone()).await;
         assert_eq!(status, 200, "{r}");
-        assert_ne!(r["state"], "CAPTURED", "frame {i}: an injected still must never be stored");
+        assert_ne!(
+            r["state"], "CAPTURED",
+            "frame {i}: an injected still must never be stored"
+        );
         if r["state"] == "RETRY" {
             retry = Some(r);
             break;
@@ -262,11 +425,25 @@ async fn a_repeated_identical_frame_is_refused_as_a_spoof_and_nothing_is_stored(
     }
     let r = retry.expect("the repeated frame was never refused");
     assert_eq!(r["liveness"]["decision"], "SPOOF");
-    let fb: Vec<&str> = r["liveness"]["feedback"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert!(fb.contains(&"REPEATED_FRAMES") && fb.contains(&"NO_NATURAL_MOTION"), "{fb:?}");
+    let fb: Vec<&str> = r["liveness"]["feedback"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        fb.contains(&"REPEATED_FRAMES") && fb.contains(&"NO_NATURAL_MOTION"),
+        "{fb:?}"
+    );
     assert_eq!(t.count("remote_capture_images").await, 0);
     let list = pending(&t, false).await;
-    assert_eq!((list[0]["status"].as_str(), list[0]["spoofAttempts"].as_i64()), (Some("AWAITING_CAPTURE"), Some(1)));
+    assert_eq!(
+        (
+            list[0]["status"].as_str(),
+            list[0]["spoofAttempts"].as_i64()
+        ),
+        (Some("AWAITING_CAPTURE"), Some(1))
+    );
 }
 
 /// Active mode asks for a blink and head turns; a photo moved in front of the camera does neither,
@@ -284,7 +461,10 @@ async fn active_liveness_does_not_accept_a_moving_photo() {
         let (status, r) = post_frame(&t, link, cam.frame(i, 0.38)).await;
         assert_eq!(status, 200, "{r}");
         assert_eq!(r["liveness"]["mode"], "ACTIVE");
-        assert_ne!(r["state"], "CAPTURED", "frame {i}: a photo must not pass the active challenge");
+        assert_ne!(
+            r["state"], "CAPTURED",
+            "frame {i}: a photo must not pass the active challenge"
+        );
         if let Some(c) = r["liveness"]["challenge"].as_str() {
             prompts.insert(c.to_owned());
         }
@@ -304,12 +484,26 @@ async fn active_liveness_does_not_accept_a_moving_photo() {
 async fn bad_requests_get_specific_codes_and_store_nothing() {
     let t = start_with(passive).await;
     // creation
-    let resp = t.http.post(t.url("/gbs-spid-server/remote-capture/enroll")).json(&json!({"data": {"clientID": "1", "operatorID": "a"}})).send().await.unwrap();
+    let resp = t
+        .http
+        .post(t.url("/gbs-spid-server/remote-capture/enroll"))
+        .json(&json!({"data": {"clientID": "1", "operatorID": "a"}}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
     let (status, body) = create(&t, "enroll", " ", &t.admin_token).await;
     assert_eq!((status, code(&body)), (400, "SPID-VAL-FIELD-MISSING"));
-    let resp = t.http.post(t.url("/gbs-spid-server/remote-capture/enroll")).bearer_auth(&t.admin_token)
-        .json(&json!({"data": {"clientID": "1", "operatorID": "a", "clientEmail": "not-an-address"}})).send().await.unwrap();
+    let resp = t
+        .http
+        .post(t.url("/gbs-spid-server/remote-capture/enroll"))
+        .bearer_auth(&t.admin_token)
+        .json(
+            &json!({"data": {"clientID": "1", "operatorID": "a", "clientEmail": "not-an-address"}}),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     assert_eq!(code(&resp.json().await.unwrap()), "SPID-VAL-FIELD");
     let (status, body) = create(&t, "verify", "99999999999", &t.admin_token).await;
@@ -317,27 +511,65 @@ async fn bad_requests_get_specific_codes_and_store_nothing() {
     assert_eq!(t.count("remote_captures").await, 0);
 
     // unknown things
-    let (status, body) = finish(&t, "no-such-tguid", &t.admin_token, json!({"approval": true})).await;
-    assert_eq!((status, code(&body)), (404, "SPID-NOT-FOUND-REMOTE-CAPTURE"));
-    let (status, body) = t.get("/gbs-spid-server/remote-capture/biometrics/no-such-tguid").await;
-    assert_eq!((status, code(&body)), (404, "SPID-NOT-FOUND-REMOTE-CAPTURE"));
-    let resp = t.http.post(t.url("/gbs-spid-server/remote-capture/notification")).json(&json!({"guid": "nope"})).send().await.unwrap();
+    let (status, body) = finish(
+        &t,
+        "no-such-tguid",
+        &t.admin_token,
+        json!({"approval": true}),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (404, "SPID-NOT-FOUND-REMOTE-CAPTURE")
+    );
+    let (status, body) = t
+        .get("/gbs-spid-server/remote-capture/biometrics/no-such-tguid")
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (404, "SPID-NOT-FOUND-REMOTE-CAPTURE")
+    );
+    let resp = t
+        .http
+        .post(t.url("/gbs-spid-server/remote-capture/notification"))
+        .json(&json!({"guid": "nope"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
     let bogus = t.url("/rc/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     let page = t.http.get(&bogus).send().await.unwrap();
     assert_eq!(page.status(), 404);
-    assert!(page.text().await.unwrap().contains(r#"data-state="INVALID""#));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"data-state="INVALID""#));
     let (status, body) = post_frame(&t, &bogus, jpeg(&image::RgbImage::new(64, 64))).await;
-    assert_eq!((status, code(&body)), (404, "SPID-NOT-FOUND-REMOTE-CAPTURE"));
+    assert_eq!(
+        (status, code(&body)),
+        (404, "SPID-NOT-FOUND-REMOTE-CAPTURE")
+    );
 
     // bad frames on a real link
     let (_, rc) = create(&t, "enroll", "52998224725", &t.admin_token).await;
     let link = rc["dynamicLink"].as_str().unwrap();
-    let resp = t.http.post(format!("{link}/frames")).header("Content-Type", "text/plain").body("hello").send().await.unwrap();
+    let resp = t
+        .http
+        .post(format!("{link}/frames"))
+        .header("Content-Type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 415);
     assert_eq!(code(&resp.json().await.unwrap()), "SPID-VAL-CONTENT-TYPE");
     let (status, body) = post_frame(&t, link, b"\xFF\xD8\xFFnot really a jpeg".to_vec()).await;
-    assert_eq!((status, code(&body)), (400, "SPID-VAL-IMAGE-FORMAT"), "{body}");
+    assert_eq!(
+        (status, code(&body)),
+        (400, "SPID-VAL-IMAGE-FORMAT"),
+        "{body}"
+    );
     let (status, body) = post_frame(&t, link, b"GIF89a....".to_vec()).await;
     assert_eq!((status, code(&body)), (400, "SPID-VAL-IMAGE-FORMAT"));
     let (status, body) = post_frame(&t, link, vec![0u8; 5 * 1024 * 1024]).await;
@@ -348,7 +580,13 @@ async fn bad_requests_get_specific_codes_and_store_nothing() {
 
     // only admins list
     let op = operator_token(&t).await;
-    let resp = t.http.get(t.url("/gbs-spid-server/remote-capture/pending")).bearer_auth(&op).send().await.unwrap();
+    let resp = t
+        .http
+        .get(t.url("/gbs-spid-server/remote-capture/pending"))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 403);
 }
 
@@ -361,11 +599,18 @@ async fn links_expire_after_their_ttl() {
     .await;
     let (status, rc) = create(&t, "enroll", "52998224725", &t.admin_token).await;
     assert_eq!(status, 200);
-    let (tguid, link) = (rc["tguid"].as_str().unwrap(), rc["dynamicLink"].as_str().unwrap());
+    let (tguid, link) = (
+        rc["tguid"].as_str().unwrap(),
+        rc["dynamicLink"].as_str().unwrap(),
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     let page = t.http.get(link).send().await.unwrap();
     assert_eq!(page.status(), 410);
-    assert!(page.text().await.unwrap().contains(r#"data-state="EXPIRED""#));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"data-state="EXPIRED""#));
     let (status, body) = post_frame(&t, link, jpeg(&image::RgbImage::new(64, 64))).await;
     assert_eq!((status, code(&body)), (410, "SPID-GONE-REMOTE-CAPTURE"));
     let (status, body) = finish(&t, tguid, &t.admin_token, json!({"approval": true})).await;
@@ -376,11 +621,24 @@ async fn links_expire_after_their_ttl() {
 
 #[tokio::test]
 async fn a_missing_onnx_runtime_answers_503_with_a_clear_code() {
-    let t = start_with(|c| c.remote.face.runtime_library = Some("/nonexistent/libonnxruntime.so".into())).await;
+    let t = start_with(|c| {
+        c.remote.face.runtime_library = Some("/nonexistent/libonnxruntime.so".into())
+    })
+    .await;
     let (_, rc) = create(&t, "enroll", "52998224725", &t.admin_token).await;
     let link = rc["dynamicLink"].as_str().unwrap();
     let (status, body) = post_frame(&t, link, jpeg(&image::RgbImage::new(640, 480))).await;
-    assert_eq!((status, code(&body)), (503, "SPID-UNAVAILABLE-FACE-ENGINE"), "{body}");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("face engine"), "{body}");
+    assert_eq!(
+        (status, code(&body)),
+        (503, "SPID-UNAVAILABLE-FACE-ENGINE"),
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("face engine"),
+        "{body}"
+    );
     assert_eq!(pending(&t, false).await[0]["status"], "AWAITING_CAPTURE");
 }
