@@ -2,6 +2,7 @@
 //! and sync — everything the desktop app does, from a terminal.
 
 mod commands;
+mod devices;
 mod simulated;
 
 use std::path::PathBuf;
@@ -35,6 +36,9 @@ enum Command {
     Status,
     /// Print a person as the server returns it.
     Person(commands::PersonArgs),
+    /// List, diagnose and test-capture devices (the device doctor).
+    #[command(subcommand)]
+    Devices(devices::DevicesCommand),
 }
 
 fn default_config_path() -> PathBuf {
@@ -62,5 +66,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Queue(cmd) => commands::queue(config, cmd).await,
         Command::Status => commands::status(config, &config_path).await,
         Command::Person(args) => commands::person(config, args).await,
+        Command::Devices(cmd) => tokio::task::spawn_blocking(move || devices::run(cmd)).await?,
     }
 }

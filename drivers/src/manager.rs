@@ -195,13 +195,15 @@ impl DeviceManager {
         Self::default()
     }
 
-    /// The backends this crate implements itself: simulated devices, file cameras and webcams.
-    /// Driver modules that live elsewhere (USB, serial) are added with [`Self::register`].
+    /// Every backend this crate implements: simulated devices, file cameras, webcams, USB
+    /// scanners and serial R30x sensors. More can be added with [`Self::register`].
     pub fn with_builtin_backends() -> Self {
         let mut m = Self::empty();
         m.register(Arc::new(SimulatedBackend));
         m.register(Arc::new(FileBackend));
         m.register(Arc::new(WebcamBackend));
+        m.register(Arc::new(crate::usb::devices::UsbBackend));
+        m.register(Arc::new(crate::serial::SerialBackend::new(crate::serial::ProbeOptions::default())));
         m
     }
 

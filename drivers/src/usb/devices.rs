@@ -410,3 +410,25 @@ impl Drop for UsbWatcher {
         }
     }
 }
+
+/// The USB scanners as a [`crate::manager::Backend`], so the device manager lists and opens
+/// them beside simulated devices, cameras and serial sensors. Ids start with `usb:`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UsbBackend;
+
+impl crate::manager::Backend for UsbBackend {
+    fn name(&self) -> &str {
+        "usb"
+    }
+
+    fn list(&self) -> Result<Vec<DeviceInfo>> {
+        list_scanners()
+    }
+
+    fn open_scanner(&self, id: &str) -> Result<Box<dyn FingerprintScanner>> {
+        if !id.starts_with("usb:") {
+            return Err(crate::DeviceError::NotFound(id.to_owned()));
+        }
+        open(id)
+    }
+}
