@@ -19,7 +19,7 @@ pub struct Submission {
     pub replayed: bool,
 }
 
-struct CheckedImage {
+pub(crate) struct CheckedImage {
     index: u16,
     format: images::StoredFormat,
     width: u32,
@@ -60,64 +60,147 @@ pub async fn submit(
     }
 
     let tguid = Uuid::new_v4().to_string();
-    let now = now_ms();
     let message = "Enrollment enqueued";
-    let mut dbtx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    sqlx::query(
-        "INSERT INTO transactions (tguid, kind, status, message, user_id, operator_id, client_timestamp, biographics, missing, submitted_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&tguid)
-    .bind(TransactionType::Enroll.as_str())
-    .bind(TransactionStatus::EnrollEnqueued.as_str())
-    .bind(message)
-    .bind(&tx.user_id)
-    .bind(&tx.operator_id)
-    .bind(tx.timestamp)
-    .bind(serde_json::to_string(&tx.biographics).unwrap_or_else(|_| "[]".into()))
-    .bind(serde_json::to_string(&tx.missing_biometrics).unwrap_or_else(|_| "[]".into()))
-    .bind(&caller.document)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *dbtx)
-    .await?;
-    for img in &checked {
-        sqlx::query("INSERT INTO biometrics (tguid, idx, format, width, height, resolution, content) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .bind(&tguid)
-            .bind(img.index as i64)
-            .bind(img.format.as_str())
-            .bind(img.width as i64)
-            .bind(img.height as i64)
-            .bind(img.resolution.map(|r| r as i64))
-            .bind(&img.bytes)
-            .execute(&mut *dbtx)
-            .await?;
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let write = PendingWrite {
+        tguid: tguid.clone(),
+        tx,
+        images: checked,
+        idempotency_key: idempotency_key.map(str::to_owned),
+        body_sha256: body_sha256.to_owned(),
+        submitted_by: caller.document.clone(),
+        reply,
+    };
+    state
+        .enrollment_writer
+        .send(write)
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the server is shutting down; retry"))?;
+    let outcome = answer.await.map_err(|_| ApiError::new(ErrorCode::Unavailable, "the write was abandoned; retry"))??;
+    match (outcome, idempotency_key) {
+        (WriteOutcome::Stored, _) => Ok(Submission {
+            result: ExternalResult { id: tguid, message: message.into(), status: TransactionStatus::EnrollEnqueued },
+            replayed: false,
+        }),
+        // A concurrent request with the same key was stored first: answer with its result.
+        (WriteOutcome::KeyTaken, Some(key)) => match replay(&state.db, key, body_sha256).await? {
+            Some(existing) => Ok(Submission { result: existing, replayed: true }),
+            None => Err(ApiError::new(ErrorCode::Unavailable, "concurrent submission in progress; retry")),
+        },
+        (WriteOutcome::KeyTaken, None) => Err(ApiError::new(ErrorCode::Internal, "idempotency conflict without a key")),
     }
-    if let Some(key) = idempotency_key {
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (key, body_sha256, tguid, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
+}
+
+/// An accepted enrollment waiting for the writer.
+pub struct PendingWrite {
+    tguid: String,
+    tx: UserTransaction,
+    images: Vec<CheckedImage>,
+    idempotency_key: Option<String>,
+    body_sha256: String,
+    submitted_by: String,
+    reply: tokio::sync::oneshot::Sender<ApiResult<WriteOutcome>>,
+}
+
+/// What the writer did with one pending enrollment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Stored and durable.
+    Stored,
+    /// Not stored: its idempotency key was used first by another request.
+    KeyTaken,
+}
+
+/// Most enrollments committed in one transaction.
+const MAX_GROUP: usize = 64;
+
+/// Group commit: the only task that writes new enrollments. It takes every enrollment that is
+/// waiting, stores them in one `BEGIN IMMEDIATE` transaction and answers each after the shared
+/// commit — so one WAL fsync (`synchronous=FULL`) makes a whole group durable instead of one
+/// request each, and no request is answered before its data is on disk.
+pub async fn run_writer(db: SqlitePool, work: std::sync::Arc<tokio::sync::Notify>, mut inbox: tokio::sync::mpsc::Receiver<PendingWrite>) {
+    while let Some(first) = inbox.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match inbox.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        match write_group(&db, &group).await {
+            Ok(outcomes) => {
+                for (pending, outcome) in group.into_iter().zip(outcomes) {
+                    let _ = pending.reply.send(Ok(outcome));
+                }
+                work.notify_one();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, size = group.len(), "enrollment group write failed");
+                for pending in group {
+                    let _ = pending.reply.send(Err(ApiError::new(e.code, e.message.clone())));
+                }
+            }
+        }
+    }
+}
+
+async fn write_group(db: &SqlitePool, group: &[PendingWrite]) -> ApiResult<Vec<WriteOutcome>> {
+    let now = now_ms();
+    let mut dbtx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut outcomes = Vec::with_capacity(group.len());
+    for p in group {
+        // Inside BEGIN IMMEDIATE this check cannot race: the write lock is ours.
+        if let Some(key) = &p.idempotency_key {
+            let taken: Option<(String,)> =
+                sqlx::query_as("SELECT tguid FROM idempotency_keys WHERE key = ?").bind(key).fetch_optional(&mut *dbtx).await?;
+            if taken.is_some() {
+                outcomes.push(WriteOutcome::KeyTaken);
+                continue;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO transactions (tguid, kind, status, message, user_id, operator_id, client_timestamp, biographics, missing, submitted_by, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(key)
-        .bind(body_sha256)
-        .bind(&tguid)
+        .bind(&p.tguid)
+        .bind(TransactionType::Enroll.as_str())
+        .bind(TransactionStatus::EnrollEnqueued.as_str())
+        .bind("Enrollment enqueued")
+        .bind(&p.tx.user_id)
+        .bind(&p.tx.operator_id)
+        .bind(p.tx.timestamp)
+        .bind(serde_json::to_string(&p.tx.biographics).unwrap_or_else(|_| "[]".into()))
+        .bind(serde_json::to_string(&p.tx.missing_biometrics).unwrap_or_else(|_| "[]".into()))
+        .bind(&p.submitted_by)
+        .bind(now)
         .bind(now)
         .execute(&mut *dbtx)
         .await?;
-        if inserted.rows_affected() == 0 {
-            // A concurrent request with the same key won the race: drop ours, answer theirs.
-            dbtx.rollback().await?;
-            return match replay(&state.db, key, body_sha256).await? {
-                Some(existing) => Ok(Submission { result: existing, replayed: true }),
-                None => Err(ApiError::new(ErrorCode::Unavailable, "concurrent submission in progress; retry")),
-            };
+        for img in &p.images {
+            sqlx::query("INSERT INTO biometrics (tguid, idx, format, width, height, resolution, content) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                .bind(&p.tguid)
+                .bind(img.index as i64)
+                .bind(img.format.as_str())
+                .bind(img.width as i64)
+                .bind(img.height as i64)
+                .bind(img.resolution.map(|r| r as i64))
+                .bind(&img.bytes)
+                .execute(&mut *dbtx)
+                .await?;
         }
+        if let Some(key) = &p.idempotency_key {
+            sqlx::query("INSERT INTO idempotency_keys (key, body_sha256, tguid, created_at) VALUES (?, ?, ?, ?)")
+                .bind(key)
+                .bind(&p.body_sha256)
+                .bind(&p.tguid)
+                .bind(now)
+                .execute(&mut *dbtx)
+                .await?;
+        }
+        outcomes.push(WriteOutcome::Stored);
     }
     dbtx.commit().await?;
-    state.enrollment_work.notify_one();
-    Ok(Submission {
-        result: ExternalResult { id: tguid, message: message.into(), status: TransactionStatus::EnrollEnqueued },
-        replayed: false,
-    })
+    Ok(outcomes)
 }
 
 async fn replay(db: &SqlitePool, key: &str, body_sha256: &str) -> ApiResult<Option<ExternalResult>> {

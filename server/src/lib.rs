@@ -40,6 +40,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Wakes the enrollment worker when a transaction is accepted.
     pub enrollment_work: Arc<Notify>,
+    /// Inbox of the group-commit writer that stores accepted enrollments.
+    pub enrollment_writer: tokio::sync::mpsc::Sender<enrollment::PendingWrite>,
     /// Remote capture: the lazily loaded face pipeline and the live phone sessions.
     pub remote: Arc<remote::RemoteState>,
 }
@@ -104,7 +106,10 @@ pub async fn build(config: ServerConfig) -> Result<(Router, AppState), StartErro
     if let Some(admin) = &config.bootstrap_admin {
         auth::ensure_bootstrap_admin(&db, admin).await.map_err(StartError::Bootstrap)?;
     }
-    let state = AppState { db, config: Arc::new(config), enrollment_work: Arc::new(Notify::new()), remote: Arc::default() };
+    let enrollment_work = Arc::new(Notify::new());
+    let (enrollment_writer, inbox) = tokio::sync::mpsc::channel(256);
+    tokio::spawn(enrollment::run_writer(db.clone(), enrollment_work.clone(), inbox));
+    let state = AppState { db, config: Arc::new(config), enrollment_work, enrollment_writer, remote: Arc::default() };
     Ok((router(state.clone()), state))
 }
 

@@ -340,3 +340,33 @@ async fn wsq_fingerprints_are_accepted_and_corrupt_ones_refused() {
     let format: (String,) = sqlx::query_as("SELECT format FROM biometrics").fetch_one(&t.server.state.db).await.unwrap();
     assert_eq!(format.0, "WSQ");
 }
+
+/// Concurrent submissions are committed in groups; each key still maps to exactly one
+/// transaction, and every replay of a key answers with that transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_submissions_commit_in_groups_without_duplicates() {
+    let t = std::sync::Arc::new(start().await);
+    let mut tasks = vec![];
+    for i in 0..24 {
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            let user = format!("{:011}", 52998224000u64 + (i % 8) as u64);
+            let key = format!("key-{}", i % 8);
+            let (status, r) = t.post_enroll(&enrollment(&user), Some(&key)).await;
+            (key, status, r["id"].as_str().unwrap_or_default().to_owned())
+        }));
+    }
+    let mut by_key: std::collections::HashMap<String, Vec<(u16, String)>> = Default::default();
+    for task in tasks {
+        let (key, status, id) = task.await.unwrap();
+        by_key.entry(key).or_default().push((status, id));
+    }
+    assert_eq!(by_key.len(), 8);
+    for (key, answers) in &by_key {
+        assert_eq!(answers.iter().filter(|(s, _)| *s == 201).count(), 1, "{key}: exactly one 201 {answers:?}");
+        assert!(answers.iter().all(|(s, _)| *s == 201 || *s == 200), "{key}: {answers:?}");
+        assert!(answers.windows(2).all(|w| w[0].1 == w[1].1), "{key}: one transaction id {answers:?}");
+    }
+    assert_eq!(t.count("transactions").await, 8);
+    assert_eq!(t.count("idempotency_keys").await, 8);
+}
