@@ -248,10 +248,20 @@ impl Syncer {
         &self.client
     }
 
-    /// One pass: upload every due enrollment with `concurrency` lanes (each lane claims the next
-    /// due enrollment as soon as its previous upload is answered, so no lane waits for a slow
-    /// neighbour), then poll every accepted one, also in lanes.
+    /// One pass: [`upload_due`](Self::upload_due), then [`poll_accepted`](Self::poll_accepted).
     pub async fn run_once(&self) -> Result<SyncProgress, SyncError> {
+        let mut progress = self.upload_due().await?;
+        let (synced, rejected) = self.poll_accepted().await?;
+        progress.synced += synced;
+        progress.rejected += rejected;
+        progress.outstanding = self.queue.counts().await?.outstanding();
+        Ok(progress)
+    }
+
+    /// Uploads every due enrollment with `concurrency` lanes: each lane claims the next due
+    /// enrollment as soon as its previous upload is answered, so no lane waits for a slow
+    /// neighbour. Stops early when the server fails (the backoff decides when to return).
+    pub async fn upload_due(&self) -> Result<SyncProgress, SyncError> {
         if self.lock.is_some() && !self.recovered.swap(true, std::sync::atomic::Ordering::SeqCst) {
             let resumed = self.queue.recover_interrupted().await?;
             if resumed > 0 {
@@ -289,6 +299,13 @@ impl Syncer {
             progress.deferred += tally.deferred;
         }
 
+        Ok(progress)
+    }
+
+    /// Asks the server for the decision on every accepted enrollment (in lanes) and records
+    /// it. Returns how many were synced and rejected.
+    pub async fn poll_accepted(&self) -> Result<(usize, usize), SyncError> {
+        let lanes = self.config.concurrency.max(1);
         let accepted = self.queue.accepted().await?;
         let next = std::cell::Cell::new(0usize);
         let unreachable = std::cell::Cell::new(false);
@@ -316,13 +333,13 @@ impl Syncer {
             }
             Ok::<_, SyncError>((synced, rejected))
         };
+        let (mut synced, mut rejected) = (0, 0);
         for r in futures_join_all((0..lanes * 2).map(|_| poller())).await {
-            let (synced, rejected) = r?;
-            progress.synced += synced;
-            progress.rejected += rejected;
+            let (s, r) = r?;
+            synced += s;
+            rejected += r;
         }
-        progress.outstanding = self.queue.counts().await?.outstanding();
-        Ok(progress)
+        Ok((synced, rejected))
     }
 
     async fn upload_one(&self, id: &str) -> Result<Step, SyncError> {
