@@ -11,7 +11,7 @@ use rand::Rng;
 use reqwest::StatusCode;
 use tokio::sync::Mutex;
 use wire::gbds::{TokenRequest, TokenResponse};
-use wire::spid::{ExternalResult, TransactionStatus, UserTransaction};
+use wire::spid::{ExternalResult, TransactionStatus};
 use wire::{Envelope, ErrorResponse};
 
 use crate::config::SyncConfig;
@@ -147,7 +147,7 @@ impl SpidClient {
         *self.token.lock().await = None;
     }
 
-    async fn upload(&self, key: &str, tx: &UserTransaction) -> UploadOutcome {
+    async fn upload(&self, key: &str, body: &[u8]) -> UploadOutcome {
         let token = match self.token().await {
             Ok(t) => t,
             Err(SyncError::Login { message, .. }) => return UploadOutcome::Transient(format!("login refused: {message}")),
@@ -159,7 +159,8 @@ impl SpidClient {
             .post(&url)
             .bearer_auth(token)
             .header(wire::IDEMPOTENCY_KEY_HEADER, key)
-            .json(&Envelope::new(tx))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec())
             .send()
             .await
         {
@@ -343,11 +344,11 @@ impl Syncer {
     }
 
     async fn upload_one(&self, id: &str) -> Result<Step, SyncError> {
-        let tx = self.queue.load_transaction(id).await?;
-        let mut outcome = self.client.upload(id, &tx).await;
+        let body = self.queue.load_request_body(id).await?;
+        let mut outcome = self.client.upload(id, &body).await;
         if matches!(outcome, UploadOutcome::Unauthorised) {
             self.client.forget_token().await;
-            outcome = self.client.upload(id, &tx).await;
+            outcome = self.client.upload(id, &body).await;
         }
         match outcome {
             UploadOutcome::Accepted(r) => {
