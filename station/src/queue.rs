@@ -211,6 +211,44 @@ fn summary(row: SummaryRow) -> Result<EnrollmentSummary, QueueError> {
     })
 }
 
+/// An enrollment as stored: personal data and images still sealed.
+struct SealedEnrollment {
+    id: String,
+    user_id: String,
+    operator_id: String,
+    captured_at: i64,
+    sealed_details: Vec<u8>,
+    images: Vec<(i64, i64, i64, Option<i64>, Vec<u8>)>,
+}
+
+impl SealedEnrollment {
+    fn unseal(self, key: &DataKey) -> Result<UserTransaction, QueueError> {
+        let id = &self.id;
+        let details: SealedDetails = serde_json::from_slice(&crypto::open(key, &details_aad(id), &self.sealed_details)?)
+            .map_err(|e| QueueError::Corrupt(format!("details of {id}: {e}")))?;
+        let mut biometrics = Vec::with_capacity(self.images.len());
+        for (idx, width, height, resolution, sealed) in self.images {
+            let index = BiometricIndex::from_code(idx).ok_or_else(|| QueueError::Corrupt(format!("index {idx}")))?;
+            let bytes = crypto::open(key, &image_aad(id, index.code()), &sealed)?;
+            biometrics.push(Biometric {
+                index,
+                content: wire::validate::encode_base64(&bytes),
+                width: width as u32,
+                height: height as u32,
+                resolution: resolution.map(|r| r as u32),
+            });
+        }
+        Ok(UserTransaction {
+            biometrics,
+            missing_biometrics: details.missing,
+            user_id: self.user_id,
+            operator_id: self.operator_id,
+            timestamp: Some(self.captured_at),
+            biographics: details.biographics,
+        })
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -406,87 +444,38 @@ impl Queue {
 
     /// The enrollment as the SPID request body (images unsealed).
     pub async fn load_transaction(&self, id: &str) -> Result<UserTransaction, QueueError> {
-        let row: Option<(String, String, i64, Vec<u8>)> =
-            sqlx::query_as("SELECT user_id, operator_id, captured_at, sealed_details FROM enrollments WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        let (user_id, operator_id, captured_at, sealed_details) = row.ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
-        let details: SealedDetails = serde_json::from_slice(&crypto::open(&self.key, &details_aad(id), &sealed_details)?)
-            .map_err(|e| QueueError::Corrupt(format!("details of {id}: {e}")))?;
-        let images: Vec<(i64, i64, i64, Option<i64>, Vec<u8>)> = sqlx::query_as(
-            "SELECT idx, width, height, resolution, sealed FROM enrollment_images WHERE enrollment_id = ? ORDER BY idx",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut biometrics = Vec::with_capacity(images.len());
-        for (idx, width, height, resolution, sealed) in images {
-            let index = BiometricIndex::from_code(idx).ok_or_else(|| QueueError::Corrupt(format!("index {idx}")))?;
-            let bytes = crypto::open(&self.key, &image_aad(id, index.code()), &sealed)?;
-            biometrics.push(Biometric {
-                index,
-                content: wire::validate::encode_base64(&bytes),
-                width: width as u32,
-                height: height as u32,
-                resolution: resolution.map(|r| r as u32),
-            });
-        }
-        Ok(UserTransaction {
-            biometrics,
-            missing_biometrics: details.missing,
-            user_id,
-            operator_id,
-            timestamp: Some(captured_at),
-            biographics: details.biographics,
-        })
+        let sealed = self.load_sealed(id).await?;
+        sealed.unseal(&self.key)
     }
 
     /// The enrollment as the serialised SPID request body (`{"data": UserTransaction}`).
     /// Unsealing, base64 and JSON encoding of ~300 KB run on the blocking pool, so several
     /// uploads in flight use every core instead of queueing on the async task.
     pub async fn load_request_body(&self, id: &str) -> Result<Vec<u8>, QueueError> {
+        let sealed = self.load_sealed(id).await?;
+        let key = self.key.clone();
+        tokio::task::spawn_blocking(move || {
+            let tx = sealed.unseal(&key)?;
+            serde_json::to_vec(&wire::Envelope::new(&tx)).map_err(|e| QueueError::Corrupt(e.to_string()))
+        })
+        .await
+        .map_err(|e| QueueError::Corrupt(format!("encoding task failed: {e}")))?
+    }
+
+    async fn load_sealed(&self, id: &str) -> Result<SealedEnrollment, QueueError> {
         let row: Option<(String, String, i64, Vec<u8>)> =
             sqlx::query_as("SELECT user_id, operator_id, captured_at, sealed_details FROM enrollments WHERE id = ?")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
         let (user_id, operator_id, captured_at, sealed_details) = row.ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
-        let images: Vec<(i64, i64, i64, Option<i64>, Vec<u8>)> = sqlx::query_as(
+        let images = sqlx::query_as(
             "SELECT idx, width, height, resolution, sealed FROM enrollment_images WHERE enrollment_id = ? ORDER BY idx",
         )
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        let key = self.key.clone();
-        let id = id.to_owned();
-        tokio::task::spawn_blocking(move || -> Result<Vec<u8>, QueueError> {
-            let details: SealedDetails = serde_json::from_slice(&crypto::open(&key, &details_aad(&id), &sealed_details)?)
-                .map_err(|e| QueueError::Corrupt(format!("details of {id}: {e}")))?;
-            let mut biometrics = Vec::with_capacity(images.len());
-            for (idx, width, height, resolution, sealed) in images {
-                let index = BiometricIndex::from_code(idx).ok_or_else(|| QueueError::Corrupt(format!("index {idx}")))?;
-                let bytes = crypto::open(&key, &image_aad(&id, index.code()), &sealed)?;
-                biometrics.push(Biometric {
-                    index,
-                    content: wire::validate::encode_base64(&bytes),
-                    width: width as u32,
-                    height: height as u32,
-                    resolution: resolution.map(|r| r as u32),
-                });
-            }
-            let tx = UserTransaction {
-                biometrics,
-                missing_biometrics: details.missing,
-                user_id,
-                operator_id,
-                timestamp: Some(captured_at),
-                biographics: details.biographics,
-            };
-            serde_json::to_vec(&wire::Envelope::new(&tx)).map_err(|e| QueueError::Corrupt(e.to_string()))
-        })
-        .await
-        .map_err(|e| QueueError::Corrupt(format!("encoding task failed: {e}")))?
+        Ok(SealedEnrollment { id: id.to_owned(), user_id, operator_id, captured_at, sealed_details, images })
     }
 
     /// The server took the upload: `sending` → `accepted` with its TGUID.
