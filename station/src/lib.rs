@@ -8,6 +8,7 @@
 //!
 //! The app (`src-tauri`) and the CLI are thin layers over this crate.
 
+pub mod app_remote;
 pub mod app_support;
 pub mod capture;
 pub mod config;
