@@ -9,6 +9,7 @@
 //! * [`spid`] — Griaule SPID Server 4.2.12 (`/gbs-spid-server`): enroll, transactions, people,
 //!   operators, status.
 //! * [`gbds`] — the GBDS token call (`/gbds/v2/tokens`) that SPID clients log in with.
+//! * [`sbi`] — MOSIP SBI 1.0 / MDS 0.9.5 (local device service on 127.0.0.1:4501–4600).
 //! * [`error`] — the shared `ErrorResponse` body with our stable machine codes.
 //! * [`validate`] — structural checks of an enrollment that need no image decoding, used by the
 //!   station before queueing and by the server before storing.
@@ -19,6 +20,7 @@
 pub mod error;
 pub mod gbds;
 pub mod index;
+pub mod sbi;
 pub mod spid;
 pub mod validate;
 
