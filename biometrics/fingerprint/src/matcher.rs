@@ -37,34 +37,44 @@ const OVERLAP_FLOOR: f32 = 0.5;
 /// Weight of a geometric pair whose neighbourhoods did not vote for it.
 const UNSUPPORTED_WEIGHT: f32 = 0.5;
 /// Pairing tolerance: position (pixels) and direction (radians).
-const PAIR_DIST: f32 = 14.0;
+/// Position tolerance grows with the distance from the alignment's anchor (the
+/// seed minutia, then the centroid of the pairs): skin stretches more the
+/// further one goes from where two impressions were aligned, so a fixed
+/// tolerance either rejects distant genuine pairs or admits near impostor ones.
+const PAIR_DIST: f32 = 10.0;
+const PAIR_GROW: f32 = 0.08;
+const PAIR_DIST_MAX: f32 = 24.0;
 const PAIR_ANGLE: f32 = 0.52;
 
-/// A directed edge between two minutiae of one template.
-#[derive(Debug, Clone, Copy)]
-struct Edge {
-    len: f32,
-    /// Angle of the edge vector relative to the start minutia's direction, in
-    /// 1/65536 turns: wrapping i16 arithmetic then gives angle differences
-    /// without any range reduction in the inner loop.
-    a_from: i16,
-    /// Angle of the edge vector relative to the end minutia's direction (same unit).
-    a_to: i16,
-    from: u16,
-    to: u16,
-}
-
-/// A template preprocessed for fast repeated matching (edge table sorted by
-/// length, minutiae in math coordinates). Build once per gallery entry.
+/// A template preprocessed for fast repeated matching: minutiae in math
+/// coordinates (sorted by x for windowed pairing) and the edge table as
+/// struct-of-arrays, bucketed so that the vote stage reads, for each probe
+/// edge, a few contiguous runs of compatible-length candidate edges.
+/// Build once per gallery entry.
 #[derive(Debug, Clone)]
 pub struct MatchTemplate {
     xs: Vec<f32>,
     ys: Vec<f32>,
     angles: Vec<f32>,
     kinds: Vec<MinutiaKind>,
-    edges: Vec<Edge>,
-    /// CSR offsets of `edges` bucketed by (length bin, start-angle bin).
-    buckets: Vec<u32>,
+    /// Edge lengths in 1/16 pixel, one entry per directed edge (k nearest
+    /// neighbours of each minutia), ordered by (start-angle bin, length).
+    /// The i16 columns are padded with [`SCAN_LANES`] never-matching entries so
+    /// the vector scan may read a whole block past the last edge.
+    e_len: Vec<i16>,
+    /// Angle of the edge vector relative to the start minutia's direction, in
+    /// 1/65536 turns: wrapping i16 arithmetic then gives angle differences
+    /// without any range reduction in the inner loop.
+    e_from_angle: Vec<i16>,
+    /// Angle of the edge vector relative to the end minutia's direction (same unit).
+    e_to_angle: Vec<i16>,
+    /// Start and end minutia of each edge (indices fit: at most
+    /// [`MAX_MATCH_MINUTIAE`] ≤ 255 minutiae).
+    e_from: Vec<u8>,
+    e_to: Vec<u8>,
+    /// CSR offsets of the edges per (start-angle bin, length bin) cell, angle
+    /// major, so that one angle bin's length range is one contiguous slice.
+    cells: Vec<u16>,
 }
 
 /// Edge length bucket width (pixels) and number of start-angle buckets. The
@@ -72,7 +82,7 @@ pub struct MatchTemplate {
 /// tenth of all pairs), the main cost of a comparison.
 const LEN_BIN: f32 = 6.0;
 const LEN_BINS: usize = (MAX_EDGE / LEN_BIN) as usize + 1;
-const ANG_BINS: usize = 16;
+const ANG_BINS: usize = 8;
 /// 64-bit words in a prefilter signature: 16 length × 16 × 16 angle cells.
 pub const SIG_WORDS: usize = 64;
 
@@ -87,9 +97,86 @@ fn quant(a: f32) -> i16 {
     ((a / TAU * 65536.0).round() as i64 as u16) as i16
 }
 
+/// Lanes of the vector edge scan (eight i16 in one SSE2 register).
+const SCAN_LANES: usize = 8;
+
+/// Edge length in the fixed-point unit of [`MatchTemplate`] (1/16 pixel).
 #[inline]
-fn bucket_of(e: &Edge) -> usize {
-    ((e.len / LEN_BIN) as usize).min(LEN_BINS - 1) * ANG_BINS + ang_bin(e.a_from)
+fn len_fixed(len: f32) -> i16 {
+    (len * 16.0).round() as i16
+}
+
+/// Indices (relative to the slice start) of the edges among `n` whose length
+/// lies within `tol` of `len` and whose two angles lie within `atol` of `a`
+/// and `b`, appended to `hits`. `|d| ≤ t` is tested as the unsigned
+/// `d + t ≤ 2t`, which is exact for wrapping i16 angle differences too.
+/// The columns must extend at least [`SCAN_LANES`] past `n` (padding).
+#[inline]
+fn scan_edges(
+    lens: &[i16],
+    fa: &[i16],
+    ta: &[i16],
+    n: usize,
+    q: (i16, i16, i16),
+    tol: i16,
+    atol: i16,
+    hits: &mut Vec<u16>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SSE2 is part of the x86_64 baseline, so no runtime detection is needed.
+        use std::arch::x86_64::*;
+        assert!(lens.len() >= n + SCAN_LANES && fa.len() >= n + SCAN_LANES && ta.len() >= n + SCAN_LANES);
+        // SAFETY: SSE2 is always available on x86_64; every load reads 8 i16
+        // at k < n, within the slices' length checked above.
+        unsafe {
+            let l = _mm_set1_epi16(q.0);
+            let a = _mm_set1_epi16(q.1);
+            let b = _mm_set1_epi16(q.2);
+            let lt = _mm_set1_epi16(tol);
+            let at = _mm_set1_epi16(atol);
+            let l2 = _mm_set1_epi16(2 * tol);
+            let a2 = _mm_set1_epi16(2 * atol);
+            let zero = _mm_setzero_si128();
+            let mut k = 0;
+            while k < n {
+                let vl = _mm_loadu_si128(lens.as_ptr().add(k) as *const __m128i);
+                let va = _mm_loadu_si128(fa.as_ptr().add(k) as *const __m128i);
+                let vb = _mm_loadu_si128(ta.as_ptr().add(k) as *const __m128i);
+                let dl = _mm_subs_epu16(_mm_add_epi16(_mm_sub_epi16(l, vl), lt), l2);
+                let da = _mm_subs_epu16(_mm_add_epi16(_mm_sub_epi16(a, va), at), a2);
+                let db = _mm_subs_epu16(_mm_add_epi16(_mm_sub_epi16(b, vb), at), a2);
+                let ok = _mm_cmpeq_epi16(_mm_or_si128(_mm_or_si128(dl, da), db), zero);
+                let mut bits = _mm_movemask_epi8(ok) as u32 & 0x5555;
+                let left = n - k;
+                if left < SCAN_LANES {
+                    bits &= (1u32 << (2 * left)) - 1;
+                }
+                while bits != 0 {
+                    hits.push((k + (bits.trailing_zeros() as usize >> 1)) as u16);
+                    bits &= bits - 1;
+                }
+                k += SCAN_LANES;
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let within = |d: i16, t: i16| (d.wrapping_add(t) as u16) <= 2 * t as u16;
+        for k in 0..n {
+            if within(q.0.wrapping_sub(lens[k]), tol)
+                && within(q.1.wrapping_sub(fa[k]), atol)
+                && within(q.2.wrapping_sub(ta[k]), atol)
+            {
+                hits.push(k as u16);
+            }
+        }
+    }
+}
+
+#[inline]
+fn len_bin(len: f32) -> usize {
+    ((len / LEN_BIN) as usize).min(LEN_BINS - 1)
 }
 
 /// Wraps an angle difference into (-π, π].
@@ -136,7 +223,8 @@ impl MatchTemplate {
             })
             .collect();
         let kinds: Vec<MinutiaKind> = t.minutiae.iter().take(n).map(|m| m.kind).collect();
-        let mut edges = Vec::with_capacity(n * NEIGHBOURS);
+        // (cell, length, from, to, from-angle, to-angle): sorted, then split into columns.
+        let mut edges: Vec<(usize, f32, u8, u8, i16, i16)> = Vec::with_capacity(n * NEIGHBOURS);
         let mut near: Vec<(f32, usize)> = Vec::with_capacity(n);
         for i in 0..n {
             near.clear();
@@ -152,36 +240,41 @@ impl MatchTemplate {
             near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             for &(d, j) in near.iter().take(NEIGHBOURS) {
                 let dir = (ys[j] - ys[i]).atan2(xs[j] - xs[i]);
-                edges.push(Edge {
-                    len: d,
-                    a_from: quant(wrap(dir - angles[i])),
-                    a_to: quant(wrap(dir - angles[j])),
-                    from: i as u16,
-                    to: j as u16,
-                });
+                let a_from = quant(wrap(dir - angles[i]));
+                let a_to = quant(wrap(dir - angles[j]));
+                let cell = ang_bin(a_from) * LEN_BINS + len_bin(d);
+                edges.push((cell, d, i as u8, j as u8, a_from, a_to));
             }
         }
         edges.sort_by(|a, b| {
-            bucket_of(a)
-                .cmp(&bucket_of(b))
-                .then(a.len.total_cmp(&b.len))
-                .then(a.from.cmp(&b.from))
-                .then(a.to.cmp(&b.to))
+            a.0.cmp(&b.0)
+                .then(a.1.total_cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+                .then(a.3.cmp(&b.3))
         });
-        let mut buckets = vec![0u32; LEN_BINS * ANG_BINS + 1];
+        let mut cells = vec![0u16; LEN_BINS * ANG_BINS + 1];
         for e in &edges {
-            buckets[bucket_of(e) + 1] += 1;
+            cells[e.0 + 1] += 1;
         }
-        for k in 1..buckets.len() {
-            buckets[k] += buckets[k - 1];
+        for k in 1..cells.len() {
+            cells[k] += cells[k - 1];
         }
+        let pad = |v: Vec<i16>| -> Vec<i16> {
+            let mut v = v;
+            v.extend(std::iter::repeat_n(i16::MIN, SCAN_LANES));
+            v
+        };
         MatchTemplate {
             xs,
             ys,
             angles,
             kinds,
-            edges,
-            buckets,
+            e_len: pad(edges.iter().map(|e| len_fixed(e.1)).collect()),
+            e_from: edges.iter().map(|e| e.2).collect(),
+            e_to: edges.iter().map(|e| e.3).collect(),
+            e_from_angle: pad(edges.iter().map(|e| e.4).collect()),
+            e_to_angle: pad(edges.iter().map(|e| e.5).collect()),
+            cells,
         }
     }
 
@@ -201,10 +294,10 @@ impl MatchTemplate {
     /// so that quantisation boundaries do not lose mated edges.
     pub fn signature(&self, spread: bool) -> [u64; SIG_WORDS] {
         let mut s = [0u64; SIG_WORDS];
-        for e in &self.edges {
-            let lb = (e.len / 12.0) as i32;
-            let ab = (e.a_from as i32 + 32768) >> 12;
-            let bb = (e.a_to as i32 + 32768) >> 12;
+        for k in 0..self.e_from.len() {
+            let lb = (self.e_len[k] as f32 / (16.0 * 12.0)) as i32;
+            let ab = (self.e_from_angle[k] as i32 + 32768) >> 12;
+            let bb = (self.e_to_angle[k] as i32 + 32768) >> 12;
             let r = if spread { 1 } else { 0 };
             for dl in -r..=r {
                 let l = lb + dl;
@@ -229,9 +322,11 @@ impl MatchTemplate {
 #[derive(Debug, Default)]
 pub struct Matcher {
     votes: Vec<f32>,
-    pairs: Vec<(f32, u16, u16)>,
-    used_p: Vec<bool>,
-    used_c: Vec<bool>,
+    hits: Vec<u16>,
+    /// Candidate pairs of one pairing pass as sortable keys: the cost's f32
+    /// bits (non-negative, so they order like the value), then probe and
+    /// candidate index — one integer sort, deterministic.
+    pairs: Vec<u64>,
     matched: Vec<(u16, u16)>,
 }
 
@@ -288,42 +383,48 @@ impl Matcher {
         const ATOL: f32 = 0.45;
         let atol_q = (ATOL / TAU * 65536.0) as u16;
         let inv_atol = 1.0 / atol_q as f32;
-        let ce = &c.edges;
-        for e in &p.edges {
-            let tol = 5.0 + 0.06 * e.len;
-            let lb0 = ((e.len - tol).max(0.0) / LEN_BIN) as usize;
-            let lb1 = (((e.len + tol) / LEN_BIN) as usize).min(LEN_BINS - 1);
-            let a0 = ang_bin(e.a_from.wrapping_sub(atol_q as i16));
-            let a1 = ang_bin(e.a_from.wrapping_add(atol_q as i16));
-            let inv_tol = 1.0 / tol;
-            for lb in lb0..=lb1 {
-                let mut ab = a0;
-                loop {
-                    let key = lb * ANG_BINS + ab;
-                    for f in &ce[c.buckets[key] as usize..c.buckets[key + 1] as usize] {
-                        let dl = (e.len - f.len).abs();
-                        if dl > tol {
-                            continue;
-                        }
-                        let da = e.a_from.wrapping_sub(f.a_from).unsigned_abs();
-                        if da > atol_q {
-                            continue;
-                        }
-                        let db = e.a_to.wrapping_sub(f.a_to).unsigned_abs();
-                        if db > atol_q {
-                            continue;
-                        }
-                        let sim = (1.0 - dl * inv_tol)
-                            * (1.0 - da as f32 * inv_atol)
-                            * (1.0 - db as f32 * inv_atol);
-                        self.votes[e.from as usize * n2 + f.from as usize] += sim;
-                        self.votes[e.to as usize * n2 + f.to as usize] += sim;
-                    }
-                    if ab == a1 {
-                        break;
-                    }
-                    ab = (ab + 1) % ANG_BINS;
+        let n_edges = p.e_from.len();
+        for k in 0..n_edges {
+            let lq = p.e_len[k];
+            let len = lq as f32 / 16.0;
+            let (pa, pb) = (p.e_from_angle[k], p.e_to_angle[k]);
+            let row_from = p.e_from[k] as usize * n2;
+            let row_to = p.e_to[k] as usize * n2;
+            let tol = 5.0 + 0.06 * len;
+            let tol_q = len_fixed(tol);
+            let inv_tol_q = 1.0 / tol_q as f32;
+            let lb0 = len_bin((len - tol).max(0.0));
+            let lb1 = len_bin(len + tol);
+            let a0 = ang_bin(pa.wrapping_sub(atol_q as i16));
+            let a1 = ang_bin(pa.wrapping_add(atol_q as i16));
+            let mut ab = a0;
+            loop {
+                let s0 = c.cells[ab * LEN_BINS + lb0] as usize;
+                let s1 = c.cells[ab * LEN_BINS + lb1 + 1] as usize;
+                self.hits.clear();
+                scan_edges(
+                    &c.e_len[s0..],
+                    &c.e_from_angle[s0..],
+                    &c.e_to_angle[s0..],
+                    s1 - s0,
+                    (lq, pa, pb),
+                    tol_q,
+                    atol_q as i16,
+                    &mut self.hits,
+                );
+                for &h in &self.hits {
+                    let q = s0 + h as usize;
+                    let dl = (lq as i32 - c.e_len[q] as i32).unsigned_abs() as f32;
+                    let da = pa.wrapping_sub(c.e_from_angle[q]).unsigned_abs() as f32;
+                    let db = pb.wrapping_sub(c.e_to_angle[q]).unsigned_abs() as f32;
+                    let sim = (1.0 - dl * inv_tol_q) * (1.0 - da * inv_atol) * (1.0 - db * inv_atol);
+                    self.votes[row_from + c.e_from[q] as usize] += sim;
+                    self.votes[row_to + c.e_to[q] as usize] += sim;
                 }
+                if ab == a1 {
+                    break;
+                }
+                ab = (ab + 1) % ANG_BINS;
             }
         }
         // Seeds: the best-voted correspondences.
@@ -339,18 +440,19 @@ impl Matcher {
             }
         }
         let mut best = 0.0f32;
-        for &(v, idx) in &seeds {
+        for &(v, idx) in seeds.iter() {
             if v <= 0.0 {
                 break;
             }
             let i = idx as usize / n2;
             let j = idx as usize % n2;
             let t = Rigid::from_pair(p, i, c, j);
-            self.pair(p, c, &t);
+            self.pair(p, c, &t, (c.xs[j], c.ys[j]));
             // Refine alignment on the pairs found, then pair again.
             if self.matched.len() >= 3 {
                 let t2 = self.refine(p, c);
-                self.pair(p, c, &t2);
+                let anchor = self.centroid(c);
+                self.pair(p, c, &t2, anchor);
                 best = best.max(self.evaluate(p, c, &t2));
             } else {
                 best = best.max(self.evaluate(p, c, &t));
@@ -360,46 +462,55 @@ impl Matcher {
     }
 
     /// Greedy one-to-one pairing of minutiae under transform `t`.
-    fn pair(&mut self, p: &MatchTemplate, c: &MatchTemplate, t: &Rigid) {
+    fn centroid(&self, c: &MatchTemplate) -> (f32, f32) {
+        let m = self.matched.len() as f32;
+        let (mut x, mut y) = (0.0, 0.0);
+        for &(_, j) in &self.matched {
+            x += c.xs[j as usize];
+            y += c.ys[j as usize];
+        }
+        (x / m, y / m)
+    }
+
+    fn pair(&mut self, p: &MatchTemplate, c: &MatchTemplate, t: &Rigid, anchor: (f32, f32)) {
         let (n1, n2) = (p.len(), c.len());
         self.pairs.clear();
+        let (d0, grow) = (PAIR_DIST, PAIR_GROW);
         for i in 0..n1 {
             let (x, y) = t.apply(p.xs[i], p.ys[i]);
             let a = p.angles[i] + t.rot;
-            let start = c.xs.partition_point(|&cx| cx < x - PAIR_DIST);
+            let r = ((x - anchor.0).powi(2) + (y - anchor.1).powi(2)).sqrt();
+            let tol = (d0 + grow * r).min(PAIR_DIST_MAX);
+            let start = c.xs.partition_point(|&cx| cx < x - tol);
             for j in start..n2 {
                 let dx = c.xs[j] - x;
-                if dx > PAIR_DIST {
+                if dx > tol {
                     break;
                 }
                 let dy = c.ys[j] - y;
-                if dy.abs() > PAIR_DIST {
-                    continue;
-                }
                 let d2 = dx * dx + dy * dy;
-                if d2 > PAIR_DIST * PAIR_DIST {
+                if d2 > tol * tol {
                     continue;
                 }
                 let da = wrap(c.angles[j] - a).abs();
                 if da > PAIR_ANGLE {
                     continue;
                 }
-                let cost = d2.sqrt() / PAIR_DIST + da / PAIR_ANGLE;
-                self.pairs.push((cost, i as u16, j as u16));
+                let cost = d2.sqrt() / tol + da / PAIR_ANGLE;
+                self.pairs
+                    .push(((cost.to_bits() as u64) << 16) | ((i as u64) << 8) | j as u64);
             }
         }
-        self.pairs
-            .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        self.used_p.clear();
-        self.used_p.resize(n1, false);
-        self.used_c.clear();
-        self.used_c.resize(n2, false);
+        self.pairs.sort_unstable();
+        // Minutia indices are < MAX_MATCH_MINUTIAE ≤ 256: four words per side.
+        let (mut used_p, mut used_c) = ([0u64; 4], [0u64; 4]);
         self.matched.clear();
-        for &(_, i, j) in &self.pairs {
-            if !self.used_p[i as usize] && !self.used_c[j as usize] {
-                self.used_p[i as usize] = true;
-                self.used_c[j as usize] = true;
-                self.matched.push((i, j));
+        for &key in &self.pairs {
+            let (i, j) = ((key >> 8) as usize & 0xff, key as usize & 0xff);
+            if used_p[i >> 6] & (1 << (i & 63)) == 0 && used_c[j >> 6] & (1 << (j & 63)) == 0 {
+                used_p[i >> 6] |= 1 << (i & 63);
+                used_c[j >> 6] |= 1 << (j & 63);
+                self.matched.push((i as u16, j as u16));
             }
         }
     }
