@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const APP = process.env.APP_BIN;
@@ -122,8 +123,8 @@ async function coldStart(ctx) {
   return readyMs;
 }
 
-async function signIn(b, password = ADMIN_PASSWORD) {
-  await type(b, "sign-in-user", "admin");
+async function signIn(b, password = ADMIN_PASSWORD, user = "admin") {
+  await type(b, "sign-in-user", user);
   await type(b, "sign-in-password", password);
   await click(b, "sign-in-submit");
 }
@@ -156,41 +157,79 @@ async function captureAll(b, missing) {
 async function faceCapture(b, screenshot) {
   await click(b, "fingers-next");
   await shown(b, "face-live", 60_000);
+  // The liveness challenge is asked in plain words once the face is in position.
+  const challenge = await shown(b, "face-challenge", 60_000);
+  const asked = await challenge.getAttribute("data-challenge");
+  const prompt = await (await $t(b, "face-prompt")).getText();
+  assert.match(prompt, /^(Blink now|Turn your head slowly to your (left|right), then back|Look straight at the camera|Look at the camera)$/, prompt);
   if (screenshot) {
-    await shown(b, "face-prompt");
+    await b.waitUntil(async () => /Blink now|Turn your head/.test(await (await $t(b, "face-prompt")).getText()), {
+      timeout: 10_000,
+      timeoutMsg: "no challenge prompt shown",
+    });
+    await shot(b, "face-challenge");
+  }
+  if (screenshot) {
+    await b.waitUntil(async () => (await (await $t(b, "face-prompt")).getAttribute("data-phase")) === "capturing", {
+      timeout: 30_000,
+      timeoutMsg: "the challenge did not end",
+    });
     await shot(b, "face-live");
   }
   const done = await shown(b, "face-done", 240_000);
   assert.equal(await done.getAttribute("data-outcome"), "captured", await done.getText());
   const text = await done.getText();
-  const m = /(\d+) frames at ([\d.]+) fps/.exec(text);
-  if (m) metrics.preview_fps.push({ frames: Number(m[1]), fps: Number(m[2]) });
+  metrics.preview_fps.push({
+    frames: Number(await done.getAttribute("data-frames")),
+    fps: Number(await done.getAttribute("data-fps")),
+    camera_fps: Number(await done.getAttribute("data-camera-fps")),
+    analysed_fps: Number(await done.getAttribute("data-analysed-fps")),
+  });
   await shown(b, "face-captured");
-  return text;
+  // The simulated camera's "head turn" is a flat picture squeezed sideways: the challenge must not
+  // take it for a live 3-D head.
+  const liveness = await shown(b, "face-liveness");
+  assert.equal(await liveness.getAttribute("data-decision"), "SPOOF", await liveness.getText());
+  return { text, asked };
 }
 
-async function tokenAndPerson(port, cpf) {
-  const base = `http://127.0.0.1:${port}`;
-  const t = await fetch(`${base}/gbds/v2/tokens`, {
+async function adminToken(port) {
+  const t = await fetch(`http://127.0.0.1:${port}/gbds/v2/tokens`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ data: { grantType: "CREDENTIALS", userName: "admin", userPassword: ADMIN_PASSWORD } }),
   });
   assert.ok(t.ok, `login answered ${t.status}`);
-  const token = (await t.json()).data.token;
-  const p = await fetch(`${base}/gbs-spid-server/people/${cpf}`, { headers: { authorization: `Bearer ${token}` } });
+  return (await t.json()).data.token;
+}
+
+async function tokenAndPerson(port, cpf) {
+  const token = await adminToken(port);
+  const p = await fetch(`http://127.0.0.1:${port}/gbs-spid-server/people/${cpf}`, { headers: { authorization: `Bearer ${token}` } });
   return { status: p.status, body: await p.json() };
 }
 
-async function queueRows(b, cpf) {
-  return b.execute(
-    (user) =>
-      Array.from(document.querySelectorAll(`[data-testid="queue-row"][data-user="${user}"]`)).map((r) => ({
-        state: r.getAttribute("data-state"),
-        reason: r.querySelector('[data-testid="queue-reason"]')?.textContent ?? "",
-      })),
-    cpf,
+/** Calls a Tauri command from inside the window, as the UI would; resolves to {ok, value|error}.
+ * (The result is parked on `window` and read back: WebKitWebDriver reports a rejected invoke as a
+ * script error even when the script catches it.) */
+async function invokeInWindow(b, cmd, args) {
+  await b.execute(
+    (cmd, args) => {
+      window.__e2eInvoke = null;
+      window.__TAURI_INTERNALS__.invoke(cmd, args).then(
+        (value) => (window.__e2eInvoke = { ok: true, value }),
+        (error) => (window.__e2eInvoke = { ok: false, error: String(error) }),
+      );
+    },
+    cmd,
+    args,
   );
+  let result = null;
+  await b.waitUntil(async () => (result = await b.execute(() => window.__e2eInvoke)) !== null, {
+    timeout: 10_000,
+    timeoutMsg: `${cmd} did not answer`,
+  });
+  return result;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -212,7 +251,7 @@ scenario("operator enrollment reaches the embedded server and shows synced", asy
     await signIn(b, "not-the-password");
     assert.match(await (await shown(b, "sign-in-error")).getText(), /refused|invalid|password|credentials/i);
     await signIn(b);
-    assert.equal(await (await shown(b, "operator")).getText(), "Operator admin");
+    assert.equal(await (await shown(b, "operator")).getText(), "Admin admin");
 
     // Biographic validation.
     await type(b, "person-cpf", "123.456.789-00");
@@ -242,6 +281,11 @@ scenario("operator enrollment reaches the embedded server and shows synced", asy
     await click(b, "face-next");
     assert.equal(await (await shown(b, "review-fingers")).getText(), "9 captured, 1 missing");
     assert.match(await (await shown(b, "review-missing")).getText(), /AMPUTATED — declared by subject/);
+    // The challenge's result on the review screen, with the reason in plain words.
+    assert.equal(await (await shown(b, "review-liveness")).getAttribute("data-decision"), "SPOOF");
+    assert.equal(await (await shown(b, "review-liveness-summary")).getText(), "not confirmed as a live person");
+    assert.match(await (await shown(b, "review-liveness-reasons")).getText(), /was not seen in time|did not look like a real head|no natural 3-D/);
+    assert.ok((await b.$$('[data-testid="review-challenge"][data-passed="no"]')).length >= 1);
     await shot(b, "review");
     await click(b, "submit");
 
@@ -298,6 +342,116 @@ scenario("second enrollment of the same CPF is rejected with the server's reason
     assert.ok(rows.some((r) => r.state === "synced"));
     await shot(b, "queue-rejected");
   } finally {
+    await ctx.close();
+  }
+});
+
+scenario("admin reviews a phone capture (real page in Chromium) and approves it; an operator gets 403", async () => {
+  // The phone page runs in headless Chromium (playwright-core from e2e/phone) with a fake camera
+  // fed from a real face photograph; the app's embedded server stores the capture.
+  const phoneRequire = createRequire(join(HERE, "../phone/package.json"));
+  const { chromium } = phoneRequire("playwright-core");
+  const { makeY4m } = await import(join(HERE, "../phone/make-y4m.mjs"));
+  const dir = join(WORK, "remote");
+  mkdirSync(dir, { recursive: true });
+  const y4m = join(dir, "face.y4m");
+  makeY4m(join(HERE, "../../biometrics/face/tests/data/obama.jpg"), y4m, 40);
+  const port = OP_PORT + 2;
+  const cpf = "11144477735";
+  // The fake camera plays a photo: the phone page runs the passive liveness cues only.
+  const ctx = await launch("remote-admin", appEnv(dir, port, { CAPTURE_REMOTE_LIVENESS: "passive" }));
+  const b = ctx.browser;
+  let phone = null;
+  try {
+    await shown(b, "sign-in", 60_000);
+    await signIn(b);
+    assert.equal(await (await shown(b, "operator")).getText(), "Admin admin");
+    await click(b, "nav-remote");
+    await shown(b, "remote-admin");
+    await shown(b, "remote-empty");
+    await type(b, "remote-cpf", "111.444.777-35");
+    await click(b, "remote-create");
+    const link = await (await shown(b, "remote-link")).getValue();
+    assert.match(link, new RegExp(`^http://127\\.0\\.0\\.1:${port}/rc/`));
+    await b.waitUntil(async () => (await (await $t(b, "remote-status")).getText()) === "waiting for the phone", {
+      timeout: 10_000,
+      timeoutMsg: "the new link is not listed",
+    });
+    await shot(b, "remote-link");
+
+    phone = await chromium.launchPersistentContext(join(dir, "profile"), {
+      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+      headless: true,
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        `--use-file-for-fake-video-capture=${y4m}`],
+    });
+    const page = phone.pages()[0] ?? (await phone.newPage());
+    const resp = await page.goto(link);
+    assert.equal(resp.status(), 200);
+    await page.waitForFunction(() => document.body.dataset.state === "DONE", null, { timeout: 120_000 });
+    await phone.close();
+    phone = null;
+
+    // The admin view picks the capture up (it refreshes every 3 s) with its image and quality.
+    const row = `[data-testid="remote-row"][data-client="${cpf}"]`;
+    await b.waitUntil(async () => (await (await b.$(row)).getAttribute("data-status")) === "AWAITING_APPROVAL", {
+      timeout: 20_000,
+      interval: 500,
+      timeoutMsg: "the phone capture did not reach the admin view",
+    });
+    const r = await b.$(row);
+    const img = await r.$('[data-testid="remote-image"]');
+    await img.waitForDisplayed({ timeout: 10_000 });
+    assert.match(await img.getAttribute("src"), /^data:image\/png;base64,/);
+    assert.ok((await img.getProperty("naturalWidth")) >= 240, "the stored face image decodes in the window");
+    assert.match(await (await r.$('[data-testid="remote-quality"]')).getText(), /^\d+ \/ 100$/);
+    assert.match(await (await r.$('[data-testid="remote-liveness"]')).getText(), /passive · LIVE/);
+    // Rejecting needs a reason: the button stays disabled without one.
+    assert.equal(await (await r.$('[data-testid="remote-reject"]')).isEnabled(), false);
+    await (await r.$('[data-testid="remote-reason"]')).setValue("face matches the ID document");
+    await shot(b, "remote-pending");
+    await (await r.$('[data-testid="remote-approve"]')).click();
+    assert.match(await (await shown(b, "remote-notice")).getText(), /Approved the capture of 11144477735/);
+
+    // The person is enrolled on the server with the face the phone captured.
+    let person = null;
+    for (let i = 0; i < 100; i++) {
+      person = await tokenAndPerson(port, cpf);
+      if (person.status === 200) break;
+      await sleep(200);
+    }
+    assert.equal(person.status, 200, JSON.stringify(person.body).slice(0, 300));
+    assert.ok(person.body.biometrics.some((x) => x.index === 10), "the enrolled person has the face");
+    await click(b, "remote-show-all");
+    await b.waitUntil(async () => (await (await b.$(row)).getAttribute("data-status")) === "APPROVED", {
+      timeout: 10_000,
+      timeoutMsg: "the decided capture is not listed as approved",
+    });
+    await shot(b, "remote-approved");
+
+    // An operator account (made through the API): no admin menu, and the server's 403 if reached.
+    const token = await adminToken(port);
+    const created = await fetch(`http://127.0.0.1:${port}/gbs-spid-server/operator`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ data: { document: "op1", password: "operator-password", role: "OPERATOR" } }),
+    });
+    assert.ok(created.ok, `operator insert answered ${created.status}`);
+    await click(b, "sign-out");
+    await signIn(b, "operator-password", "op1");
+    assert.equal(await (await shown(b, "operator")).getText(), "Operator op1");
+    assert.equal(await (await $t(b, "nav-remote")).isExisting(), false, "an operator sees no remote-capture menu");
+    const refused = await invokeInWindow(b, "remote_pending", { all: false });
+    assert.equal(refused.ok, false);
+    assert.match(refused.error, /only an admin may do this.*HTTP 403/);
+    const approve = await invokeInWindow(b, "remote_decide", { tguid: "x", approve: true, reason: "" });
+    assert.match(approve.error, /HTTP 403/);
+  } finally {
+    if (phone) await phone.close().catch(() => {});
     await ctx.close();
   }
 });

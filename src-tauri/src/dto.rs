@@ -38,6 +38,8 @@ pub struct AppInfo {
     pub operator: String,
     /// The operator signed in to this window, if any.
     pub signed_in: Option<String>,
+    /// Their role on the server (ADMIN, OPERATOR) when signed in.
+    pub role: Option<String>,
     pub scanner: String,
     pub camera: String,
     pub scanners: Vec<DeviceDto>,
@@ -93,6 +95,8 @@ pub struct DraftDto {
     pub fingers: Vec<FingerSlot>,
     /// The ISO/IEC 19794-5 face crop as a data URL, when captured.
     pub face: Option<String>,
+    /// The liveness check of the face capture, when one was asked.
+    pub liveness: Option<LivenessDto>,
     /// What still prevents submitting (empty = ready).
     pub problems: Vec<String>,
 }
@@ -120,6 +124,7 @@ impl DraftDto {
             name: d.name.clone(),
             fingers,
             face: d.face().map(|f| data_url("image/png", &f.bytes)),
+            liveness: d.liveness().map(LivenessDto::of),
             problems: d.problems(),
         }
     }
@@ -149,57 +154,136 @@ impl From<face::Rect> for RectDto {
     }
 }
 
-/// One live-preview frame (event `face-frame`).
+/// What the analysis made of the newest camera frame (channel of `start_face`): the overlay, the
+/// prompt and the challenge's progress. The picture itself comes separately, as JPEG bytes.
 #[derive(Debug, Clone, Serialize, TS)]
-pub struct PreviewDto {
-    pub frame: u32,
-    pub image: String,
+pub struct FaceAnalysisDto {
+    /// Camera frame analysed (0-based).
+    #[ts(type = "number")]
+    pub frame: u64,
     pub width: u32,
     pub height: u32,
     pub roi: Option<RectDto>,
     pub target: RectDto,
-    /// Plain-language prompts from the face pipeline, most important first.
-    pub prompts: Vec<String>,
+    /// positioning, challenge, capturing, captured
+    pub phase: String,
+    /// The one thing to tell the person now, in plain words.
+    pub prompt: String,
+    /// The face pipeline's problems with the frame (codes), most important first.
     pub codes: Vec<String>,
     pub compliant: bool,
+    /// BLINK, TURN_LEFT, TURN_RIGHT while that challenge is asked.
+    pub challenge: Option<String>,
+    pub challenges_done: u32,
+    pub challenges_total: u32,
     pub streak: u32,
     pub needed: u32,
-    pub captured: bool,
-    pub fps: f32,
     pub analysis_ms: f32,
+    pub analysed_fps: f32,
+    pub camera_fps: f32,
+    /// Camera frames not analysed because a newer one was waiting.
+    #[ts(type = "number")]
+    pub skipped: u64,
 }
 
-impl PreviewDto {
-    pub fn of(p: &station::app_support::PreviewFrame) -> Self {
+impl FaceAnalysisDto {
+    pub fn of(v: &station::app_face::AnalysisView) -> Self {
         Self {
-            frame: p.index as u32,
-            image: data_url("image/jpeg", &p.jpeg),
-            width: p.width,
-            height: p.height,
-            roi: p.roi.map(Into::into),
-            target: p.target.into(),
-            prompts: p.feedback.iter().map(|f| f.prompt.clone()).collect(),
-            codes: p.feedback.iter().map(|f| f.code.as_str().to_owned()).collect(),
-            compliant: p.compliant,
-            streak: p.streak as u32,
-            needed: p.needed as u32,
-            captured: p.captured,
-            fps: p.fps,
-            analysis_ms: p.analysis_ms,
+            frame: v.frame,
+            width: v.width,
+            height: v.height,
+            roi: v.roi.map(Into::into),
+            target: v.target.into(),
+            phase: v.phase.as_str().to_owned(),
+            prompt: v.prompt.clone(),
+            codes: v.feedback.iter().map(|f| f.code.as_str().to_owned()).collect(),
+            compliant: v.compliant,
+            challenge: v.challenge.map(|c| station::app_face::challenge_code(c).to_owned()),
+            challenges_done: v.challenges_done as u32,
+            challenges_total: v.challenges_total as u32,
+            streak: v.streak as u32,
+            needed: v.needed as u32,
+            analysis_ms: v.analysis_ms,
+            analysed_fps: v.analysed_fps,
+            camera_fps: v.camera_fps,
+            skipped: v.skipped,
         }
     }
 }
 
-/// How a face capture stream ended (event `face-done`).
+/// One challenge of the liveness check and whether it passed.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ChallengeDto {
+    /// BLINK, TURN_LEFT, TURN_RIGHT
+    pub challenge: String,
+    pub prompt: String,
+    pub passed: bool,
+}
+
+/// The liveness check of a face capture, in plain words for the review screen.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LivenessDto {
+    /// LIVE, SPOOF, UNABLE_TO_CALCULATE_LIVENESS
+    pub decision: String,
+    pub summary: String,
+    /// 0..100 share of checks passed (not a probability).
+    pub score: f32,
+    /// Why, in plain words.
+    pub reasons: Vec<String>,
+    pub challenges: Vec<ChallengeDto>,
+}
+
+impl LivenessDto {
+    pub fn of(r: &face::LivenessResult) -> Self {
+        use station::app_face::{challenge_code, challenge_prompt, decision_code, describe_decision, describe_liveness_feedback};
+        Self {
+            decision: decision_code(r.decision).to_owned(),
+            summary: describe_decision(r.decision).to_owned(),
+            score: r.score.max(0.0),
+            reasons: r.feedback.iter().map(|f| describe_liveness_feedback(f)).collect(),
+            challenges: r
+                .challenges
+                .iter()
+                .map(|c| ChallengeDto {
+                    challenge: challenge_code(c.challenge).to_owned(),
+                    prompt: challenge_prompt(c.challenge).to_owned(),
+                    passed: c.passed,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// How a face step ended (event `face-done`).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct FaceDoneDto {
     /// captured, stopped, gave_up, failed
     pub outcome: String,
     pub image: Option<String>,
     pub message: String,
-    /// Average preview frames per second over the stream.
-    pub fps: f32,
+    /// The liveness check, when one was asked.
+    pub liveness: Option<LivenessDto>,
+    /// Preview frames painted by the window, and per second over the stream.
     pub frames: u32,
+    pub fps: f32,
+    /// Frames the camera delivered and the analysis took, per second.
+    pub camera_fps: f32,
+    pub analysed_fps: f32,
+}
+
+impl FaceDoneDto {
+    pub fn ended(outcome: &str, message: String) -> Self {
+        Self {
+            outcome: outcome.to_owned(),
+            image: None,
+            message,
+            liveness: None,
+            frames: 0,
+            fps: 0.0,
+            camera_fps: 0.0,
+            analysed_fps: 0.0,
+        }
+    }
 }
 
 /// One queue row.
@@ -299,6 +383,90 @@ pub struct QueueView {
     pub sync: Option<SyncDto>,
 }
 
+/// One remote capture in the admin view.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RemoteCaptureDto {
+    pub tguid: String,
+    /// REMOTE_ENROLL or REMOTE_VERIFY
+    pub kind: String,
+    /// AWAITING_CAPTURE, AWAITING_APPROVAL, APPROVED, REJECTED, EXPIRED
+    pub status: String,
+    pub client_id: String,
+    pub operator_id: String,
+    pub client_email: Option<String>,
+    pub created_at: String,
+    pub expires_at: String,
+    pub captured_at: Option<String>,
+    /// Face quality 0..100 of the stored capture.
+    pub face_quality: Option<f32>,
+    /// Inter-eye distance in the phone frame, pixels.
+    pub eye_distance: Option<f32>,
+    /// ACTIVE or PASSIVE.
+    pub liveness_mode: String,
+    pub liveness_decision: Option<String>,
+    pub liveness_score: Option<f32>,
+    pub liveness_feedback: Vec<String>,
+    pub spoof_attempts: u32,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+    /// The stored face image (data URL), once captured.
+    pub image: Option<String>,
+    pub image_width: u32,
+    pub image_height: u32,
+    /// Why the image could not be fetched.
+    pub image_error: Option<String>,
+}
+
+impl From<wire::spid::RemoteCaptureSummary> for RemoteCaptureDto {
+    fn from(s: wire::spid::RemoteCaptureSummary) -> Self {
+        Self {
+            tguid: s.tguid,
+            kind: s.kind.as_str().to_owned(),
+            status: s.status.as_str().to_owned(),
+            client_id: s.client_id,
+            operator_id: s.operator_id,
+            client_email: s.client_email,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+            captured_at: s.captured_at,
+            face_quality: s.face_quality,
+            eye_distance: s.eye_distance,
+            liveness_mode: s.liveness_mode,
+            liveness_decision: s.liveness_decision,
+            liveness_score: s.liveness_score,
+            liveness_feedback: s.liveness_feedback,
+            spoof_attempts: s.spoof_attempts,
+            decided_by: s.decided_by,
+            reason: s.reason,
+            image: None,
+            image_width: 0,
+            image_height: 0,
+            image_error: None,
+        }
+    }
+}
+
+impl RemoteCaptureDto {
+    /// Adds the stored image as a data URL.
+    pub fn attach_image(&mut self, b: &wire::spid::Biometric) {
+        match base64::engine::general_purpose::STANDARD.decode(&b.content) {
+            Ok(bytes) => {
+                self.image = Some(data_url(station::app_remote::image_mime(&bytes), &bytes));
+                self.image_width = b.width;
+                self.image_height = b.height;
+            }
+            Err(e) => self.image_error = Some(format!("the stored image is not base64: {e}")),
+        }
+    }
+}
+
+/// A new remote capture link.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RemoteLinkDto {
+    pub tguid: String,
+    pub link: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,12 +483,16 @@ mod tests {
             DraftDto::decl(&cfg),
             ScanEventDto::decl(&cfg),
             RectDto::decl(&cfg),
-            PreviewDto::decl(&cfg),
+            FaceAnalysisDto::decl(&cfg),
+            ChallengeDto::decl(&cfg),
+            LivenessDto::decl(&cfg),
             FaceDoneDto::decl(&cfg),
             QueueRow::decl(&cfg),
             CountsDto::decl(&cfg),
             SyncDto::decl(&cfg),
             QueueView::decl(&cfg),
+            RemoteCaptureDto::decl(&cfg),
+            RemoteLinkDto::decl(&cfg),
         ];
         let mut out = String::from("// Generated from src-tauri/src/dto.rs by `cargo test -p capture-station-app bindings` (ts-rs). Do not edit.\n\n");
         for d in decls {

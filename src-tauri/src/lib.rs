@@ -6,17 +6,21 @@
 mod dto;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dto::*;
-use drivers::simulated::ScanTiming;
+use drivers::simulated::{Motion, ScanTiming};
 use drivers::ScanEvent;
-use station::app_support::{self, AppSettings, EnrollmentDraft, FaceOutcome, SimulatedFingers};
+use station::app_remote::RemoteAdmin;
+use station::app_face::{self, AnalysisView, FaceStepConfig, FaceStepOutcome};
+use station::app_support::{self, AppSettings, EnrollmentDraft, SimulatedFingers};
 use station::sync::{Credentials, SpidClient, Syncer};
 use station::{Station, StationConfig};
+use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::{Emitter, Manager};
+use wire::spid::{OperatorRole, RemoteCaptureStatus};
 use wire::BiometricIndex;
 
 type CmdResult<T> = Result<T, String>;
@@ -75,6 +79,9 @@ struct Live {
     server: Option<server::RunningServer>,
     server_error: Option<String>,
     signed_in: Option<String>,
+    /// The signed-in user's server session and role (admin screens follow the role).
+    session: Option<Arc<SpidClient>>,
+    role: Option<OperatorRole>,
     draft: Option<EnrollmentDraft>,
     fingers: Option<SimulatedFingers>,
     last_sync: Option<SyncDto>,
@@ -92,6 +99,8 @@ pub struct Shell {
     live: tokio::sync::Mutex<Live>,
     face_stop: Arc<AtomicBool>,
     face_running: Arc<AtomicBool>,
+    /// Preview frames the window has painted in the current face stream.
+    painted: Arc<AtomicU64>,
     pipeline: Arc<std::sync::Mutex<Option<face::FacePipeline>>>,
     syncing: tokio::sync::Mutex<()>,
 }
@@ -115,6 +124,8 @@ impl Shell {
             server: None,
             server_error: None,
             signed_in: None,
+            session: None,
+            role: None,
             draft: None,
             fingers: None,
             last_sync: None,
@@ -130,6 +141,7 @@ impl Shell {
             live: tokio::sync::Mutex::new(live),
             face_stop: Arc::new(AtomicBool::new(false)),
             face_running: Arc::new(AtomicBool::new(false)),
+            painted: Arc::new(AtomicU64::new(0)),
             pipeline: Arc::new(std::sync::Mutex::new(None)),
             syncing: tokio::sync::Mutex::new(()),
         })
@@ -152,6 +164,7 @@ impl Shell {
             station_id: c.station_id.clone(),
             operator: c.operator.clone(),
             signed_in: live.signed_in.clone(),
+            role: live.role.map(|r| r.as_str().to_owned()),
             scanner: live.settings.scanner.clone(),
             camera: live.settings.camera.clone(),
             scanners: vec![DeviceDto { id: "simulated".into(), name: scanner.name, kind: "fingerprint_scanner".into() }],
@@ -247,10 +260,21 @@ async fn sign_in(shell: tauri::State<'_, Shell>, user: String, password: String)
     let client = SpidClient::new(&url, Credentials { user: user.clone(), password: password.clone() }, Duration::from_secs(10))
         .map_err(err)?;
     client.login().await.map_err(err)?;
+    // The server's record of this user decides which screens the window offers; the server still
+    // checks every admin call itself.
+    let role = match RemoteAdmin::new(&client, &user).role().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the signed-in user's role; offering operator screens only");
+            OperatorRole::Operator
+        }
+    };
     let mut live = shell.live.lock().await;
     live.station.remember_password(&user, &password).map_err(err)?;
     live.station.config.operator = user.clone();
     live.signed_in = Some(user);
+    live.session = Some(Arc::new(client));
+    live.role = Some(role);
     Ok(shell.info(&live))
 }
 
@@ -259,6 +283,8 @@ async fn sign_out(shell: tauri::State<'_, Shell>) -> CmdResult<AppInfo> {
     shell.face_stop.store(true, Ordering::Relaxed);
     let mut live = shell.live.lock().await;
     live.signed_in = None;
+    live.session = None;
+    live.role = None;
     live.draft = None;
     live.fingers = None;
     Ok(shell.info(&live))
@@ -340,10 +366,17 @@ async fn clear_missing(shell: tauri::State<'_, Shell>, position: u16) -> CmdResu
     Ok(DraftDto::of(draft))
 }
 
-/// Starts the camera stream with face autocapture: `face-frame` events carry the preview and
-/// the pipeline's prompts; `face-done` says how it ended (the crop lands in the draft).
+/// Starts the face step: the camera streams JPEG previews through `preview` (raw bytes, at the
+/// camera's rate, at most a few ahead of what the window has painted), the analysis of the newest
+/// frame goes through `analysis` (overlay, prompt, challenge), and `face-done` says how it ended
+/// (the crop and the liveness result land in the draft).
 #[tauri::command]
-async fn start_face(app: tauri::AppHandle, shell: tauri::State<'_, Shell>) -> CmdResult<()> {
+async fn start_face(
+    app: tauri::AppHandle,
+    shell: tauri::State<'_, Shell>,
+    preview: Channel<InvokeResponseBody>,
+    analysis: Channel<FaceAnalysisDto>,
+) -> CmdResult<()> {
     if shell.live.lock().await.draft.is_none() {
         return Err("start an enrollment first".into());
     }
@@ -351,17 +384,37 @@ async fn start_face(app: tauri::AppHandle, shell: tauri::State<'_, Shell>) -> Cm
         return Err("the camera is already streaming".into());
     }
     shell.face_stop.store(false, Ordering::SeqCst);
-    let (stop, running, pipeline) = (shell.face_stop.clone(), shell.face_running.clone(), shell.pipeline.clone());
+    shell.painted.store(0, Ordering::SeqCst);
+    let (stop, running, pipeline, painted) =
+        (shell.face_stop.clone(), shell.face_running.clone(), shell.pipeline.clone(), shell.painted.clone());
     std::thread::spawn(move || {
-        let done = face_stream(&app, &stop, &pipeline);
+        let done = face_stream(&app, &stop, &pipeline, &painted, preview, analysis);
         running.store(false, Ordering::SeqCst);
         let _ = app.emit("face-done", done);
     });
     Ok(())
 }
 
-fn face_stream(app: &tauri::AppHandle, stop: &AtomicBool, pipeline: &std::sync::Mutex<Option<face::FacePipeline>>) -> FaceDoneDto {
-    let failed = |message: String| FaceDoneDto { outcome: "failed".into(), image: None, message, fps: 0.0, frames: 0 };
+/// The window painted `count` preview frames so far (flow control for the preview channel).
+#[tauri::command]
+fn face_painted(shell: tauri::State<'_, Shell>, count: u64) {
+    shell.painted.fetch_max(count, Ordering::SeqCst);
+}
+
+/// Previews sent but not painted yet beyond which new ones are dropped, so a busy window shows the
+/// newest picture instead of a growing backlog.
+const PREVIEWS_IN_FLIGHT: u64 = 2;
+
+fn face_stream(
+    app: &tauri::AppHandle,
+    stop: &AtomicBool,
+    pipeline: &std::sync::Mutex<Option<face::FacePipeline>>,
+    painted: &AtomicU64,
+    preview: Channel<InvokeResponseBody>,
+    analysis: Channel<FaceAnalysisDto>,
+) -> FaceDoneDto {
+    let started = Instant::now();
+    let failed = |message: String| FaceDoneDto::ended("failed", message);
     let mut guard = pipeline.lock().unwrap_or_else(|p| p.into_inner());
     if guard.is_none() {
         match face::FacePipeline::new(&face::PipelineConfig::default()) {
@@ -370,42 +423,55 @@ fn face_stream(app: &tauri::AppHandle, stop: &AtomicBool, pipeline: &std::sync::
         }
     }
     let Some(pipe) = guard.as_mut() else { return failed("face pipeline unavailable".into()) };
-    // The simulated subject stands too far away for a moment, then steps up.
-    let mut camera = app_support::WalkUpCamera::new(Duration::from_millis(2500), Duration::from_millis(1500));
-    let (mut frames, mut fps) = (0u32, 0f32);
-    let outcome = app_support::face_autocapture_preview(
+    // The simulated subject stands too far away for a moment, steps up, and turns their head now
+    // and then (the drivers' head-turn sequence).
+    let mut camera =
+        app_support::WalkUpCamera::new(Duration::from_millis(2500), Duration::from_millis(1500)).with_motion(Motion::HeadTurn);
+    let sent = AtomicU64::new(0);
+    let mut last: Option<AnalysisView> = None;
+    let outcome = app_face::run_face_step(
         &mut camera,
         pipe,
-        face::AutoCaptureConfig::default(),
-        30 * 60,
-        Duration::from_secs(2),
+        &FaceStepConfig::default(),
         stop,
-        |frame| {
-            frames = frame.index as u32 + 1;
-            fps = frame.fps;
-            let _ = app.emit("face-frame", PreviewDto::of(&frame));
+        |p| {
+            if sent.load(Ordering::Relaxed) >= painted.load(Ordering::Relaxed) + PREVIEWS_IN_FLIGHT {
+                return;
+            }
+            if preview.send(InvokeResponseBody::Raw(p.jpeg)).is_ok() {
+                sent.fetch_add(1, Ordering::Relaxed);
+            }
+        },
+        |v| {
+            let _ = analysis.send(FaceAnalysisDto::of(v));
+            last = Some(v.clone());
         },
     );
+    let elapsed = started.elapsed().as_secs_f32().max(1e-3);
+    let stats = |mut d: FaceDoneDto| {
+        d.frames = painted.load(Ordering::Relaxed) as u32;
+        d.fps = d.frames as f32 / elapsed;
+        d.analysed_fps = last.as_ref().map_or(0.0, |v| v.analysed_fps);
+        d.camera_fps = last.as_ref().map_or(0.0, |v| v.camera_fps);
+        d
+    };
     match outcome {
-        Ok(FaceOutcome::Captured(image, result)) => {
+        Ok(FaceStepOutcome::Captured { image, result, liveness }) => {
             let shell = app.state::<Shell>();
             let mut live = shell.live.blocking_lock();
             let Some(draft) = live.draft.as_mut() else { return failed("the enrollment was discarded".into()) };
-            let url = data_url("image/png", &image.bytes);
-            draft.set_face(image);
-            FaceDoneDto {
-                outcome: "captured".into(),
-                image: Some(url),
-                message: format!("captured automatically at frame {} (eyes {:.0} px apart)", result.frame_index + 1, result.iso.eye_distance),
-                fps,
-                frames,
-            }
+            let mut done = FaceDoneDto::ended(
+                "captured",
+                format!("captured automatically (eyes {:.0} px apart)", result.iso.source_eye_distance),
+            );
+            done.image = Some(data_url("image/png", &image.bytes));
+            done.liveness = liveness.as_ref().map(LivenessDto::of);
+            draft.set_face(image, liveness);
+            stats(done)
         }
-        Ok(FaceOutcome::Stopped) => FaceDoneDto { outcome: "stopped".into(), image: None, message: "camera stopped".into(), fps, frames },
-        Ok(FaceOutcome::GaveUp) => {
-            FaceDoneDto { outcome: "gave_up".into(), image: None, message: "no compliant face within a minute".into(), fps, frames }
-        }
-        Err(e) => failed(e.to_string()),
+        Ok(FaceStepOutcome::Stopped) => stats(FaceDoneDto::ended("stopped", "camera stopped".into())),
+        Ok(FaceStepOutcome::GaveUp) => stats(FaceDoneDto::ended("gave_up", "no compliant face within a minute".into())),
+        Err(e) => stats(failed(e.to_string())),
     }
 }
 
@@ -500,6 +566,52 @@ async fn retry_enrollment(app: tauri::AppHandle, shell: tauri::State<'_, Shell>,
     queue_view(shell).await
 }
 
+/// The signed-in session, for calls made as the signed-in user.
+async fn session(shell: &Shell) -> CmdResult<(Arc<SpidClient>, String)> {
+    let live = shell.live.lock().await;
+    match (&live.session, &live.signed_in) {
+        (Some(c), Some(u)) => Ok((c.clone(), u.clone())),
+        _ => Err("sign in first".into()),
+    }
+}
+
+/// Remote captures for the admin view, each captured one with its stored face image. The server
+/// refuses operators (403); that refusal is passed on as it is.
+#[tauri::command]
+async fn remote_pending(shell: tauri::State<'_, Shell>, all: bool) -> CmdResult<Vec<RemoteCaptureDto>> {
+    let (client, user) = session(&shell).await?;
+    let admin = RemoteAdmin::new(&client, &user);
+    let mut rows = Vec::new();
+    for summary in admin.pending(all).await.map_err(err)? {
+        let mut dto = RemoteCaptureDto::from(summary);
+        if dto.captured_at.is_some() && dto.status != RemoteCaptureStatus::Expired.as_str() {
+            match admin.biometric(&dto.tguid, None).await {
+                Ok(b) => dto.attach_image(&b),
+                Err(e) => dto.image_error = Some(e.to_string()),
+            }
+        }
+        rows.push(dto);
+    }
+    Ok(rows)
+}
+
+/// Approves or rejects a remote capture (a rejection needs a reason).
+#[tauri::command]
+async fn remote_decide(shell: tauri::State<'_, Shell>, tguid: String, approve: bool, reason: String) -> CmdResult<()> {
+    let (client, user) = session(&shell).await?;
+    RemoteAdmin::new(&client, &user).decide(&tguid, approve, &reason).await.map_err(err)
+}
+
+/// Creates a remote enrollment link for a CPF.
+#[tauri::command]
+async fn remote_create_link(shell: tauri::State<'_, Shell>, client_id: String, email: String) -> CmdResult<RemoteLinkDto> {
+    let cpf = app_support::normalize_cpf(&client_id)?;
+    let (client, user) = session(&shell).await?;
+    let email = Some(email.as_str()).filter(|e| !e.trim().is_empty());
+    let r = RemoteAdmin::new(&client, &user).create_enroll_link(&cpf, email).await.map_err(err)?;
+    Ok(RemoteLinkDto { tguid: r.tguid, link: r.dynamic_link })
+}
+
 /// Leaves kiosk mode (quits the app) when the admin PIN matches `STATION_KIOSK_PIN` or the
 /// `kiosk-admin-pin` secret.
 #[tauri::command]
@@ -566,12 +678,16 @@ pub fn run() {
             mark_missing,
             clear_missing,
             start_face,
+            face_painted,
             stop_face,
             submit_enrollment,
             sync_now,
             queue_view,
             retry_enrollment,
             kiosk_exit,
+            remote_pending,
+            remote_decide,
+            remote_create_link,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the capture station app");

@@ -1,13 +1,12 @@
 //! What the desktop app needs beyond the CLI's building blocks: biographic validation, the
 //! enrollment being captured (fingers, missing fingers, face) with its rules, per-finger
-//! simulated scanners, face autocapture with a live JPEG preview, and the app's own settings.
+//! simulated scanners, the simulated subject at the camera, and the app's own settings (the face
+//! step itself is [`crate::app_face`]).
 //!
 //! The app (`src-tauri`) only translates between its window and these functions.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use drivers::simulated::{Motion, ScanTiming, SimulatedCamera, SimulatedScanner};
@@ -16,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use wire::spid::{KeyValue, MissingBiometric, MissingType};
 use wire::BiometricIndex;
 
-use crate::capture::{self, CaptureError, FrameVerdict};
+use crate::capture::{self, CaptureError};
 use crate::queue::{CapturedImage, NewEnrollment};
 
 // ---------------------------------------------------------------------------------------------
@@ -108,13 +107,15 @@ pub struct EnrollmentDraft {
     fingers: BTreeMap<BiometricIndex, CapturedImage>,
     missing: BTreeMap<BiometricIndex, MissingBiometric>,
     face: Option<CapturedImage>,
+    /// The liveness challenge's result for the face, when one was asked.
+    liveness: Option<face::LivenessResult>,
 }
 
 impl EnrollmentDraft {
     /// Starts a draft after validating the biographics.
     pub fn new(user_id: &str, name: &str) -> Result<Self, FieldErrors> {
         let (user_id, name) = validate_biographics(user_id, name)?;
-        Ok(Self { user_id, name, fingers: BTreeMap::new(), missing: BTreeMap::new(), face: None })
+        Ok(Self { user_id, name, fingers: BTreeMap::new(), missing: BTreeMap::new(), face: None, liveness: None })
     }
 
     /// Records (or replaces, on re-capture) a finger image; a finger captured is no longer missing.
@@ -146,9 +147,15 @@ impl EnrollmentDraft {
         self.missing.remove(&index);
     }
 
-    /// Records the face image.
-    pub fn set_face(&mut self, image: CapturedImage) {
+    /// Records the face image with the liveness result of its capture (replacing both on a retake).
+    pub fn set_face(&mut self, image: CapturedImage, liveness: Option<face::LivenessResult>) {
         self.face = Some(image);
+        self.liveness = liveness;
+    }
+
+    /// The liveness result of the face capture, when a challenge was asked.
+    pub fn liveness(&self) -> Option<&face::LivenessResult> {
+        self.liveness.as_ref()
     }
 
     /// Captured fingers, in position order.
@@ -260,6 +267,7 @@ pub fn simulated_camera_info() -> DeviceInfo {
 /// (the face filling about a third of the frame) and stay there, moving naturally. Frames are
 /// rendered by the drivers' [`SimulatedCamera`] and paced at the stream's frame rate.
 pub struct WalkUpCamera {
+    motion: Motion,
     far: Duration,
     approach: Duration,
     format: Option<drivers::FrameFormat>,
@@ -274,7 +282,14 @@ impl WalkUpCamera {
 
     /// A subject who stays far for `far`, then approaches during `approach`.
     pub fn new(far: Duration, approach: Duration) -> Self {
-        Self { far, approach, format: None, started: None, sequence: 0 }
+        Self { motion: Motion::Natural, far, approach, format: None, started: None, sequence: 0 }
+    }
+
+    /// The same walk-up with another behaviour once there: [`Motion::HeadTurn`] turns the head
+    /// left and right every few seconds (a 2-D rendering of a turn, see the drivers' camera).
+    pub fn with_motion(mut self, motion: Motion) -> Self {
+        self.motion = motion;
+        self
     }
 
     /// How much of the frame width the face fills `t` into the stream.
@@ -293,7 +308,11 @@ impl Camera for WalkUpCamera {
             kind: drivers::DeviceKind::Camera,
             driver: "simulated".into(),
         });
-        info.name = "Simulated camera (live subject stepping up)".into();
+        info.name = match self.motion {
+            Motion::HeadTurn => "Simulated camera (subject stepping up, turning their head)",
+            _ => "Simulated camera (live subject stepping up)",
+        }
+        .into();
         info
     }
 
@@ -329,7 +348,7 @@ impl Camera for WalkUpCamera {
         // A consumer slower than the frame rate gets the newest frame, as from a real camera.
         let t = started.elapsed().max(due);
         self.sequence = (t.as_secs_f64() * format.fps as f64).floor() as u64;
-        let camera = SimulatedCamera::astronaut(Motion::Natural)?.with_face_fraction(self.face_fraction(t));
+        let camera = SimulatedCamera::astronaut(self.motion)?.with_face_fraction(self.face_fraction(t));
         let frame = camera.frame_at(t, self.sequence);
         self.sequence += 1;
         Ok(frame)
@@ -339,135 +358,6 @@ impl Camera for WalkUpCamera {
         self.started = None;
         Ok(())
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Face autocapture with a live preview
-// ---------------------------------------------------------------------------------------------
-
-/// One preview frame: the picture as JPEG plus what the face pipeline made of it.
-#[derive(Debug, Clone)]
-pub struct PreviewFrame {
-    /// 0-based frame number in this stream.
-    pub index: usize,
-    pub width: u32,
-    pub height: u32,
-    pub jpeg: Vec<u8>,
-    /// Where the face is (frame pixels), when one was found.
-    pub roi: Option<face::Rect>,
-    /// Where the face should be.
-    pub target: face::Rect,
-    /// What to tell the person, most important first (empty when the frame is compliant).
-    pub feedback: Vec<face::Feedback>,
-    pub compliant: bool,
-    /// Consecutive compliant frames so far, and how many fire the capture.
-    pub streak: usize,
-    pub needed: usize,
-    pub captured: bool,
-    /// Frames delivered per second since the stream started.
-    pub fps: f32,
-    /// Time spent in the face pipeline for this frame, ms.
-    pub analysis_ms: f32,
-}
-
-/// How a face autocapture stream ended.
-pub enum FaceOutcome {
-    /// Autocapture fired: the ISO/IEC 19794-5 crop as a queue image, and the details.
-    Captured(CapturedImage, Box<face::CaptureResult>),
-    /// `stop` was raised.
-    Stopped,
-    /// `max_frames` went by without a capture.
-    GaveUp,
-}
-
-/// Encodes an RGB frame as JPEG (preview only: enrolled images stay PNG).
-pub fn jpeg_from_rgb(frame: &RgbFrame, quality: u8) -> Result<Vec<u8>, String> {
-    let mut out = Cursor::new(Vec::new());
-    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
-    encoder.encode(&frame.rgb, frame.width, frame.height, image::ExtendedColorType::Rgb8).map_err(|e| e.to_string())?;
-    Ok(out.into_inner())
-}
-
-/// Streams `camera` through the face pipeline and autocapture, handing every frame (as JPEG,
-/// with its ROI, target and feedback) to `on_frame`, until the capture fires, `stop` is raised
-/// or `max_frames` pass.
-pub fn face_autocapture_preview(
-    camera: &mut dyn Camera,
-    pipeline: &mut face::FacePipeline,
-    config: face::AutoCaptureConfig,
-    max_frames: usize,
-    frame_timeout: Duration,
-    stop: &AtomicBool,
-    mut on_frame: impl FnMut(PreviewFrame),
-) -> Result<FaceOutcome, CaptureError> {
-    let needed = config.min_consecutive;
-    let mut auto = face::AutoCapture::new(config);
-    let mut failure: Option<CaptureError> = None;
-    let mut stopped = false;
-    let started = Instant::now();
-    let mut index = 0usize;
-    capture::capture_face(camera, max_frames, frame_timeout, |frame| {
-        if stop.load(Ordering::Relaxed) {
-            stopped = true;
-            return FrameVerdict::Done(0.0);
-        }
-        let Some(rgb) = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb.clone()) else {
-            return FrameVerdict::Skip;
-        };
-        let t0 = Instant::now();
-        let analysed = pipeline.analyze(&rgb).and_then(|analysis| auto.feed(&rgb, &analysis).map(|r| (analysis, r)));
-        let analysis_ms = t0.elapsed().as_secs_f32() * 1000.0;
-        let (analysis, result) = match analysed {
-            Ok(v) => v,
-            Err(e) => {
-                failure = Some(CaptureError::Face(e.to_string()));
-                return FrameVerdict::Done(0.0);
-            }
-        };
-        let jpeg = match jpeg_from_rgb(frame, 80) {
-            Ok(j) => j,
-            Err(e) => {
-                failure = Some(CaptureError::Encode("preview".into(), e));
-                return FrameVerdict::Done(0.0);
-            }
-        };
-        let elapsed = started.elapsed().as_secs_f32();
-        on_frame(PreviewFrame {
-            index,
-            width: frame.width,
-            height: frame.height,
-            jpeg,
-            roi: analysis.roi,
-            target: analysis.target,
-            feedback: result.feedback.clone(),
-            compliant: result.compliant,
-            streak: result.streak,
-            needed,
-            captured: result.captured,
-            fps: if elapsed > 0.0 { (index + 1) as f32 / elapsed } else { 0.0 },
-            analysis_ms,
-        });
-        index += 1;
-        if result.captured {
-            FrameVerdict::Done(1.0)
-        } else {
-            FrameVerdict::Skip
-        }
-    })?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    if let Some(r) = auto.result() {
-        let image = CapturedImage {
-            index: BiometricIndex::Face,
-            width: r.iso.width,
-            height: r.iso.height,
-            resolution: None,
-            bytes: r.iso.png.clone(),
-        };
-        return Ok(FaceOutcome::Captured(image, Box::new(r.clone())));
-    }
-    Ok(if stopped { FaceOutcome::Stopped } else { FaceOutcome::GaveUp })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -604,7 +494,7 @@ mod tests {
         assert!(d.mark_missing(thumb, MissingType::Amputated, " ").is_err(), "a reason is required");
         d.mark_missing(thumb, MissingType::Amputated, "declared").unwrap();
         assert!(d.to_enrollment("admin", 1).unwrap_err().contains("face"));
-        d.set_face(image(BiometricIndex::Face));
+        d.set_face(image(BiometricIndex::Face), None);
         let e = d.to_enrollment("admin", 1).unwrap();
         assert_eq!((e.images.len(), e.missing.len()), (10, 1));
         // Capturing a finger declared missing withdraws the declaration.

@@ -2,12 +2,14 @@
 //!
 //! * [`queue`] — the encrypted offline enrollment queue (SQLite, WAL) and its state machine.
 //! * [`sync`] — uploads queued enrollments to an SPID server with idempotency and backoff.
+//! * [`verify`] — 1:1 verify of captured fingers against an enrolled person, online.
 //! * [`crypto`] / [`secrets`] — sealing at rest, with the key in the OS keyring or a file.
 //! * [`config`] — the typed station configuration.
 //! * [`capture`] — capture sessions driving `drivers` devices into queue entries.
 //!
 //! The app (`src-tauri`) and the CLI are thin layers over this crate.
 
+pub mod app_face;
 pub mod app_remote;
 pub mod app_support;
 pub mod capture;
@@ -16,6 +18,7 @@ pub mod crypto;
 pub mod queue;
 pub mod secrets;
 pub mod sync;
+pub mod verify;
 
 pub use config::StationConfig;
 pub use queue::{EnrollmentState, NewEnrollment, Queue};

@@ -1,20 +1,23 @@
 // Typed calls into the Rust commands of src-tauri/src/lib.rs. Every value type comes from
 // bindings.ts, which a test generates from the Rust DTOs (ts-rs).
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AppInfo,
   DraftDto,
+  FaceAnalysisDto,
   FaceDoneDto,
   FieldErrorsDto,
-  PreviewDto,
   QueueView,
+  RemoteCaptureDto,
+  RemoteLinkDto,
   ScanEventDto,
   SettingsDto,
   SyncDto,
 } from "./bindings";
 
 export type * from "./bindings";
+export { Channel };
 
 /** Turns a rejected command into readable text. */
 export function message(e: unknown): string {
@@ -37,13 +40,20 @@ export const api = {
   markMissing: (position: number, kind: string, reason: string) =>
     invoke<DraftDto>("mark_missing", { position, kind, reason }),
   clearMissing: (position: number) => invoke<DraftDto>("clear_missing", { position }),
-  startFace: () => invoke<void>("start_face"),
+  /** JPEG previews arrive on `preview` as ArrayBuffers; the analysis of the newest frame on `analysis`. */
+  startFace: (preview: Channel<ArrayBuffer>, analysis: Channel<FaceAnalysisDto>) => invoke<void>("start_face", { preview, analysis }),
+  /** Flow control: how many previews the window has painted in this stream. */
+  facePainted: (count: number) => invoke<void>("face_painted", { count }),
   stopFace: () => invoke<void>("stop_face"),
   submitEnrollment: () => invoke<string>("submit_enrollment"),
   syncNow: () => invoke<SyncDto>("sync_now"),
   queueView: () => invoke<QueueView>("queue_view"),
   retryEnrollment: (id: string) => invoke<QueueView>("retry_enrollment", { id }),
   kioskExit: (pin: string) => invoke<void>("kiosk_exit", { pin }),
+  /** Admins only: the server answers an operator with 403, passed on as the rejection. */
+  remotePending: (all: boolean) => invoke<RemoteCaptureDto[]>("remote_pending", { all }),
+  remoteDecide: (tguid: string, approve: boolean, reason: string) => invoke<void>("remote_decide", { tguid, approve, reason }),
+  remoteCreateLink: (clientId: string, email: string) => invoke<RemoteLinkDto>("remote_create_link", { clientId, email }),
 };
 
 export function isFieldErrors(e: unknown): e is FieldErrorsDto {
@@ -51,7 +61,6 @@ export function isFieldErrors(e: unknown): e is FieldErrorsDto {
 }
 
 export const events = {
-  faceFrame: (f: (p: PreviewDto) => void): Promise<UnlistenFn> => listen<PreviewDto>("face-frame", (e) => f(e.payload)),
   faceDone: (f: (p: FaceDoneDto) => void): Promise<UnlistenFn> => listen<FaceDoneDto>("face-done", (e) => f(e.payload)),
   scanEvent: (f: (p: ScanEventDto) => void): Promise<UnlistenFn> => listen<ScanEventDto>("scan-event", (e) => f(e.payload)),
   syncProgress: (f: (p: SyncDto) => void): Promise<UnlistenFn> => listen<SyncDto>("sync-progress", (e) => f(e.payload)),

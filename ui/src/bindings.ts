@@ -18,7 +18,11 @@ operator: string,
 /**
  * The operator signed in to this window, if any.
  */
-signed_in: string | null, scanner: string, camera: string, scanners: Array<DeviceDto>, cameras: Array<DeviceDto>, idle_timeout_s: number, 
+signed_in: string | null, 
+/**
+ * Their role on the server (ADMIN, OPERATOR) when signed in.
+ */
+role: string | null, scanner: string, camera: string, scanners: Array<DeviceDto>, cameras: Array<DeviceDto>, idle_timeout_s: number, 
 /**
  * Milliseconds from process start to the window's first interactive screen.
  */
@@ -48,6 +52,10 @@ export type DraftDto = { user_id: string, name: string, fingers: Array<FingerSlo
  */
 face: string | null, 
 /**
+ * The liveness check of the face capture, when one was asked.
+ */
+liveness: LivenessDto | null, 
+/**
  * What still prevents submitting (empty = ready).
  */
 problems: Array<string>, };
@@ -60,11 +68,51 @@ event: string, percent: number | null, };
 
 export type RectDto = { x: number, y: number, width: number, height: number, };
 
-export type PreviewDto = { frame: number, image: string, width: number, height: number, roi: RectDto | null, target: RectDto, 
+export type FaceAnalysisDto = { 
 /**
- * Plain-language prompts from the face pipeline, most important first.
+ * Camera frame analysed (0-based).
  */
-prompts: Array<string>, codes: Array<string>, compliant: boolean, streak: number, needed: number, captured: boolean, fps: number, analysis_ms: number, };
+frame: number, width: number, height: number, roi: RectDto | null, target: RectDto, 
+/**
+ * positioning, challenge, capturing, captured
+ */
+phase: string, 
+/**
+ * The one thing to tell the person now, in plain words.
+ */
+prompt: string, 
+/**
+ * The face pipeline's problems with the frame (codes), most important first.
+ */
+codes: Array<string>, compliant: boolean, 
+/**
+ * BLINK, TURN_LEFT, TURN_RIGHT while that challenge is asked.
+ */
+challenge: string | null, challenges_done: number, challenges_total: number, streak: number, needed: number, analysis_ms: number, analysed_fps: number, camera_fps: number, 
+/**
+ * Camera frames not analysed because a newer one was waiting.
+ */
+skipped: number, };
+
+export type ChallengeDto = { 
+/**
+ * BLINK, TURN_LEFT, TURN_RIGHT
+ */
+challenge: string, prompt: string, passed: boolean, };
+
+export type LivenessDto = { 
+/**
+ * LIVE, SPOOF, UNABLE_TO_CALCULATE_LIVENESS
+ */
+decision: string, summary: string, 
+/**
+ * 0..100 share of checks passed (not a probability).
+ */
+score: number, 
+/**
+ * Why, in plain words.
+ */
+reasons: Array<string>, challenges: Array<ChallengeDto>, };
 
 export type FaceDoneDto = { 
 /**
@@ -72,9 +120,17 @@ export type FaceDoneDto = {
  */
 outcome: string, image: string | null, message: string, 
 /**
- * Average preview frames per second over the stream.
+ * The liveness check, when one was asked.
  */
-fps: number, frames: number, };
+liveness: LivenessDto | null, 
+/**
+ * Preview frames painted by the window, and per second over the stream.
+ */
+frames: number, fps: number, 
+/**
+ * Frames the camera delivered and the analysis took, per second.
+ */
+camera_fps: number, analysed_fps: number, };
 
 export type QueueRow = { id: string, 
 /**
@@ -87,4 +143,36 @@ export type CountsDto = { captured: number, queued: number, sending: number, acc
 export type SyncDto = { running: boolean, uploaded: number, synced: number, rejected: number, deferred: number, outstanding: number, error: string | null, };
 
 export type QueueView = { rows: Array<QueueRow>, counts: CountsDto, sync: SyncDto | null, };
+
+export type RemoteCaptureDto = { tguid: string, 
+/**
+ * REMOTE_ENROLL or REMOTE_VERIFY
+ */
+kind: string, 
+/**
+ * AWAITING_CAPTURE, AWAITING_APPROVAL, APPROVED, REJECTED, EXPIRED
+ */
+status: string, client_id: string, operator_id: string, client_email: string | null, created_at: string, expires_at: string, captured_at: string | null, 
+/**
+ * Face quality 0..100 of the stored capture.
+ */
+face_quality: number | null, 
+/**
+ * Inter-eye distance in the phone frame, pixels.
+ */
+eye_distance: number | null, 
+/**
+ * ACTIVE or PASSIVE.
+ */
+liveness_mode: string, liveness_decision: string | null, liveness_score: number | null, liveness_feedback: Array<string>, spoof_attempts: number, decided_by: string | null, reason: string | null, 
+/**
+ * The stored face image (data URL), once captured.
+ */
+image: string | null, image_width: number, image_height: number, 
+/**
+ * Why the image could not be fetched.
+ */
+image_error: string | null, };
+
+export type RemoteLinkDto = { tguid: string, link: string, };
 
