@@ -83,8 +83,6 @@ pub struct MatchTemplate {
 const LEN_BIN: f32 = 6.0;
 const LEN_BINS: usize = (MAX_EDGE / LEN_BIN) as usize + 1;
 const ANG_BINS: usize = 8;
-/// 64-bit words in a prefilter signature: 16 length × 16 × 16 angle cells.
-pub const SIG_WORDS: usize = 64;
 
 #[inline]
 fn ang_bin(a: i16) -> usize {
@@ -288,33 +286,20 @@ impl MatchTemplate {
         self.xs.is_empty()
     }
 
-    /// Quantised edge signature (4096 bits) used by the 1:N prefilter: one bit
-    /// per (length, angle, angle) cell occupied by an edge. `spread` also sets
-    /// the neighbouring length cells, which is done on the probe side
-    /// so that quantisation boundaries do not lose mated edges.
-    pub fn signature(&self, spread: bool) -> [u64; SIG_WORDS] {
-        let mut s = [0u64; SIG_WORDS];
+    /// Calls `f(length px, from-angle, to-angle, direction)` for every edge,
+    /// angles in 1/65536 turns; `direction` is the edge vector's absolute
+    /// direction, so that two mated edges differ in it by the rotation between
+    /// the impressions. Used by the 1:N index.
+    pub(crate) fn for_each_edge(&self, mut f: impl FnMut(f32, i16, i16, i16)) {
         for k in 0..self.e_from.len() {
-            let lb = (self.e_len[k] as f32 / (16.0 * 12.0)) as i32;
-            let ab = (self.e_from_angle[k] as i32 + 32768) >> 12;
-            let bb = (self.e_to_angle[k] as i32 + 32768) >> 12;
-            let r = if spread { 1 } else { 0 };
-            for dl in -r..=r {
-                let l = lb + dl;
-                if !(0..16).contains(&l) {
-                    continue;
-                }
-                for da in 0..=0 {
-                    for db in 0..=0 {
-                        let a = (ab + da).rem_euclid(16);
-                        let b = (bb + db).rem_euclid(16);
-                        let bit = (l as usize) * 256 + (a as usize) * 16 + b as usize;
-                        s[bit / 64] |= 1u64 << (bit % 64);
-                    }
-                }
-            }
+            let dir = self.e_from_angle[k].wrapping_add(quant(self.angles[self.e_from[k] as usize]));
+            f(self.e_len[k] as f32 / 16.0, self.e_from_angle[k], self.e_to_angle[k], dir);
         }
-        s
+    }
+
+    /// Number of directed edges in the edge table.
+    pub(crate) fn edge_count(&self) -> usize {
+        self.e_from.len()
     }
 }
 
