@@ -15,6 +15,11 @@ use crate::template::Template;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+mod det;
+mod font;
+
+pub use det::{render_det, write_det_png, DetCurve};
+
 /// One image of an FVC database.
 #[derive(Debug, Clone)]
 pub struct FvcImage {
@@ -198,10 +203,27 @@ pub fn extract_all(images: &[FvcImage], threads: usize) -> Result<(Vec<Template>
     Ok((out.into_iter().flatten().collect(), per_image_ms))
 }
 
-/// Scores all pairs of one database and computes its error rates.
+/// Scores all pairs of one database and computes its error rates, with the
+/// engine's own extractor on `threads` threads.
 pub fn evaluate_db(dir: &Path, threads: usize) -> Result<DbResult> {
     let images = list_fvc(dir)?;
     let (templates, extract_ms) = extract_all(&images, threads)?;
+    score_db(&images, &templates, extract_ms)
+}
+
+/// Scores all pairs of already extracted templates (`templates[i]` from
+/// `images[i]`) with the engine's matcher and computes the error rates.
+///
+/// Separate from extraction so that another extractor (e.g. a neural one in its
+/// own crate) is evaluated on exactly the same pairs and protocol.
+pub fn score_db(images: &[FvcImage], templates: &[Template], extract_ms: f64) -> Result<DbResult> {
+    if images.len() != templates.len() {
+        return Err(FpError::InvalidDataset(format!(
+            "{} images but {} templates",
+            images.len(),
+            templates.len()
+        )));
+    }
     let prepared: Vec<MatchTemplate> = templates.iter().map(MatchTemplate::new).collect();
     let mut m = Matcher::default();
     let (mut genuine, mut impostor, mut impostor_first) = (Vec::new(), Vec::new(), Vec::new());
@@ -247,71 +269,56 @@ pub fn evaluate_db(dir: &Path, threads: usize) -> Result<DbResult> {
     })
 }
 
-/// Draws a DET curve (FNMR against FMR, both on log axes from 0.01 % to 100 %)
-/// as a PNG, with a decade grid. Drawn by hand with the `image` crate to avoid
-/// a plotting dependency; curves for several sets get different colours.
-pub fn write_det_png(path: &Path, curves: &[(&[f32], &[f32])]) -> Result<()> {
-    const W: u32 = 640;
-    const H: u32 = 640;
-    const M: f64 = 40.0;
-    let mut img = image::RgbImage::from_pixel(W, H, image::Rgb([255, 255, 255]));
-    let lo = -4.0f64; // log10(0.0001)
-    let to_px = |fmr: f64, fnmr: f64| -> (f64, f64) {
-        let fx = (fmr.max(1e-4).log10() - lo) / -lo;
-        let fy = (fnmr.max(1e-4).log10() - lo) / -lo;
-        (
-            M + fx * (W as f64 - 2.0 * M),
-            H as f64 - M - fy * (H as f64 - 2.0 * M),
-        )
-    };
-    let grey = image::Rgb([200, 200, 200]);
-    for d in 0..=4 {
-        let v = 10f64.powi(-d);
-        let (x, _) = to_px(v, 1.0);
-        let (_, y) = to_px(1.0, v);
-        line(&mut img, (x, M), (x, H as f64 - M), grey);
-        line(&mut img, (M, y), (W as f64 - M, y), grey);
+/// A short human name for a database folder, e.g. `.../fvc2002/DB1_B` →
+/// "FVC2002 DB1_B", for legends and reports.
+pub fn db_label(dir: &Path) -> String {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string());
+    match dir.parent().and_then(|p| p.file_name()) {
+        Some(parent) => format!("{} {}", parent.to_string_lossy().to_uppercase(), name),
+        None => name,
     }
-    // EER diagonal.
-    line(
-        &mut img,
-        to_px(1e-4, 1e-4),
-        to_px(1.0, 1.0),
-        image::Rgb([230, 180, 180]),
-    );
-    let colours = [
-        [0, 0, 200],
-        [200, 0, 0],
-        [0, 150, 0],
-        [150, 0, 150],
-        [0, 0, 0],
-    ];
-    for (ci, (gen, imp)) in curves.iter().enumerate() {
-        let col = image::Rgb(colours[ci % colours.len()]);
-        let mut prev: Option<(f64, f64)> = None;
-        for t in thresholds(gen, imp) {
-            let (fnmr, fmr) = rates_at(gen, imp, t);
-            let p = to_px(fmr, fnmr);
-            if let Some(q) = prev {
-                line(&mut img, q, p, col);
-            }
-            prev = Some(p);
-        }
-    }
-    img.save(path).map_err(|source| FpError::ImageLoad {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
-fn line(img: &mut image::RgbImage, a: (f64, f64), b: (f64, f64), c: image::Rgb<u8>) {
-    let steps = ((b.0 - a.0).abs().max((b.1 - a.1).abs()).ceil() as usize).max(1);
-    for s in 0..=steps {
-        let t = s as f64 / steps as f64;
-        let x = a.0 + (b.0 - a.0) * t;
-        let y = a.1 + (b.1 - a.1) * t;
-        if x >= 0.0 && y >= 0.0 && (x as u32) < img.width() && (y as u32) < img.height() {
-            img.put_pixel(x as u32, y as u32, c);
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separated_scores_have_zero_eer() {
+        let r = rates(&[10.0, 11.0, 12.0], &[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(r.eer, 0.0);
+        assert_eq!(r.fmr100, 0.0);
+        assert!(r.eer_threshold > 4.0 && r.eer_threshold <= 10.0);
+    }
+
+    #[test]
+    fn eer_of_overlapping_scores() {
+        // Genuine 1..=10, impostor 0..=9 (offset 1): at t = 6, FNMR 5/10, FMR 4/10;
+        // the closest crossing gives (FNMR + FMR) / 2 = 0.45.
+        let gen: Vec<f32> = (1..=10).map(|v| v as f32).collect();
+        let imp: Vec<f32> = (0..10).map(|v| v as f32).collect();
+        let r = rates(&gen, &imp);
+        assert!((r.eer - 0.45).abs() < 1e-9, "eer {}", r.eer);
+    }
+
+    #[test]
+    fn score_db_rejects_mismatched_lengths() {
+        let images = vec![FvcImage {
+            finger: 1,
+            impression: 1,
+            path: PathBuf::from("1_1.tif"),
+        }];
+        assert!(matches!(
+            score_db(&images, &[], 0.0),
+            Err(FpError::InvalidDataset(_))
+        ));
+    }
+
+    #[test]
+    fn db_label_names_year_and_set() {
+        assert_eq!(db_label(Path::new("/d/fvc2004/DB2_B")), "FVC2004 DB2_B");
     }
 }

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use fingerprint::eval::{evaluate_db, write_det_png};
+use fingerprint::eval::{db_label, evaluate_db, write_det_png, DetCurve};
 use fingerprint::{extract, match_score, GrayImage, MatchTemplate, Template};
 use std::path::{Path, PathBuf};
 
@@ -124,11 +124,23 @@ fn main() -> Result<()> {
                 );
                 results.push(r);
             }
-            let curves: Vec<(&[f32], &[f32])> = results
+            let curves: Vec<DetCurve> = results
                 .iter()
-                .map(|r| (r.genuine.as_slice(), r.impostor.as_slice()))
+                .zip(&fvc)
+                .enumerate()
+                .map(|(i, (r, dir))| DetCurve {
+                    label: db_label(dir),
+                    genuine: &r.genuine,
+                    impostor: &r.impostor,
+                    colour: i,
+                    dashed: false,
+                })
                 .collect();
-            write_det_png(&det, &curves)?;
+            write_det_png(
+                &det,
+                "DET, all-impostor protocol (native extractor)",
+                &curves,
+            )?;
             println!("DET plot written to {}", det.display());
             if results.len() > 1 {
                 let imp: Vec<f32> = results
