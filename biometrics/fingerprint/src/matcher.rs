@@ -18,6 +18,14 @@
 use crate::template::{MinutiaKind, Template};
 use std::f32::consts::{PI, TAU};
 
+/// Decision threshold for a false match rate of about 1 in 10,000: on the
+/// 11,520 all-impostor comparisons of FVC2002/2004 DB1_B and DB2_B (see
+/// docs/benchmarks/fpengine.md) exactly one impostor scores at or above it.
+/// So few impostors make this indicative, not certified: callers deciding
+/// identity on one finger should prefer fusing two fingers
+/// ([`crate::fuse_scores`]).
+pub const FMR_1_IN_10000_THRESHOLD: f32 = 21.2;
+
 /// Most minutiae used per template (the first ones, i.e. the best for templates
 /// from [`crate::extract()`]). Bounds the n1×n2 vote matrix so a hostile template
 /// with 65,535 minutiae cannot make a comparison allocate gigabytes.
@@ -57,6 +65,10 @@ pub struct MatchTemplate {
     ys: Vec<f32>,
     angles: Vec<f32>,
     kinds: Vec<MinutiaKind>,
+    /// `x_start[k]`: index of the first minutia with x ≥ k·[`X_BIN`] (minutiae
+    /// are sorted by x), so pairing finds its column window by lookup instead
+    /// of a binary search.
+    x_start: Vec<u8>,
     /// Edge lengths in 1/16 pixel, one entry per directed edge (k nearest
     /// neighbours of each minutia), ordered by (start-angle bin, length).
     /// The i16 columns are padded with [`SCAN_LANES`] never-matching entries so
@@ -95,6 +107,9 @@ fn quant(a: f32) -> i16 {
     ((a / TAU * 65536.0).round() as i64 as u16) as i16
 }
 
+/// Column width of [`MatchTemplate`]'s x lookup table (pixels).
+const X_BIN: f32 = 16.0;
+
 /// Lanes of the vector edge scan (eight i16 in one SSE2 register).
 const SCAN_LANES: usize = 8;
 
@@ -104,9 +119,9 @@ fn len_fixed(len: f32) -> i16 {
     (len * 16.0).round() as i16
 }
 
-/// Indices (relative to the slice start) of the edges among `n` whose length
-/// lies within `tol` of `len` and whose two angles lie within `atol` of `a`
-/// and `b`, appended to `hits`. `|d| ≤ t` is tested as the unsigned
+/// Calls `on_hit` with the index (relative to the slice start) of each edge
+/// among the first `n` whose length lies within `tol` of `q.0` and whose two
+/// angles lie within `atol` of `q.1` and `q.2`, in increasing order. `|d| ≤ t` is tested as the unsigned
 /// `d + t ≤ 2t`, which is exact for wrapping i16 angle differences too.
 /// The columns must extend at least [`SCAN_LANES`] past `n` (padding).
 #[inline]
@@ -118,7 +133,7 @@ fn scan_edges(
     q: (i16, i16, i16),
     tol: i16,
     atol: i16,
-    hits: &mut Vec<u16>,
+    mut on_hit: impl FnMut(usize),
 ) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -151,7 +166,7 @@ fn scan_edges(
                     bits &= (1u32 << (2 * left)) - 1;
                 }
                 while bits != 0 {
-                    hits.push((k + (bits.trailing_zeros() as usize >> 1)) as u16);
+                    on_hit(k + (bits.trailing_zeros() as usize >> 1));
                     bits &= bits - 1;
                 }
                 k += SCAN_LANES;
@@ -166,7 +181,7 @@ fn scan_edges(
                 && within(q.1.wrapping_sub(fa[k]), atol)
                 && within(q.2.wrapping_sub(ta[k]), atol)
             {
-                hits.push(k as u16);
+                on_hit(k);
             }
         }
     }
@@ -262,11 +277,16 @@ impl MatchTemplate {
             v.extend(std::iter::repeat_n(i16::MIN, SCAN_LANES));
             v
         };
+        let bins = xs.last().map_or(0, |&x| (x / X_BIN) as usize + 1);
+        let x_start = (0..=bins)
+            .map(|k| xs.partition_point(|&x| x < k as f32 * X_BIN) as u8)
+            .collect();
         MatchTemplate {
             xs,
             ys,
             angles,
             kinds,
+            x_start,
             e_len: pad(edges.iter().map(|e| len_fixed(e.1)).collect()),
             e_from: edges.iter().map(|e| e.2).collect(),
             e_to: edges.iter().map(|e| e.3).collect(),
@@ -307,7 +327,6 @@ impl MatchTemplate {
 #[derive(Debug, Default)]
 pub struct Matcher {
     votes: Vec<f32>,
-    hits: Vec<u16>,
     /// Candidate pairs of one pairing pass as sortable keys: the cost's f32
     /// bits (non-negative, so they order like the value), then probe and
     /// candidate index — one integer sort, deterministic.
@@ -386,7 +405,7 @@ impl Matcher {
             loop {
                 let s0 = c.cells[ab * LEN_BINS + lb0] as usize;
                 let s1 = c.cells[ab * LEN_BINS + lb1 + 1] as usize;
-                self.hits.clear();
+                let votes = &mut self.votes;
                 scan_edges(
                     &c.e_len[s0..],
                     &c.e_from_angle[s0..],
@@ -395,17 +414,18 @@ impl Matcher {
                     (lq, pa, pb),
                     tol_q,
                     atol_q as i16,
-                    &mut self.hits,
+                    |h| {
+                        let q = s0 + h;
+                        let dl = (lq as i32 - c.e_len[q] as i32).unsigned_abs() as f32;
+                        let da = pa.wrapping_sub(c.e_from_angle[q]).unsigned_abs() as f32;
+                        let db = pb.wrapping_sub(c.e_to_angle[q]).unsigned_abs() as f32;
+                        let sim = (1.0 - dl * inv_tol_q)
+                            * (1.0 - da * inv_atol)
+                            * (1.0 - db * inv_atol);
+                        votes[row_from + c.e_from[q] as usize] += sim;
+                        votes[row_to + c.e_to[q] as usize] += sim;
+                    },
                 );
-                for &h in &self.hits {
-                    let q = s0 + h as usize;
-                    let dl = (lq as i32 - c.e_len[q] as i32).unsigned_abs() as f32;
-                    let da = pa.wrapping_sub(c.e_from_angle[q]).unsigned_abs() as f32;
-                    let db = pb.wrapping_sub(c.e_to_angle[q]).unsigned_abs() as f32;
-                    let sim = (1.0 - dl * inv_tol_q) * (1.0 - da * inv_atol) * (1.0 - db * inv_atol);
-                    self.votes[row_from + c.e_from[q] as usize] += sim;
-                    self.votes[row_to + c.e_to[q] as usize] += sim;
-                }
                 if ab == a1 {
                     break;
                 }
@@ -466,7 +486,15 @@ impl Matcher {
             let a = p.angles[i] + t.rot;
             let r = ((x - anchor.0).powi(2) + (y - anchor.1).powi(2)).sqrt();
             let tol = (d0 + grow * r).min(PAIR_DIST_MAX);
-            let start = c.xs.partition_point(|&cx| cx < x - tol);
+            let lo = x - tol;
+            let mut start = if lo <= 0.0 {
+                0
+            } else {
+                c.x_start[((lo / X_BIN) as usize).min(c.x_start.len() - 1)] as usize
+            };
+            while start < n2 && c.xs[start] < lo {
+                start += 1;
+            }
             for j in start..n2 {
                 let dx = c.xs[j] - x;
                 if dx > tol {

@@ -1,6 +1,7 @@
 //! Data-driven and robustness tests on the shared FVC / NFIQ 2 images.
 
-use fingerprint::eval::{list_fvc, rates, write_det_png};
+use fingerprint::eval::{list_fvc, rates, write_det_png, DetCurve};
+use fingerprint::matcher::FMR_1_IN_10000_THRESHOLD;
 use fingerprint::quality::{assess, Autocapture, CaptureState, Reason};
 use fingerprint::{extract, match_score, FpError, Gallery, GrayImage, MatchTemplate, Template};
 use std::path::PathBuf;
@@ -29,8 +30,8 @@ fn sourceafis_reference_pairs_separate() {
     let other = MatchTemplate::new(&tpl("fvc2002/DB1_B/103_7.tif"));
     let g = match_score(&probe, &mate);
     let i = match_score(&probe, &other);
-    // 17.9 is the pooled FMR 1:10,000 threshold measured in docs/benchmarks/fpengine.md.
-    assert!(g > 17.9, "genuine score {g}");
+    // The pooled FMR 1:10,000 threshold measured in docs/benchmarks/fpengine.md.
+    assert!(g > FMR_1_IN_10000_THRESHOLD, "genuine score {g}");
     assert!(i < 10.0, "impostor score {i}");
 }
 
@@ -61,10 +62,48 @@ fn small_subset_eer_is_low() {
     let r = rates(&gen, &imp);
     assert!(r.eer <= 0.10, "EER {}", r.eer);
     let dir = std::env::temp_dir().join(format!("fp-det-{}.png", std::process::id()));
-    write_det_png(&dir, &[(&gen, &imp)]).expect("det");
+    let curve = DetCurve {
+        label: "FVC2002 DB2_B subset".into(),
+        genuine: &gen,
+        impostor: &imp,
+        colour: 0,
+        dashed: false,
+    };
+    write_det_png(&dir, "subset", &[curve]).expect("det");
     let png = GrayImage::load(&dir).expect("det png readable");
-    assert_eq!((png.width(), png.height()), (640, 640));
+    // The layout belongs to eval's DET module; only check a real plot came out.
+    assert!(png.width() >= 400 && png.height() >= 400);
     let _ = std::fs::remove_file(dir);
+}
+
+#[test]
+fn fvc2002_db1_eer_stays_within_target() {
+    // Issue 5 target: EER <= 3 % on FVC2002 DB1_B, all 280 genuine and all
+    // 2,880 impostor pairs (the protocol of docs/benchmarks/fpengine.md).
+    let dir = shared("fvc2002/DB1_B");
+    if !dir.exists() {
+        eprintln!("skipped: {} is absent", dir.display());
+        return;
+    }
+    let imgs = list_fvc(&dir).expect("list");
+    assert_eq!(imgs.len(), 80);
+    let (templates, _) = fingerprint::eval::extract_all(&imgs, 2).expect("extract");
+    let ts: Vec<MatchTemplate> = templates.iter().map(MatchTemplate::new).collect();
+    let mut m = fingerprint::Matcher::default();
+    let (mut gen, mut imp) = (Vec::new(), Vec::new());
+    for a in 0..ts.len() {
+        for b in a + 1..ts.len() {
+            let s = m.score(&ts[a], &ts[b]);
+            if imgs[a].finger == imgs[b].finger {
+                gen.push(s);
+            } else {
+                imp.push(s);
+            }
+        }
+    }
+    assert_eq!((gen.len(), imp.len()), (280, 2880));
+    let r = rates(&gen, &imp);
+    assert!(r.eer <= 0.03, "EER {:.2} %", r.eer * 100.0);
 }
 
 #[test]
@@ -150,7 +189,7 @@ fn bad_images_give_typed_errors() {
     let noise = GrayImage::new(300, 300, noise).unwrap();
     if let Ok(t) = extract(&noise) {
         let real = MatchTemplate::new(&tpl("fvc2002/DB1_B/101_1.tif"));
-        assert!(match_score(&MatchTemplate::new(&t), &real) < 17.9);
+        assert!(match_score(&MatchTemplate::new(&t), &real) < FMR_1_IN_10000_THRESHOLD);
     }
     assert!(matches!(
         GrayImage::load(&shared("does-not-exist.tif")),
