@@ -53,6 +53,8 @@ const PAIR_DIST: f32 = 10.0;
 const PAIR_GROW: f32 = 0.08;
 const PAIR_DIST_MAX: f32 = 24.0;
 const PAIR_ANGLE: f32 = 0.52;
+/// [`PAIR_ANGLE`] in 1/65536 turns.
+const PAIR_ANGLE_Q: u16 = (PAIR_ANGLE / TAU * 65536.0) as u16;
 
 /// A template preprocessed for fast repeated matching: minutiae in math
 /// coordinates (sorted by x for windowed pairing) and the edge table as
@@ -65,6 +67,8 @@ pub struct MatchTemplate {
     ys: Vec<f32>,
     angles: Vec<f32>,
     kinds: Vec<MinutiaKind>,
+    /// Directions in 1/65536 turns, for branch-free wrapped differences.
+    angles_q: Vec<i16>,
     /// `x_start[k]`: index of the first minutia with x ≥ k·[`X_BIN`] (minutiae
     /// are sorted by x), so pairing finds its column window by lookup instead
     /// of a binary search.
@@ -284,6 +288,7 @@ impl MatchTemplate {
         MatchTemplate {
             xs,
             ys,
+            angles_q: angles.iter().map(|&a| quant(a)).collect(),
             angles,
             kinds,
             x_start,
@@ -344,7 +349,8 @@ pub fn match_score(probe: &MatchTemplate, candidate: &MatchTemplate) -> f32 {
 struct Rigid {
     cos: f32,
     sin: f32,
-    rot: f32,
+    /// Rotation in 1/65536 turns.
+    rot_q: i16,
     tx: f32,
     ty: f32,
 }
@@ -358,7 +364,7 @@ impl Rigid {
         Rigid {
             cos,
             sin,
-            rot,
+            rot_q: quant(rot),
             tx,
             ty,
         }
@@ -395,7 +401,8 @@ impl Matcher {
             let row_from = p.e_from[k] as usize * n2;
             let row_to = p.e_to[k] as usize * n2;
             let tol = 5.0 + 0.06 * len;
-            let tol_q = len_fixed(tol);
+            // Positive, so truncating after +0.5 rounds (no libm call).
+            let tol_q = (tol * 16.0 + 0.5) as i16;
             let inv_tol_q = 1.0 / tol_q as f32;
             let lb0 = len_bin((len - tol).max(0.0));
             let lb1 = len_bin(len + tol);
@@ -483,7 +490,7 @@ impl Matcher {
         let (d0, grow) = (PAIR_DIST, PAIR_GROW);
         for i in 0..n1 {
             let (x, y) = t.apply(p.xs[i], p.ys[i]);
-            let a = p.angles[i] + t.rot;
+            let a = p.angles_q[i].wrapping_add(t.rot_q);
             let r = ((x - anchor.0).powi(2) + (y - anchor.1).powi(2)).sqrt();
             let tol = (d0 + grow * r).min(PAIR_DIST_MAX);
             let lo = x - tol;
@@ -505,11 +512,11 @@ impl Matcher {
                 if d2 > tol * tol {
                     continue;
                 }
-                let da = wrap(c.angles[j] - a).abs();
-                if da > PAIR_ANGLE {
+                let da = c.angles_q[j].wrapping_sub(a).unsigned_abs();
+                if da > PAIR_ANGLE_Q {
                     continue;
                 }
-                let cost = d2.sqrt() / tol + da / PAIR_ANGLE;
+                let cost = d2.sqrt() / tol + da as f32 / PAIR_ANGLE_Q as f32;
                 self.pairs
                     .push(((cost.to_bits() as u64) << 16) | ((i as u64) << 8) | j as u64);
             }
@@ -554,7 +561,7 @@ impl Matcher {
         Rigid {
             cos,
             sin,
-            rot,
+            rot_q: quant(rot),
             tx: cx - (cos * px - sin * py),
             ty: cy - (sin * px + cos * py),
         }
