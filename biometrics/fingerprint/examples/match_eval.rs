@@ -21,11 +21,12 @@ fn cpu() -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let cache = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| std::env::temp_dir().join("fp-template-cache").display().to_string()),
-    );
+    let cache = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| {
+        std::env::temp_dir()
+            .join("fp-template-cache")
+            .display()
+            .to_string()
+    }));
     let base = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/data/fingerprint"
@@ -33,7 +34,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut pooled_imp = Vec::new();
     let mut pooled_gen = Vec::new();
     let (mut comparisons, mut cpu_s) = (0usize, 0.0f64);
-    for db in ["fvc2002/DB1_B", "fvc2002/DB2_B", "fvc2004/DB1_B", "fvc2004/DB2_B"] {
+    for db in [
+        "fvc2002/DB1_B",
+        "fvc2002/DB2_B",
+        "fvc2004/DB1_B",
+        "fvc2004/DB2_B",
+    ] {
         let imgs = list_fvc(&base.join(db))?;
         let dir = cache.join(db.replace('/', "-"));
         let templates: Vec<Template> = if dir.exists() {

@@ -157,7 +157,11 @@ impl Gallery {
         p.for_each_edge(|len, a, b, dir| {
             let x = len / IDX_LEN_BIN;
             let lb = (x as usize).min(IDX_LEN_BINS - 1);
-            let lo = if x.fract() < 0.5 { lb.checked_sub(1) } else { Some(lb + 1) };
+            let lo = if x.fract() < 0.5 {
+                lb.checked_sub(1)
+            } else {
+                Some(lb + 1)
+            };
             let lbs = [Some(lb), lo.filter(|&l| l < IDX_LEN_BINS)];
             let d = (dir as u16 >> 8) as u8;
             for l in lbs.into_iter().flatten() {
@@ -183,7 +187,7 @@ impl Gallery {
             let s = c.entry.partition_point(|&e| (e as usize) < lo);
             let t = s + c.entry[s..].partition_point(|&e| (e as usize) < hi);
             for k in s..t {
-                let rot = c.dir[k].wrapping_sub(d) as usize * ROT_BINS >> 8;
+                let rot = (c.dir[k].wrapping_sub(d) as usize * ROT_BINS) >> 8;
                 let v = &mut votes[(c.entry[k] as usize - lo) * ROT_BINS + rot];
                 *v = v.saturating_add(1);
             }

@@ -135,15 +135,18 @@ fn scan_edges(
     ta: &[i16],
     n: usize,
     q: (i16, i16, i16),
-    tol: i16,
-    atol: i16,
+    (tol, atol): (i16, i16),
     mut on_hit: impl FnMut(usize),
 ) {
     #[cfg(target_arch = "x86_64")]
     {
         // SSE2 is part of the x86_64 baseline, so no runtime detection is needed.
         use std::arch::x86_64::*;
-        assert!(lens.len() >= n + SCAN_LANES && fa.len() >= n + SCAN_LANES && ta.len() >= n + SCAN_LANES);
+        assert!(
+            lens.len() >= n + SCAN_LANES
+                && fa.len() >= n + SCAN_LANES
+                && ta.len() >= n + SCAN_LANES
+        );
         // SAFETY: SSE2 is always available on x86_64; every load reads 8 i16
         // at k < n, within the slices' length checked above.
         unsafe {
@@ -317,8 +320,14 @@ impl MatchTemplate {
     /// the impressions. Used by the 1:N index.
     pub(crate) fn for_each_edge(&self, mut f: impl FnMut(f32, i16, i16, i16)) {
         for k in 0..self.e_from.len() {
-            let dir = self.e_from_angle[k].wrapping_add(quant(self.angles[self.e_from[k] as usize]));
-            f(self.e_len[k] as f32 / 16.0, self.e_from_angle[k], self.e_to_angle[k], dir);
+            let dir =
+                self.e_from_angle[k].wrapping_add(quant(self.angles[self.e_from[k] as usize]));
+            f(
+                self.e_len[k] as f32 / 16.0,
+                self.e_from_angle[k],
+                self.e_to_angle[k],
+                dir,
+            );
         }
     }
 
@@ -419,16 +428,14 @@ impl Matcher {
                     &c.e_to_angle[s0..],
                     s1 - s0,
                     (lq, pa, pb),
-                    tol_q,
-                    atol_q as i16,
+                    (tol_q, atol_q as i16),
                     |h| {
                         let q = s0 + h;
                         let dl = (lq as i32 - c.e_len[q] as i32).unsigned_abs() as f32;
                         let da = pa.wrapping_sub(c.e_from_angle[q]).unsigned_abs() as f32;
                         let db = pb.wrapping_sub(c.e_to_angle[q]).unsigned_abs() as f32;
-                        let sim = (1.0 - dl * inv_tol_q)
-                            * (1.0 - da * inv_atol)
-                            * (1.0 - db * inv_atol);
+                        let sim =
+                            (1.0 - dl * inv_tol_q) * (1.0 - da * inv_atol) * (1.0 - db * inv_atol);
                         votes[row_from + c.e_from[q] as usize] += sim;
                         votes[row_to + c.e_to[q] as usize] += sim;
                     },
