@@ -14,11 +14,12 @@ use wire::spid::{
     ExternalResult, OperatorEnrollPayload, OperatorInsert, OperatorListItem, Person, ServiceState, SystemStatus,
     TransactionData, UserTransaction,
 };
+use wire::search::MatchResult;
 use wire::{Envelope, ErrorCode, ErrorResponse};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, SpidJson};
-use crate::{enrollment, operators, people, AppState};
+use crate::{enrollment, matching, operators, people, verify, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,7 +29,7 @@ use crate::{enrollment, operators, people, AppState};
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "Enrollment"), (name = "Deletion"), (name = "Operator"), (name = "Transaction"),
+        (name = "Enrollment"), (name = "Search", description = "Verify (1:1) against an enrolled person"), (name = "Deletion"), (name = "Operator"), (name = "Transaction"),
         (name = "Status"), (name = "Tokens"),
         (name = "Remote", description = "Remote capture: phone link, phone page and frames, admin approval")
     )
@@ -51,6 +52,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enroll))
         .routes(routes!(enroll_result))
         .routes(routes!(get_person))
+        .routes(routes!(verify_person))
+        .routes(routes!(verify_result))
         .routes(routes!(delete_result, delete_person))
         .routes(routes!(delete_person_with_motive))
         .routes(routes!(transaction_data))
@@ -108,13 +111,39 @@ async fn enroll(
     Ok((status, [(header::LOCATION, location)], Json(submission.result)).into_response())
 }
 
-/// Result of an enrollment.
+/// Result of an enrollment. A biometric duplicate (`ENROLL_REJECTED`) carries the enrolled
+/// person it matched under `candidates`, with the per-finger scores.
 #[utoipa::path(get, path = "/gbs-spid-server/people/transactions/{id}", tag = "Enrollment",
     params(("id" = String, Path, description = "transaction GUID")),
-    responses((status = 200, body = ExternalResult), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)),
+    responses((status = 200, body = MatchResult), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)),
     security(("bearer" = [])))]
-async fn enroll_result(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> ApiResult<Json<ExternalResult>> {
-    Ok(Json(enrollment::result(&state.db, &id).await?))
+async fn enroll_result(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> ApiResult<Json<MatchResult>> {
+    Ok(Json(matching::with_match_details(&state.db, enrollment::result(&state.db, &id).await?).await?))
+}
+
+/// Verify (1:1) the fingers in the body against the enrolled person named by `userId`. Runs
+/// within the request: the answer already carries the final status (`SEARCH_MATCH`,
+/// `SEARCH_NOT_MATCH`, or `SEARCH_FAILED` when the person is not found or no finger could be
+/// compared) and the scores.
+#[utoipa::path(post, path = "/gbs-spid-server/verify", tag = "Search",
+    request_body = Envelope<UserTransaction>,
+    responses(
+        (status = 200, body = MatchResult),
+        (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+        (status = 413, body = ErrorResponse), (status = 415, body = ErrorResponse)
+    ),
+    security(("bearer" = [])))]
+async fn verify_person(State(state): State<AppState>, caller: Caller, body: SpidJson<Envelope<UserTransaction>>) -> ApiResult<Json<MatchResult>> {
+    Ok(Json(verify::verify(&state, &caller, body.value.data).await?))
+}
+
+/// Result of a verify, with the scores and the fingers compared.
+#[utoipa::path(get, path = "/gbs-spid-server/verify/{tguid}", tag = "Search",
+    params(("tguid" = String, Path, description = "verify transaction GUID")),
+    responses((status = 200, body = MatchResult), (status = 401, body = ErrorResponse), (status = 404, body = ErrorResponse)),
+    security(("bearer" = [])))]
+async fn verify_result(State(state): State<AppState>, _caller: Caller, Path(tguid): Path<String>) -> ApiResult<Json<MatchResult>> {
+    Ok(Json(verify::result(&state.db, &tguid).await?))
 }
 
 /// An enrolled person by key (userId / CPF).
@@ -133,7 +162,7 @@ async fn get_person(State(state): State<AppState>, _caller: Caller, Path(key): P
     security(("bearer" = [])))]
 async fn delete_person(State(state): State<AppState>, caller: Caller, Path(cpf): Path<String>) -> ApiResult<Json<ExternalResult>> {
     caller.require_admin()?;
-    Ok(Json(people::delete_person(&state.db, &caller, &cpf, None).await?))
+    Ok(Json(people::delete_person(&state, &caller, &cpf, None).await?))
 }
 
 /// Delete a person with a motive: `E` (error) or `F` (fraud). Admins only.
@@ -148,7 +177,7 @@ async fn delete_person_with_motive(
 ) -> ApiResult<Json<ExternalResult>> {
     caller.require_admin()?;
     let motive = people::DeletionMotive::parse(&mot)?;
-    Ok(Json(people::delete_person(&state.db, &caller, &cpf, Some(motive)).await?))
+    Ok(Json(people::delete_person(&state, &caller, &cpf, Some(motive)).await?))
 }
 
 /// Result of a deletion.

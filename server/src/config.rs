@@ -20,6 +20,36 @@ pub struct ServerConfig {
     pub bootstrap_admin: Option<BootstrapAdmin>,
     /// Remote capture (phone link) settings; see [`crate::remote`].
     pub remote: RemoteCaptureConfig,
+    /// Fingerprint templates, verify (1:1) and deduplication (1:N); see [`crate::dedup`].
+    pub fingerprint: FingerprintConfig,
+}
+
+/// Fingerprint matching settings.
+#[derive(Debug, Clone)]
+pub struct FingerprintConfig {
+    /// Search every new enrollment's fingers against everyone enrolled and reject it
+    /// (`ENROLL_REJECTED`, naming the person it matched) when it is the same person under
+    /// another key. On by default; `CAPTURE_DEDUP=off` turns it off. Templates are extracted and
+    /// stored either way, so verify works and turning dedup on later needs no re-enrollment.
+    pub dedup: bool,
+    /// Fused score (mean over the compared fingers) at or above which two captures are the same
+    /// person. Default 17.85: the engine's threshold for a false-match rate of 1:10,000 per
+    /// comparison, measured on FVC2002/2004 (`docs/benchmarks/fpengine.md`).
+    pub threshold: f32,
+    /// Templates with fewer minutiae are stored but never compared: too little to tell people
+    /// apart (real 500 dpi prints hold 30–80).
+    pub min_minutiae: usize,
+}
+
+impl Default for FingerprintConfig {
+    /// Dedup on (unless `CAPTURE_DEDUP` is `off`/`false`/`0`), threshold 17.85, 12 minutiae.
+    fn default() -> Self {
+        let dedup = !matches!(
+            std::env::var("CAPTURE_DEDUP").ok().as_deref().map(str::trim),
+            Some("off" | "false" | "0" | "no")
+        );
+        Self { dedup, threshold: 17.85, min_minutiae: 12 }
+    }
 }
 
 /// Which liveness check the phone capture page must pass before a remote capture is stored.
@@ -86,6 +116,7 @@ impl ServerConfig {
             max_image_pixels: 40_000_000,
             bootstrap_admin: None,
             remote: RemoteCaptureConfig::default(),
+            fingerprint: FingerprintConfig::default(),
         }
     }
 }

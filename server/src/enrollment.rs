@@ -9,7 +9,8 @@ use wire::ErrorCode;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
-use crate::{images, AppState};
+use crate::images::{self, CheckedImage};
+use crate::AppState;
 
 /// Outcome of a submission: the result to return, and whether it was a replay of an earlier
 /// submission with the same idempotency key (answered 200 instead of 201).
@@ -17,15 +18,6 @@ use crate::{images, AppState};
 pub struct Submission {
     pub result: ExternalResult,
     pub replayed: bool,
-}
-
-pub(crate) struct CheckedImage {
-    index: u16,
-    format: images::StoredFormat,
-    width: u32,
-    height: u32,
-    resolution: Option<u32>,
-    bytes: Vec<u8>,
 }
 
 /// Validates and stores an enrollment. Nothing is written unless every check passes.
@@ -36,22 +28,7 @@ pub async fn submit(
     idempotency_key: Option<&str>,
     body_sha256: &str,
 ) -> ApiResult<Submission> {
-    let decoded = wire::validate::validate_transaction(&tx, &state.config.limits)?;
-    let mut checked = Vec::with_capacity(decoded.len());
-    for (bio, dec) in tx.biometrics.iter().zip(decoded) {
-        let (format, width, height) = images::probe(&dec.bytes, state.config.max_image_pixels)
-            .map_err(|e| ApiError::new(e.code, format!("biometrics[{}]: {}", dec.position, e.message)))?;
-        if (width, height) != (bio.width, bio.height) {
-            return Err(ApiError::new(
-                ErrorCode::ImageDimensions,
-                format!(
-                    "biometrics[{}] declares {}x{} but the image is {width}x{height}",
-                    dec.position, bio.width, bio.height
-                ),
-            ));
-        }
-        checked.push(CheckedImage { index: bio.index.code(), format, width, height, resolution: bio.resolution, bytes: dec.bytes });
-    }
+    let checked = images::check_transaction(&tx, &state.config.limits, state.config.max_image_pixels)?;
 
     if let Some(key) = idempotency_key {
         if let Some(existing) = replay(&state.db, key, body_sha256).await? {
@@ -232,9 +209,11 @@ pub async fn result(db: &SqlitePool, tguid: &str) -> ApiResult<ExternalResult> {
 /// Processes every queued enrollment, oldest first. Returns how many were decided.
 ///
 /// A transaction becomes a person (`ENROLL_OK`) unless a person with the same key is already
-/// enrolled (`ENROLL_REJECTED`, with the existing person named in the message). Runs again
-/// after a restart, so a crash between accept and decision loses nothing.
-pub async fn process_pending(db: &SqlitePool) -> ApiResult<usize> {
+/// enrolled, or its fingerprints match an enrolled person's ([`crate::dedup`]) — then it is
+/// `ENROLL_REJECTED`, with the existing person named in the message. Runs again after a
+/// restart, so a crash between accept and decision loses nothing.
+pub async fn process_pending(state: &AppState) -> ApiResult<usize> {
+    let db = &state.db;
     let pending: Vec<(String, String)> = sqlx::query_as(
         "SELECT tguid, user_id FROM transactions WHERE kind = 'ENROLL' AND status IN ('ENROLL_ENQUEUED', 'ENROLL_PENDING') ORDER BY created_at",
     )
@@ -242,6 +221,7 @@ pub async fn process_pending(db: &SqlitePool) -> ApiResult<usize> {
     .await?;
     let mut decided = 0;
     for (tguid, user_id) in pending {
+        let screening = crate::dedup::screen(state, &tguid).await?;
         let mut dbtx = db.begin_with("BEGIN IMMEDIATE").await?;
         let existing: Option<(String,)> =
             sqlx::query_as("SELECT person_guid FROM people WHERE user_id = ?").bind(&user_id).fetch_optional(&mut *dbtx).await?;
@@ -252,6 +232,9 @@ pub async fn process_pending(db: &SqlitePool) -> ApiResult<usize> {
                 format!("a person with key {user_id} is already enrolled (person-guid {person})"),
                 None,
             ),
+            None if screening.rejection().is_some() => {
+                (TransactionStatus::EnrollRejected, screening.rejection().unwrap_or_default(), None)
+            }
             None => {
                 let person = Uuid::new_v4().to_string();
                 sqlx::query("INSERT INTO people (person_guid, user_id, tguid, enroll_status, created_at) VALUES (?, ?, ?, ?, ?)")
@@ -276,7 +259,12 @@ pub async fn process_pending(db: &SqlitePool) -> ApiResult<usize> {
         .execute(&mut *dbtx)
         .await?;
         if updated.rows_affected() == 1 {
+            crate::dedup::record(&mut dbtx, &tguid, person_guid.as_deref(), &screening).await?;
             dbtx.commit().await?;
+            if let Some(person_guid) = person_guid {
+                let person = crate::gallery::EnrolledPerson { person_guid, key: user_id, tguid };
+                crate::dedup::admit(state, person, screening).await?;
+            }
             decided += 1;
         } else {
             dbtx.rollback().await?;
@@ -288,8 +276,12 @@ pub async fn process_pending(db: &SqlitePool) -> ApiResult<usize> {
 /// Background task: decides queued enrollments whenever one arrives (and every few seconds, in
 /// case a notification was missed).
 pub async fn run_worker(state: AppState) {
+    while let Err(e) = crate::dedup::load_gallery(&state).await {
+        tracing::warn!(error = %e, "loading the fingerprint gallery failed; will retry");
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
     loop {
-        if let Err(e) = process_pending(&state.db).await {
+        if let Err(e) = process_pending(&state).await {
             tracing::warn!(error = %e, "enrollment processing failed; will retry");
         }
         tokio::select! {

@@ -3,9 +3,43 @@
 //! and WSQ headers with bounded reads).
 
 use fingerprint_formats::{ImageError, ImageFormat};
+use wire::spid::UserTransaction;
 use wire::ErrorCode;
 
 use crate::error::ApiError;
+
+/// A biometric of a request whose content decoded and whose header matches what it declared.
+pub(crate) struct CheckedImage {
+    pub(crate) index: u16,
+    pub(crate) format: StoredFormat,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) resolution: Option<u32>,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// Every check of an enroll or verify body short of decoding pixels: structure, keys, indexes
+/// and base64 (`wire::validate`), then each image's container, size and declared dimensions.
+pub(crate) fn check_transaction(
+    tx: &UserTransaction,
+    limits: &wire::validate::Limits,
+    max_pixels: u64,
+) -> Result<Vec<CheckedImage>, ApiError> {
+    let decoded = wire::validate::validate_transaction(tx, limits)?;
+    let mut checked = Vec::with_capacity(decoded.len());
+    for (bio, dec) in tx.biometrics.iter().zip(decoded) {
+        let (format, width, height) =
+            probe(&dec.bytes, max_pixels).map_err(|e| ApiError::new(e.code, format!("biometrics[{}]: {}", dec.position, e.message)))?;
+        if (width, height) != (bio.width, bio.height) {
+            return Err(ApiError::new(
+                ErrorCode::ImageDimensions,
+                format!("biometrics[{}] declares {}x{} but the image is {width}x{height}", dec.position, bio.width, bio.height),
+            ));
+        }
+        checked.push(CheckedImage { index: bio.index.code(), format, width, height, resolution: bio.resolution, bytes: dec.bytes });
+    }
+    Ok(checked)
+}
 
 /// Image containers the server stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,20 +2,28 @@
 //!
 //! It runs embedded in the station (one binary, SQLite file in the station's data dir) or as a
 //! standalone service. Handlers in [`api`] are thin: they parse and authorise, then call domain
-//! functions in [`enrollment`], [`people`], [`operators`] and [`auth`], which own the SQL.
+//! functions in [`enrollment`], [`people`], [`operators`], [`verify`] and [`auth`], which own the
+//! SQL. Fingerprint templates ([`templates`]), the 1:N gallery ([`gallery`]), 1:1 scoring
+//! ([`matching`]) and deduplication in the enrollment worker ([`dedup`]) use the `fingerprint`
+//! engine on the blocking pool.
 //! Only `wire` knows the JSON shapes; this crate knows no devices and no station queue.
 
 pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod dedup;
 pub mod enrollment;
 pub mod error;
 pub mod extract;
+pub mod gallery;
 pub mod images;
+pub mod matching;
 pub mod operators;
 pub mod people;
 pub mod remote;
+pub mod templates;
+pub mod verify;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -30,7 +38,7 @@ use sqlx::SqlitePool;
 use tokio::sync::Notify;
 use wire::ErrorCode;
 
-pub use config::{BootstrapAdmin, ServerConfig};
+pub use config::{BootstrapAdmin, FingerprintConfig, ServerConfig};
 pub use error::ApiError;
 
 /// Shared state of every request.
@@ -44,6 +52,8 @@ pub struct AppState {
     pub enrollment_writer: tokio::sync::mpsc::Sender<enrollment::PendingWrite>,
     /// Remote capture: the lazily loaded face pipeline and the live phone sessions.
     pub remote: Arc<remote::RemoteState>,
+    /// Every enrolled person's fingers, for deduplication (loaded by the enrollment worker).
+    pub gallery: Arc<gallery::PeopleGallery>,
 }
 
 /// Why the server could not start.
@@ -109,7 +119,9 @@ pub async fn build(config: ServerConfig) -> Result<(Router, AppState), StartErro
     let enrollment_work = Arc::new(Notify::new());
     let (enrollment_writer, inbox) = tokio::sync::mpsc::channel(256);
     tokio::spawn(enrollment::run_writer(db.clone(), enrollment_work.clone(), inbox));
-    let state = AppState { db, config: Arc::new(config), enrollment_work, enrollment_writer, remote: Arc::default() };
+    let gallery = Arc::new(gallery::PeopleGallery::new(config.fingerprint.min_minutiae));
+    let state =
+        AppState { db, config: Arc::new(config), enrollment_work, enrollment_writer, remote: Arc::default(), gallery };
     Ok((router(state.clone()), state))
 }
 

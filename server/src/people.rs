@@ -11,6 +11,7 @@ use wire::{BiometricIndex, ErrorCode};
 use crate::clock::{iso8601, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
+use crate::AppState;
 
 type BiometricRow = (i64, i64, i64, Option<i64>, Vec<u8>);
 
@@ -115,7 +116,16 @@ impl DeletionMotive {
 
 /// Deletes the person with key `cpf`: their biometrics and person record go, an audit row and a
 /// `DELETE` transaction stay. Done synchronously, so the answer is already `DELETE_OK`.
-pub async fn delete_person(db: &SqlitePool, caller: &Caller, cpf: &str, motive: Option<DeletionMotive>) -> ApiResult<ExternalResult> {
+///
+/// The person also leaves the in-memory fingerprint gallery, after the commit, so they can
+/// neither be matched by deduplication nor verified again.
+pub async fn delete_person(
+    state: &AppState,
+    caller: &Caller,
+    cpf: &str,
+    motive: Option<DeletionMotive>,
+) -> ApiResult<ExternalResult> {
+    let db = &state.db;
     let mut dbtx = db.begin_with("BEGIN IMMEDIATE").await?;
     let person: Option<(String, String)> =
         sqlx::query_as("SELECT person_guid, tguid FROM people WHERE user_id = ?").bind(cpf).fetch_optional(&mut *dbtx).await?;
@@ -158,6 +168,7 @@ pub async fn delete_person(db: &SqlitePool, caller: &Caller, cpf: &str, motive: 
         .execute(&mut *dbtx)
         .await?;
     dbtx.commit().await?;
+    state.gallery.remove(&person_guid);
     Ok(ExternalResult { id: tguid, message, status: TransactionStatus::DeleteOk })
 }
 

@@ -284,6 +284,8 @@ async fn openapi_lists_every_route() {
         ("post", "/gbs-spid-server/people"),
         ("get", "/gbs-spid-server/people/transactions/{id}"),
         ("get", "/gbs-spid-server/people/{key}"),
+        ("post", "/gbs-spid-server/verify"),
+        ("get", "/gbs-spid-server/verify/{tguid}"),
         ("delete", "/gbs-spid-server/delete/{id}"),
         ("get", "/gbs-spid-server/delete/{id}"),
         ("delete", "/gbs-spid-server/delete/{cpf}/{mot}"),

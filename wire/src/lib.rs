@@ -8,6 +8,8 @@
 //!   typed enum used everywhere.
 //! * [`spid`] — Griaule SPID Server 4.2.12 (`/gbs-spid-server`): enroll, transactions, people,
 //!   operators, status.
+//! * [`search`] — match results of verify (1:1) and of a deduplicated enrollment (1:N), with
+//!   per-finger scores.
 //! * [`gbds`] — the GBDS token call (`/gbds/v2/tokens`) that SPID clients log in with.
 //! * [`sbi`] — MOSIP SBI 1.0 / MDS 0.9.5 (local device service on 127.0.0.1:4501–4600).
 //! * [`error`] — the shared `ErrorResponse` body with our stable machine codes.
@@ -21,6 +23,7 @@ pub mod error;
 pub mod gbds;
 pub mod index;
 pub mod sbi;
+pub mod search;
 pub mod spid;
 pub mod validate;
 

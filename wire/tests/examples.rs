@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use wire::gbds::{TokenRequest, TokenResponse};
+use wire::search::MatchResult;
 use wire::spid::*;
 use wire::{Envelope, ErrorResponse};
 
@@ -43,6 +44,7 @@ fn every_example_file_is_covered() {
         "person.response.json", "remote-biometrics.response.json", "remote-enroll.request.json",
         "remote-enroll.response.json", "remote-finish.request.json", "remote-notification.request.json",
         "status.response.json", "transaction-data.response.json", "verify.response.json",
+        "verify-match.response.json", "verify-failed.response.json", "enroll-result-duplicate.response.json",
     ];
     for entry in std::fs::read_dir(examples()).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
@@ -125,4 +127,19 @@ fn invalid_examples_are_refused_naming_the_field() {
         let err = serde_json::from_str::<Envelope<UserTransaction>>(&text).unwrap_err().to_string();
         assert!(err.contains(needle), "{file}: {err}");
     }
+}
+
+#[test]
+fn match_results_round_trip() {
+    let v: MatchResult = round_trip("verify-match.response.json");
+    assert_eq!(v.status, TransactionStatus::SearchMatch);
+    assert_eq!(v.candidates[0].match_info.len(), 2);
+    assert_eq!(v.matched_indexes(), vec![wire::BiometricIndex::LeftIndex, wire::BiometricIndex::RightIndex]);
+    let failed: MatchResult = round_trip("verify-failed.response.json");
+    assert_eq!((failed.status, failed.threshold, failed.candidates.len()), (TransactionStatus::SearchFailed, None, 0));
+    // A MatchResult is an ExternalResult with more fields: plain SPID clients can read it.
+    let plain: ExternalResult = serde_json::from_str(&std::fs::read_to_string(examples().join("verify-match.response.json")).unwrap()).unwrap();
+    assert_eq!(plain, v.external());
+    let dup: MatchResult = round_trip("enroll-result-duplicate.response.json");
+    assert_eq!((dup.status, dup.candidates[0].key.as_str()), (TransactionStatus::EnrollRejected, "52998224725"));
 }
