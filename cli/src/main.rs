@@ -3,6 +3,7 @@
 
 mod commands;
 mod devices;
+mod sbi_service;
 mod simulated;
 
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ enum Command {
     /// List, diagnose and test-capture devices (the device doctor).
     #[command(subcommand)]
     Devices(devices::DevicesCommand),
+    /// Run the MOSIP SBI device service (127.0.0.1:4501-4600) for MOSIP registration clients.
+    Sbi(sbi_service::SbiArgs),
 }
 
 fn default_config_path() -> PathBuf {
@@ -67,5 +70,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Status => commands::status(config, &config_path).await,
         Command::Person(args) => commands::person(config, args).await,
         Command::Devices(cmd) => tokio::task::spawn_blocking(move || devices::run(cmd)).await?,
+        Command::Sbi(args) => sbi_service::run(&config, args).await,
     }
 }
