@@ -12,16 +12,22 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use drivers::manager::DeviceManager;
 use drivers::{Camera, DeviceError, DeviceKind, FingerprintScanner, FrameFormat};
 use tokio::sync::OwnedMutexGuard;
+
+/// How long a device listing is reused: registration clients probe discovery on every port of
+/// the range, and listing USB and serial devices is not free.
+const LISTING_TTL: Duration = Duration::from_secs(2);
 
 /// The devices on offer.
 pub struct Registry {
     manager: DeviceManager,
     only: Option<Vec<String>>,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
+    listed: Mutex<Option<(Instant, Vec<Arc<Slot>>)>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -33,12 +39,25 @@ impl std::fmt::Debug for Registry {
 impl Registry {
     /// Offers every device `manager` lists, or only those whose id is in `only`.
     pub fn new(manager: DeviceManager, only: Option<Vec<String>>) -> Self {
-        Self { manager, only, slots: Mutex::new(HashMap::new()) }
+        Self { manager, only, slots: Mutex::new(HashMap::new()), listed: Mutex::new(None) }
     }
 
-    /// The devices present now, in the manager's order. A device that was listed before and is
-    /// gone drops out; its slot is kept so a capture still running on it finishes cleanly.
+    /// The devices present now (as listed at most [`LISTING_TTL`] ago), in the manager's order.
+    /// A device that was listed before and is gone drops out; its slot is kept so a capture
+    /// still running on it finishes cleanly.
     pub fn list(&self) -> Vec<Arc<Slot>> {
+        let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, slots)) = listed.as_ref() {
+            if at.elapsed() < LISTING_TTL {
+                return slots.clone();
+            }
+        }
+        let slots = self.list_now();
+        *listed = Some((Instant::now(), slots.clone()));
+        slots
+    }
+
+    fn list_now(&self) -> Vec<Arc<Slot>> {
         let listing = self.manager.list();
         for (backend, err) in &listing.failures {
             tracing::debug!(backend, %err, "device backend failed to list");
