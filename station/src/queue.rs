@@ -65,7 +65,10 @@ impl EnrollmentState {
     }
 
     fn parse(s: &str) -> Result<Self, QueueError> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| QueueError::Corrupt(format!("unknown state {s}")))
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| QueueError::Corrupt(format!("unknown state {s}")))
     }
 }
 
@@ -83,11 +86,18 @@ pub enum QueueError {
     #[error("queue migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("no enrollment {0} in the queue")]
     NotFound(String),
     #[error("enrollment {id} is {state}; {action} is not possible in that state")]
-    InvalidState { id: String, state: EnrollmentState, action: &'static str },
+    InvalidState {
+        id: String,
+        state: EnrollmentState,
+        action: &'static str,
+    },
     #[error("capture is not valid: {0}")]
     Invalid(#[from] wire::validate::Violation),
     #[error(transparent)]
@@ -187,13 +197,42 @@ struct SealedDetails {
     missing: Vec<MissingBiometric>,
 }
 
-type SummaryRow = (String, String, String, String, i64, i64, i64, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, i64);
+type SummaryRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
 
-const SUMMARY_COLUMNS: &str = "id, state, user_id, operator_id, captured_at, attempts, next_attempt_at, last_error, \
+const SUMMARY_COLUMNS: &str =
+    "id, state, user_id, operator_id, captured_at, attempts, next_attempt_at, last_error, \
      server_tguid, server_status, server_code, server_message, updated_at";
 
 fn summary(row: SummaryRow) -> Result<EnrollmentSummary, QueueError> {
-    let (id, state, user_id, operator_id, captured_at, attempts, next_attempt_at, last_error, server_tguid, server_status, server_code, server_message, updated_at) = row;
+    let (
+        id,
+        state,
+        user_id,
+        operator_id,
+        captured_at,
+        attempts,
+        next_attempt_at,
+        last_error,
+        server_tguid,
+        server_status,
+        server_code,
+        server_message,
+        updated_at,
+    ) = row;
     Ok(EnrollmentSummary {
         id,
         state: EnrollmentState::parse(&state)?,
@@ -224,11 +263,13 @@ struct SealedEnrollment {
 impl SealedEnrollment {
     fn unseal(self, key: &DataKey) -> Result<UserTransaction, QueueError> {
         let id = &self.id;
-        let details: SealedDetails = serde_json::from_slice(&crypto::open(key, &details_aad(id), &self.sealed_details)?)
-            .map_err(|e| QueueError::Corrupt(format!("details of {id}: {e}")))?;
+        let details: SealedDetails =
+            serde_json::from_slice(&crypto::open(key, &details_aad(id), &self.sealed_details)?)
+                .map_err(|e| QueueError::Corrupt(format!("details of {id}: {e}")))?;
         let mut biometrics = Vec::with_capacity(self.images.len());
         for (idx, width, height, resolution, sealed) in self.images {
-            let index = BiometricIndex::from_code(idx).ok_or_else(|| QueueError::Corrupt(format!("index {idx}")))?;
+            let index = BiometricIndex::from_code(idx)
+                .ok_or_else(|| QueueError::Corrupt(format!("index {idx}")))?;
             let bytes = crypto::open(key, &image_aad(id, index.code()), &sealed)?;
             biometrics.push(Biometric {
                 index,
@@ -251,7 +292,10 @@ impl SealedEnrollment {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 fn image_aad(id: &str, index: u16) -> Vec<u8> {
@@ -267,6 +311,11 @@ fn details_aad(id: &str) -> Vec<u8> {
 pub struct Queue {
     pool: SqlitePool,
     key: DataKey,
+    /// Serialises this process's write transactions. SQLite allows one writer at a time; without
+    /// this, concurrent sync lanes collide on `BEGIN IMMEDIATE` and SQLite's busy handler makes
+    /// the losers sleep (1, 2, 5, 10… ms), which cost more than half of the sync throughput.
+    /// Other processes (the CLI beside the app) still meet `busy_timeout`, which is rare.
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Queue {
@@ -275,7 +324,10 @@ impl Queue {
     /// recovers interrupted uploads (see [`Queue::recover_interrupted`]).
     pub async fn open(path: &Path, key: DataKey) -> Result<Self, QueueError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| QueueError::Io { path: dir.display().to_string(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| QueueError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
         }
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
             .create_if_missing(true)
@@ -286,19 +338,35 @@ impl Queue {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(std::time::Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool, key })
+        Ok(Self {
+            pool,
+            key,
+            writer: Default::default(),
+        })
     }
 
     /// Moves enrollments left `sending` by a syncer that died back to `queued`; the idempotency
     /// key makes the resend safe. Only call it while holding the queue's
     /// [`SyncLock`](crate::sync::SyncLock): otherwise a live syncer's uploads would be disowned.
     pub async fn recover_interrupted(&self) -> Result<usize, QueueError> {
-        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM enrollments WHERE state = 'sending'").fetch_all(&self.pool).await?;
-        for (id,) in &ids {
-            self.transition(id, &[EnrollmentState::Sending], EnrollmentState::Queued, Some("the previous sync stopped during this upload; will resend with the same key"), None)
+        let ids: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM enrollments WHERE state = 'sending'")
+                .fetch_all(&self.pool)
                 .await?;
+        for (id,) in &ids {
+            self.transition(
+                id,
+                &[EnrollmentState::Sending],
+                EnrollmentState::Queued,
+                Some("the previous sync stopped during this upload; will resend with the same key"),
+                None,
+            )
+            .await?;
         }
         Ok(ids.len())
     }
@@ -327,10 +395,18 @@ impl Queue {
         wire::validate::validate_transaction(&probe, &wire::validate::Limits::default())?;
 
         let id = Uuid::new_v4().to_string();
-        let state = if submit { EnrollmentState::Queued } else { EnrollmentState::Captured };
-        let details = serde_json::to_vec(&SealedDetails { biographics: new.biographics, missing: new.missing })
-            .map_err(|e| QueueError::Corrupt(e.to_string()))?;
+        let state = if submit {
+            EnrollmentState::Queued
+        } else {
+            EnrollmentState::Captured
+        };
+        let details = serde_json::to_vec(&SealedDetails {
+            biographics: new.biographics,
+            missing: new.missing,
+        })
+        .map_err(|e| QueueError::Corrupt(e.to_string()))?;
         let now = now_ms();
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "INSERT INTO enrollments (id, state, user_id, operator_id, captured_at, sealed_details, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -365,7 +441,9 @@ impl Queue {
         tx.commit().await?;
         // A capture acknowledged to the operator must survive a power cut: the checkpoint
         // fsyncs the WAL and the database file before we return.
-        sqlx::query("PRAGMA wal_checkpoint(FULL)").execute(&self.pool).await?;
+        sqlx::query("PRAGMA wal_checkpoint(FULL)")
+            .execute(&self.pool)
+            .await?;
         Ok(id)
     }
 
@@ -379,35 +457,23 @@ impl Queue {
         detail: Option<&str>,
         extra: Option<(&str, Vec<Option<String>>)>,
     ) -> Result<(), QueueError> {
+        let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let current: Option<(String,)> = sqlx::query_as("SELECT state FROM enrollments WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
-        let current = EnrollmentState::parse(&current.ok_or_else(|| QueueError::NotFound(id.to_owned()))?.0)?;
-        if !from.contains(&current) {
-            return Err(QueueError::InvalidState { id: id.to_owned(), state: current, action: action_name(to) });
-        }
-        let now = now_ms();
-        let (extra_sql, extra_values) = extra.unwrap_or(("", vec![]));
-        let sql = format!("UPDATE enrollments SET state = ?, updated_at = ?{extra_sql} WHERE id = ?");
-        let mut q = sqlx::query(&sql).bind(to.as_str()).bind(now);
-        for v in extra_values {
-            q = q.bind(v);
-        }
-        q.bind(id).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO enrollment_events (enrollment_id, at, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?)")
-            .bind(id)
-            .bind(now)
-            .bind(current.as_str())
-            .bind(to.as_str())
-            .bind(detail)
-            .execute(&mut *tx)
-            .await?;
+        transition_in(&mut tx, id, from, to, detail, extra).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The operator confirms a reviewed capture: `captured` → `queued`.
     pub async fn submit(&self, id: &str) -> Result<(), QueueError> {
-        self.transition(id, &[EnrollmentState::Captured], EnrollmentState::Queued, Some("submitted by operator"), None).await
+        self.transition(
+            id,
+            &[EnrollmentState::Captured],
+            EnrollmentState::Queued,
+            Some("submitted by operator"),
+            None,
+        )
+        .await
     }
 
     /// Re-queues a rejected enrollment, or makes a backing-off one due now.
@@ -417,28 +483,41 @@ impl Queue {
             &[EnrollmentState::Rejected, EnrollmentState::Queued],
             EnrollmentState::Queued,
             Some("retry requested"),
-            Some((", next_attempt_at = 0, attempts = 0, last_error = NULL", vec![])),
+            Some((
+                ", next_attempt_at = 0, attempts = 0, last_error = NULL",
+                vec![],
+            )),
         )
         .await
     }
 
     /// Claims up to `limit` due enrollments for upload (`queued` → `sending`), oldest first.
+    /// Selection and claim happen in one write transaction, so concurrent claimers (sync lanes,
+    /// another process) never pick the same enrollment and never see a due one as taken.
     pub async fn claim_due(&self, now: i64, limit: usize) -> Result<Vec<String>, QueueError> {
+        let _writer = self.writer.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let candidates: Vec<(String,)> = sqlx::query_as(
             "SELECT id FROM enrollments WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY captured_at, id LIMIT ?",
         )
         .bind(now)
         .bind(limit as i64)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
         let mut claimed = Vec::with_capacity(candidates.len());
         for (id,) in candidates {
-            match self.transition(&id, &[EnrollmentState::Queued], EnrollmentState::Sending, None, None).await {
-                Ok(()) => claimed.push(id),
-                Err(QueueError::InvalidState { .. }) => {} // taken by another worker meanwhile
-                Err(e) => return Err(e),
-            }
+            transition_in(
+                &mut tx,
+                &id,
+                &[EnrollmentState::Queued],
+                EnrollmentState::Sending,
+                None,
+                None,
+            )
+            .await?;
+            claimed.push(id);
         }
+        tx.commit().await?;
         Ok(claimed)
     }
 
@@ -456,7 +535,8 @@ impl Queue {
         let key = self.key.clone();
         tokio::task::spawn_blocking(move || {
             let tx = sealed.unseal(&key)?;
-            serde_json::to_vec(&wire::Envelope::new(&tx)).map_err(|e| QueueError::Corrupt(e.to_string()))
+            serde_json::to_vec(&wire::Envelope::new(&tx))
+                .map_err(|e| QueueError::Corrupt(e.to_string()))
         })
         .await
         .map_err(|e| QueueError::Corrupt(format!("encoding task failed: {e}")))?
@@ -468,18 +548,32 @@ impl Queue {
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-        let (user_id, operator_id, captured_at, sealed_details) = row.ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
+        let (user_id, operator_id, captured_at, sealed_details) =
+            row.ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
         let images = sqlx::query_as(
             "SELECT idx, width, height, resolution, sealed FROM enrollment_images WHERE enrollment_id = ? ORDER BY idx",
         )
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(SealedEnrollment { id: id.to_owned(), user_id, operator_id, captured_at, sealed_details, images })
+        Ok(SealedEnrollment {
+            id: id.to_owned(),
+            user_id,
+            operator_id,
+            captured_at,
+            sealed_details,
+            images,
+        })
     }
 
     /// The server took the upload: `sending` → `accepted` with its TGUID.
-    pub async fn mark_accepted(&self, id: &str, tguid: &str, status: &str, message: &str) -> Result<(), QueueError> {
+    pub async fn mark_accepted(
+        &self,
+        id: &str,
+        tguid: &str,
+        status: &str,
+        message: &str,
+    ) -> Result<(), QueueError> {
         self.transition(
             id,
             &[EnrollmentState::Sending],
@@ -487,14 +581,24 @@ impl Queue {
             Some(&format!("server transaction {tguid}: {status}")),
             Some((
                 ", server_tguid = ?, server_status = ?, server_message = ?, last_error = NULL",
-                vec![Some(tguid.into()), Some(status.into()), Some(message.into())],
+                vec![
+                    Some(tguid.into()),
+                    Some(status.into()),
+                    Some(message.into()),
+                ],
             )),
         )
         .await
     }
 
     /// The server refused the enrollment (validation error, or a final rejection).
-    pub async fn mark_rejected(&self, id: &str, status: Option<&str>, code: Option<&str>, message: &str) -> Result<(), QueueError> {
+    pub async fn mark_rejected(
+        &self,
+        id: &str,
+        status: Option<&str>,
+        code: Option<&str>,
+        message: &str,
+    ) -> Result<(), QueueError> {
         self.transition(
             id,
             &[EnrollmentState::Sending, EnrollmentState::Accepted],
@@ -502,32 +606,52 @@ impl Queue {
             Some(message),
             Some((
                 ", server_status = COALESCE(?, server_status), server_code = ?, server_message = ?",
-                vec![status.map(Into::into), code.map(Into::into), Some(message.into())],
+                vec![
+                    status.map(Into::into),
+                    code.map(Into::into),
+                    Some(message.into()),
+                ],
             )),
         )
         .await
     }
 
     /// The server enrolled the person.
-    pub async fn mark_synced(&self, id: &str, status: &str, message: &str) -> Result<(), QueueError> {
+    pub async fn mark_synced(
+        &self,
+        id: &str,
+        status: &str,
+        message: &str,
+    ) -> Result<(), QueueError> {
         self.transition(
             id,
             &[EnrollmentState::Accepted],
             EnrollmentState::Synced,
             Some(message),
-            Some((", server_status = ?, server_message = ?", vec![Some(status.into()), Some(message.into())])),
+            Some((
+                ", server_status = ?, server_message = ?",
+                vec![Some(status.into()), Some(message.into())],
+            )),
         )
         .await
     }
 
     /// Upload failed transiently: back to `queued`, due again at `next_attempt_at`.
-    pub async fn mark_retry_later(&self, id: &str, error: &str, next_attempt_at: i64) -> Result<(), QueueError> {
+    pub async fn mark_retry_later(
+        &self,
+        id: &str,
+        error: &str,
+        next_attempt_at: i64,
+    ) -> Result<(), QueueError> {
         self.transition(
             id,
             &[EnrollmentState::Sending],
             EnrollmentState::Queued,
             Some(error),
-            Some((", attempts = attempts + 1, last_error = ?, next_attempt_at = ?", vec![Some(error.into()), Some(next_attempt_at.to_string())])),
+            Some((
+                ", attempts = attempts + 1, last_error = ?, next_attempt_at = ?",
+                vec![Some(error.into()), Some(next_attempt_at.to_string())],
+            )),
         )
         .await
     }
@@ -545,27 +669,41 @@ impl Queue {
 
     /// Attempt count of an enrollment (drives the backoff).
     pub async fn attempts(&self, id: &str) -> Result<i64, QueueError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT attempts FROM enrollments WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let row: Option<(i64,)> = sqlx::query_as("SELECT attempts FROM enrollments WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.ok_or_else(|| QueueError::NotFound(id.to_owned()))?.0)
     }
 
     /// Accepted enrollments with their server TGUIDs, to poll for the final result.
     pub async fn accepted(&self) -> Result<Vec<(String, String)>, QueueError> {
-        let rows: Vec<(String, Option<String>)> =
-            sqlx::query_as("SELECT id, server_tguid FROM enrollments WHERE state = 'accepted' ORDER BY updated_at").fetch_all(&self.pool).await?;
-        Ok(rows.into_iter().filter_map(|(id, t)| t.map(|t| (id, t))).collect())
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT id, server_tguid FROM enrollments WHERE state = 'accepted' ORDER BY updated_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, t)| t.map(|t| (id, t)))
+            .collect())
     }
 
     /// Earliest `next_attempt_at` among queued enrollments.
     pub async fn next_due_at(&self) -> Result<Option<i64>, QueueError> {
         let row: (Option<i64>,) =
-            sqlx::query_as("SELECT MIN(next_attempt_at) FROM enrollments WHERE state = 'queued'").fetch_one(&self.pool).await?;
+            sqlx::query_as("SELECT MIN(next_attempt_at) FROM enrollments WHERE state = 'queued'")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(row.0)
     }
 
     /// Counts per state.
     pub async fn counts(&self) -> Result<QueueCounts, QueueError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT state, COUNT(*) FROM enrollments GROUP BY state").fetch_all(&self.pool).await?;
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM enrollments GROUP BY state")
+                .fetch_all(&self.pool)
+                .await?;
         let mut c = QueueCounts::default();
         for (state, n) in rows {
             match EnrollmentState::parse(&state)? {
@@ -581,19 +719,29 @@ impl Queue {
     }
 
     /// The newest `limit` enrollments, optionally only those in `state`.
-    pub async fn list(&self, state: Option<EnrollmentState>, limit: usize) -> Result<Vec<EnrollmentSummary>, QueueError> {
+    pub async fn list(
+        &self,
+        state: Option<EnrollmentState>,
+        limit: usize,
+    ) -> Result<Vec<EnrollmentSummary>, QueueError> {
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM enrollments WHERE (?1 IS NULL OR state = ?1) ORDER BY captured_at DESC, id LIMIT ?2"
         );
-        let rows: Vec<SummaryRow> =
-            sqlx::query_as(&sql).bind(state.map(|s| s.as_str())).bind(limit as i64).fetch_all(&self.pool).await?;
+        let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
+            .bind(state.map(|s| s.as_str()))
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(summary).collect()
     }
 
     /// One enrollment with its images and history.
     pub async fn show(&self, id: &str) -> Result<EnrollmentDetail, QueueError> {
         let sql = format!("SELECT {SUMMARY_COLUMNS} FROM enrollments WHERE id = ?");
-        let row: Option<SummaryRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row: Option<SummaryRow> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         let summary = summary(row.ok_or_else(|| QueueError::NotFound(id.to_owned()))?)?;
         let images: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
             "SELECT idx, width, height, length(sealed) FROM enrollment_images WHERE enrollment_id = ? ORDER BY idx",
@@ -611,21 +759,83 @@ impl Queue {
             summary,
             images: images
                 .into_iter()
-                .map(|(i, w, h, n)| ImageInfo { index: i as u16, width: w as u32, height: h as u32, sealed_bytes: n as usize })
+                .map(|(i, w, h, n)| ImageInfo {
+                    index: i as u16,
+                    width: w as u32,
+                    height: h as u32,
+                    sealed_bytes: n as usize,
+                })
                 .collect(),
-            events: events.into_iter().map(|(at, from, to, detail)| EnrollmentEvent { at, from, to, detail }).collect(),
+            events: events
+                .into_iter()
+                .map(|(at, from, to, detail)| EnrollmentEvent {
+                    at,
+                    from,
+                    to,
+                    detail,
+                })
+                .collect(),
         })
     }
 
     /// Finds an enrollment by a unique id prefix (operators type the first 8 characters).
     pub async fn resolve_id(&self, prefix: &str) -> Result<String, QueueError> {
         let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM enrollments WHERE id LIKE ? LIMIT 2").bind(pattern).fetch_all(&self.pool).await?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM enrollments WHERE id LIKE ? LIMIT 2")
+                .bind(pattern)
+                .fetch_all(&self.pool)
+                .await?;
         match rows.as_slice() {
             [(id,)] => Ok(id.clone()),
             _ => Err(QueueError::NotFound(prefix.to_owned())),
         }
     }
+}
+
+/// One state change inside the caller's write transaction: checks the current state, updates
+/// the row (plus `extra` columns) and records the event.
+async fn transition_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    id: &str,
+    from: &[EnrollmentState],
+    to: EnrollmentState,
+    detail: Option<&str>,
+    extra: Option<(&str, Vec<Option<String>>)>,
+) -> Result<(), QueueError> {
+    let current: Option<(String,)> = sqlx::query_as("SELECT state FROM enrollments WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let current = EnrollmentState::parse(
+        &current
+            .ok_or_else(|| QueueError::NotFound(id.to_owned()))?
+            .0,
+    )?;
+    if !from.contains(&current) {
+        return Err(QueueError::InvalidState {
+            id: id.to_owned(),
+            state: current,
+            action: action_name(to),
+        });
+    }
+    let now = now_ms();
+    let (extra_sql, extra_values) = extra.unwrap_or(("", vec![]));
+    let sql = format!("UPDATE enrollments SET state = ?, updated_at = ?{extra_sql} WHERE id = ?");
+    let mut q = sqlx::query(&sql).bind(to.as_str()).bind(now);
+    for v in extra_values {
+        q = q.bind(v);
+    }
+    q.bind(id).execute(&mut **tx).await?;
+    sqlx::query("INSERT INTO enrollment_events (enrollment_id, at, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?)")
+        .bind(id)
+        .bind(now)
+        .bind(current.as_str())
+        .bind(to.as_str())
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 fn action_name(to: EnrollmentState) -> &'static str {

@@ -14,7 +14,9 @@ use wire::BiometricIndex;
 const PASSWORD: &str = "admin-password-1";
 
 fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
-    let img = image::GrayImage::from_fn(w, h, |x, y| image::Luma([((x * 7 + y * 3) as u8).wrapping_add(seed)]));
+    let img = image::GrayImage::from_fn(w, h, |x, y| {
+        image::Luma([((x * 7 + y * 3) as u8).wrapping_add(seed)])
+    });
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
@@ -24,11 +26,30 @@ fn capture(user: &str, width_lie: u32) -> NewEnrollment {
     NewEnrollment {
         user_id: user.into(),
         operator_id: "admin".into(),
-        biographics: vec![KeyValue { id: "NAME".into(), value: format!("PERSON {user}") }],
-        missing: vec![MissingBiometric { index: BiometricIndex::LeftLittle, kind: MissingType::Amputated, reason: "declared".into() }],
+        biographics: vec![KeyValue {
+            id: "NAME".into(),
+            value: format!("PERSON {user}"),
+        }],
+        missing: vec![MissingBiometric {
+            index: BiometricIndex::LeftLittle,
+            kind: MissingType::Amputated,
+            reason: "declared".into(),
+        }],
         images: vec![
-            CapturedImage { index: BiometricIndex::RightIndex, width: 200 + width_lie, height: 250, resolution: Some(500), bytes: png(200, 250, 1) },
-            CapturedImage { index: BiometricIndex::Face, width: 160, height: 200, resolution: None, bytes: png(160, 200, 2) },
+            CapturedImage {
+                index: BiometricIndex::RightIndex,
+                width: 200 + width_lie,
+                height: 250,
+                resolution: Some(500),
+                bytes: png(200, 250, 1),
+            },
+            CapturedImage {
+                index: BiometricIndex::Face,
+                width: 160,
+                height: 200,
+                resolution: None,
+                bytes: png(160, 200, 2),
+            },
         ],
         captured_at: 1_763_889_123_456,
     }
@@ -36,31 +57,61 @@ fn capture(user: &str, width_lie: u32) -> NewEnrollment {
 
 async fn start_server(db: &std::path::Path, addr: SocketAddr) -> RunningServer {
     let mut config = ServerConfig::new(db);
-    config.bootstrap_admin = Some(BootstrapAdmin { document: "admin".into(), password: PASSWORD.into() });
+    config.bootstrap_admin = Some(BootstrapAdmin {
+        document: "admin".into(),
+        password: PASSWORD.into(),
+    });
     server::spawn(config, addr).await.unwrap()
 }
 
 fn fast_sync() -> SyncConfig {
-    SyncConfig { backoff_base_ms: 20, backoff_max_ms: 200, poll_interval_ms: 20, request_timeout_ms: 5_000, concurrency: 3 }
+    SyncConfig {
+        backoff_base_ms: 20,
+        backoff_max_ms: 200,
+        poll_interval_ms: 20,
+        request_timeout_ms: 5_000,
+        concurrency: 3,
+    }
 }
 
 fn syncer(queue: &Queue, base: &str) -> Syncer {
-    let client = SpidClient::new(base, Credentials { user: "admin".into(), password: PASSWORD.into() }, Duration::from_secs(5)).unwrap();
+    let client = SpidClient::new(
+        base,
+        Credentials {
+            user: "admin".into(),
+            password: PASSWORD.into(),
+        },
+        Duration::from_secs(5),
+    )
+    .unwrap();
     Syncer::new(queue.clone(), client, fast_sync())
 }
 
 async fn people(server: &RunningServer) -> i64 {
-    sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM people").fetch_one(&server.state.db).await.unwrap().0
+    sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM people")
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap()
+        .0
 }
 
 #[tokio::test]
 async fn queued_enrollments_sync_and_the_person_matches_the_capture() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(&dir.path().join("server.sqlite"), "127.0.0.1:0".parse().unwrap()).await;
-    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate()).await.unwrap();
+    let server = start_server(
+        &dir.path().join("server.sqlite"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await;
+    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate())
+        .await
+        .unwrap();
     let ids: Vec<String> = futures_ids(&queue, 5).await;
 
-    let progress = syncer(&queue, &server.base_url()).run_until_drained(Some(Duration::from_secs(30)), |_| {}).await.unwrap();
+    let progress = syncer(&queue, &server.base_url())
+        .run_until_drained(Some(Duration::from_secs(30)), |_| {})
+        .await
+        .unwrap();
     assert_eq!(progress.synced, 5);
     assert_eq!(people(&server).await, 5);
     for id in &ids {
@@ -70,10 +121,15 @@ async fn queued_enrollments_sync_and_the_person_matches_the_capture() {
         let states: Vec<&str> = d.events.iter().map(|e| e.to.as_str()).collect();
         assert_eq!(states, ["queued", "sending", "accepted", "synced"]);
     }
-    let person = server::people::get_person(&server.state.db, "user-0").await.unwrap();
+    let person = server::people::get_person(&server.state.db, "user-0")
+        .await
+        .unwrap();
     let sent = capture("user-0", 0);
     assert_eq!(person.biometrics.len(), 2);
-    assert_eq!(person.biometrics[0].content, wire::validate::encode_base64(&sent.images[0].bytes));
+    assert_eq!(
+        person.biometrics[0].content,
+        wire::validate::encode_base64(&sent.images[0].bytes)
+    );
     assert_eq!(person.biographics[0].value, "PERSON user-0");
     server.shutdown().await;
 }
@@ -81,7 +137,12 @@ async fn queued_enrollments_sync_and_the_person_matches_the_capture() {
 async fn futures_ids(queue: &Queue, n: usize) -> Vec<String> {
     let mut ids = vec![];
     for i in 0..n {
-        ids.push(queue.add(capture(&format!("user-{i}"), 0), true).await.unwrap());
+        ids.push(
+            queue
+                .add(capture(&format!("user-{i}"), 0), true)
+                .await
+                .unwrap(),
+        );
     }
     ids
 }
@@ -89,7 +150,9 @@ async fn futures_ids(queue: &Queue, n: usize) -> Vec<String> {
 #[tokio::test]
 async fn images_are_sealed_at_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate()).await.unwrap();
+    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate())
+        .await
+        .unwrap();
     let c = capture("52998224725", 0);
     let needle = c.images[0].bytes[40..72].to_vec();
     queue.add(c, true).await.unwrap();
@@ -98,11 +161,22 @@ async fn images_are_sealed_at_rest() {
     if let Ok(wal) = std::fs::read(dir.path().join("queue.sqlite-wal")) {
         raw.extend(wal);
     }
-    assert!(!raw.windows(needle.len()).any(|w| w == needle.as_slice()), "image bytes found in clear on disk");
-    assert!(!raw.windows(14).any(|w| w == b"PERSON 5299822"), "biographics found in clear on disk");
-    let reopened = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate()).await.unwrap();
+    assert!(
+        !raw.windows(needle.len()).any(|w| w == needle.as_slice()),
+        "image bytes found in clear on disk"
+    );
+    assert!(
+        !raw.windows(14).any(|w| w == b"PERSON 5299822"),
+        "biographics found in clear on disk"
+    );
+    let reopened = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate())
+        .await
+        .unwrap();
     let id = reopened.list(None, 1).await.unwrap()[0].id.clone();
-    assert!(reopened.load_transaction(&id).await.is_err(), "a wrong key must not open the data");
+    assert!(
+        reopened.load_transaction(&id).await.is_err(),
+        "a wrong key must not open the data"
+    );
 }
 
 #[tokio::test]
@@ -111,22 +185,36 @@ async fn a_server_outage_mid_sync_loses_nothing_and_creates_no_duplicate() {
     let db = dir.path().join("server.sqlite");
     let server = start_server(&db, "127.0.0.1:0".parse().unwrap()).await;
     let addr = server.addr;
-    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate()).await.unwrap();
+    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate())
+        .await
+        .unwrap();
     futures_ids(&queue, 6).await;
 
     // First pass with the server up, then it goes away mid-way through the queue.
     let s = syncer(&queue, &server.base_url());
     server.shutdown().await;
     let progress = s.run_once().await.unwrap();
-    assert!(progress.deferred > 0, "uploads must be deferred while the server is down: {progress:?}");
+    assert!(
+        progress.deferred > 0,
+        "uploads must be deferred while the server is down: {progress:?}"
+    );
     let counts = queue.counts().await.unwrap();
-    assert_eq!(counts.outstanding(), 6, "nothing may be dropped: {counts:?}");
+    assert_eq!(
+        counts.outstanding(),
+        6,
+        "nothing may be dropped: {counts:?}"
+    );
     let stuck = queue.list(Some(EnrollmentState::Queued), 10).await.unwrap();
-    assert!(stuck.iter().any(|e| e.attempts >= 1 && e.last_error.is_some() && e.next_attempt_at > 0));
+    assert!(stuck
+        .iter()
+        .any(|e| e.attempts >= 1 && e.last_error.is_some() && e.next_attempt_at > 0));
 
     // The server comes back on the same address with the same database.
     let server = start_server(&db, addr).await;
-    let progress = s.run_until_drained(Some(Duration::from_secs(30)), |_| {}).await.unwrap();
+    let progress = s
+        .run_until_drained(Some(Duration::from_secs(30)), |_| {})
+        .await
+        .unwrap();
     assert_eq!(progress.outstanding, 0);
     assert_eq!(queue.counts().await.unwrap().synced, 6);
     assert_eq!(people(&server).await, 6);
@@ -142,19 +230,33 @@ mod queue {
 #[tokio::test]
 async fn an_upload_interrupted_by_a_station_crash_is_resent_once() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(&dir.path().join("server.sqlite"), "127.0.0.1:0".parse().unwrap()).await;
+    let server = start_server(
+        &dir.path().join("server.sqlite"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await;
     let key = DataKey::generate();
     let qpath = dir.path().join("queue.sqlite");
     let queue = Queue::open(&qpath, key.clone()).await.unwrap();
     let id = queue.add(capture("52998224725", 0), true).await.unwrap();
     // The upload reached the server, but the station died before recording the answer.
-    assert_eq!(queue.claim_due(queue::now(), 1).await.unwrap(), vec![id.clone()]);
+    assert_eq!(
+        queue.claim_due(queue::now(), 1).await.unwrap(),
+        vec![id.clone()]
+    );
     let tx = queue.load_transaction(&id).await.unwrap();
-    let token = SpidClient::new(&server.base_url(), Credentials { user: "admin".into(), password: PASSWORD.into() }, Duration::from_secs(5))
-        .unwrap()
-        .login()
-        .await
-        .unwrap();
+    let token = SpidClient::new(
+        &server.base_url(),
+        Credentials {
+            user: "admin".into(),
+            password: PASSWORD.into(),
+        },
+        Duration::from_secs(5),
+    )
+    .unwrap()
+    .login()
+    .await
+    .unwrap();
     let resp = reqwest::Client::new()
         .post(format!("{}/gbs-spid-server/people", server.base_url()))
         .bearer_auth(token)
@@ -167,14 +269,34 @@ async fn an_upload_interrupted_by_a_station_crash_is_resent_once() {
     drop(queue);
 
     let queue = Queue::open(&qpath, key).await.unwrap();
-    assert_eq!(queue.show(&id).await.unwrap().summary.state, EnrollmentState::Sending, "opening alone must not disown an upload");
+    assert_eq!(
+        queue.show(&id).await.unwrap().summary.state,
+        EnrollmentState::Sending,
+        "opening alone must not disown an upload"
+    );
     let lock_path = dir.path().join("sync.lock");
     let lock = SyncLock::acquire(&lock_path).unwrap();
-    assert!(matches!(SyncLock::acquire(&lock_path), Err(station::sync::SyncError::Busy(_))), "one syncer per queue");
-    syncer(&queue, &server.base_url()).with_lock(lock).run_until_drained(Some(Duration::from_secs(30)), |_| {}).await.unwrap();
-    assert_eq!(queue.show(&id).await.unwrap().summary.state, EnrollmentState::Synced);
+    assert!(
+        matches!(
+            SyncLock::acquire(&lock_path),
+            Err(station::sync::SyncError::Busy(_))
+        ),
+        "one syncer per queue"
+    );
+    syncer(&queue, &server.base_url())
+        .with_lock(lock)
+        .run_until_drained(Some(Duration::from_secs(30)), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        queue.show(&id).await.unwrap().summary.state,
+        EnrollmentState::Synced
+    );
     assert_eq!(people(&server).await, 1);
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM transactions").fetch_one(&server.state.db).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM transactions")
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap();
     assert_eq!(n, 1, "the resend must map to the original transaction");
     server.shutdown().await;
 }
@@ -182,20 +304,33 @@ async fn an_upload_interrupted_by_a_station_crash_is_resent_once() {
 #[tokio::test]
 async fn server_rejections_keep_their_reason_and_can_be_retried() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(&dir.path().join("server.sqlite"), "127.0.0.1:0".parse().unwrap()).await;
-    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate()).await.unwrap();
+    let server = start_server(
+        &dir.path().join("server.sqlite"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await;
+    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate())
+        .await
+        .unwrap();
     let bad = queue.add(capture("11144477735", 7), true).await.unwrap(); // declares 207 px, image is 200
     let first = queue.add(capture("39053344705", 0), true).await.unwrap();
     let s = syncer(&queue, &server.base_url());
-    s.run_until_drained(Some(Duration::from_secs(30)), |_| {}).await.unwrap();
+    s.run_until_drained(Some(Duration::from_secs(30)), |_| {})
+        .await
+        .unwrap();
     let twin = queue.add(capture("39053344705", 0), true).await.unwrap(); // same person again
-    s.run_until_drained(Some(Duration::from_secs(30)), |_| {}).await.unwrap();
+    s.run_until_drained(Some(Duration::from_secs(30)), |_| {})
+        .await
+        .unwrap();
 
     let b = queue.show(&bad).await.unwrap().summary;
     assert_eq!(b.state, EnrollmentState::Rejected);
     assert_eq!(b.server_code.as_deref(), Some("SPID-VAL-IMAGE-DIMENSIONS"));
     assert!(b.server_message.unwrap().contains("207x250"));
-    assert_eq!(queue.show(&first).await.unwrap().summary.state, EnrollmentState::Synced);
+    assert_eq!(
+        queue.show(&first).await.unwrap().summary.state,
+        EnrollmentState::Synced
+    );
     let t = queue.show(&twin).await.unwrap().summary;
     assert_eq!(t.state, EnrollmentState::Rejected);
     assert_eq!(t.server_status.as_deref(), Some("ENROLL_REJECTED"));
@@ -203,17 +338,30 @@ async fn server_rejections_keep_their_reason_and_can_be_retried() {
 
     // Retrying a rejected enrollment sends it again (same key → same server answer).
     queue.retry(&bad).await.unwrap();
-    assert_eq!(queue.show(&bad).await.unwrap().summary.state, EnrollmentState::Queued);
-    s.run_until_drained(Some(Duration::from_secs(30)), |_| {}).await.unwrap();
-    assert_eq!(queue.show(&bad).await.unwrap().summary.state, EnrollmentState::Rejected);
-    assert!(queue.retry(&first).await.is_err(), "a synced enrollment cannot be retried");
+    assert_eq!(
+        queue.show(&bad).await.unwrap().summary.state,
+        EnrollmentState::Queued
+    );
+    s.run_until_drained(Some(Duration::from_secs(30)), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        queue.show(&bad).await.unwrap().summary.state,
+        EnrollmentState::Rejected
+    );
+    assert!(
+        queue.retry(&first).await.is_err(),
+        "a synced enrollment cannot be retried"
+    );
     server.shutdown().await;
 }
 
 #[tokio::test]
 async fn invalid_captures_never_enter_the_queue() {
     let dir = tempfile::tempdir().unwrap();
-    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate()).await.unwrap();
+    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate())
+        .await
+        .unwrap();
     let mut c = capture("52998224725", 0);
     c.images[1].index = BiometricIndex::RightIndex;
     assert!(queue.add(c, true).await.is_err());
@@ -221,4 +369,53 @@ async fn invalid_captures_never_enter_the_queue() {
     c.user_id.clear();
     assert!(queue.add(c, true).await.is_err());
     assert_eq!(queue.counts().await.unwrap(), Default::default());
+}
+
+/// Sync lanes claim concurrently: each must get its own enrollment while any is due. (A claim
+/// that lost a race once came back empty, the lane took the queue for drained and stopped, and
+/// four lanes silently became one.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_claims_each_get_a_distinct_due_enrollment() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate())
+        .await
+        .unwrap();
+    let mut ids = vec![];
+    for i in 0..12 {
+        ids.push(
+            queue
+                .add(capture(&format!("{:011}", 52998224700u64 + i), 0), true)
+                .await
+                .unwrap(),
+        );
+    }
+    for round in 0..3 {
+        let claims = futures_claims(&queue, 4).await;
+        let mut got: Vec<String> = claims.iter().map(|c| {
+            assert_eq!(c.len(), 1, "round {round}: every claimer gets exactly one enrollment while 12 - {} are due: {claims:?}", round * 4);
+            c[0].clone()
+        }).collect();
+        got.sort();
+        got.dedup();
+        assert_eq!(got.len(), 4, "round {round}: claims overlap: {claims:?}");
+    }
+    assert!(
+        queue.claim_due(queue::now(), 1).await.unwrap().is_empty(),
+        "all 12 claimed"
+    );
+    assert_eq!(queue.counts().await.unwrap().sending, 12);
+}
+
+async fn futures_claims(queue: &Queue, n: usize) -> Vec<Vec<String>> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let q = queue.clone();
+            tokio::spawn(async move { q.claim_due(queue::now(), 1).await.unwrap() })
+        })
+        .collect();
+    let mut out = vec![];
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
 }
