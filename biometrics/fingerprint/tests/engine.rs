@@ -288,6 +288,41 @@ fn gallery_search_finds_mates() {
 }
 
 #[test]
+fn gallery_prefilter_keeps_mates_among_thousands() {
+    // 2,010 entries, so the shortlist (64 + n/25 = 144) is far smaller than the
+    // gallery and the indexed prefilter decides which templates get matched.
+    // Background: rotated/shifted/thinned variants of other real fingers.
+    let enrolled = list_fvc(&shared("fvc2002/DB1_B")).unwrap();
+    let others = list_fvc(&shared("fvc2002/DB2_B")).unwrap();
+    let mut g = Gallery::new().with_threads(2);
+    let mut probes = Vec::new();
+    for im in enrolled.iter().filter(|x| x.impression <= 2) {
+        let t = extract(&GrayImage::load(&im.path).unwrap()).unwrap();
+        if im.impression == 1 {
+            g.insert(im.finger as u64, &t);
+        } else {
+            probes.push((im.finger as u64, t));
+        }
+    }
+    let background: Vec<Template> = others
+        .iter()
+        .filter(|x| x.impression == 1)
+        .map(|x| extract(&GrayImage::load(&x.path).unwrap()).unwrap())
+        .collect();
+    let mut seed = 0u64;
+    while g.len() < 2010 {
+        let src = &background[seed as usize % background.len()];
+        g.insert(100_000 + seed, &fingerprint::perturb(src, seed));
+        seed += 1;
+    }
+    let hits = probes
+        .iter()
+        .filter(|(id, t)| g.search(t, 1, 0.0).first().map(|c| c.id) == Some(*id))
+        .count();
+    assert!(hits >= 8, "rank-1 hits {hits}/10");
+}
+
+#[test]
 fn fvc_listing_rejects_folders_without_fvc_files() {
     assert!(matches!(
         list_fvc(&shared("nfiq2")),
