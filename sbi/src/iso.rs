@@ -100,7 +100,7 @@ pub fn finger_record(
     rep.extend_from_slice(&wsq);
 
     let mut out = Vec::with_capacity(16 + rep.len());
-    out.extend_from_slice(b"FIR\0020\0");
+    out.extend_from_slice(b"FIR\x00020\x00");
     out.extend_from_slice(&((16 + rep.len()) as u32).to_be_bytes());
     out.extend_from_slice(&1u16.to_be_bytes()); // representations
     out.push(0); // certification flag
@@ -146,7 +146,7 @@ pub fn face_record(jpeg: &[u8], width: u32, height: u32, quality: u8, captured: 
     rep.extend_from_slice(jpeg);
 
     let mut out = Vec::with_capacity(17 + rep.len());
-    out.extend_from_slice(b"FAC\0030\0");
+    out.extend_from_slice(b"FAC\x00030\x00");
     out.extend_from_slice(&((17 + rep.len()) as u32).to_be_bytes());
     out.extend_from_slice(&1u16.to_be_bytes()); // representations
     out.push(0); // certification flag
@@ -158,7 +158,7 @@ pub fn face_record(jpeg: &[u8], width: u32, height: u32, quality: u8, captured: 
 /// Reads back a record written by [`finger_record`] (single representation, ISO 19794-4:2011).
 pub fn parse_finger_record(bytes: &[u8]) -> Result<FingerRecord, IsoError> {
     let mut r = Reader(bytes);
-    if r.take(8)? != b"FIR\0020\0" {
+    if r.take(8)? != b"FIR\x00020\x00" {
         return Err(IsoError::Malformed("not an ISO/IEC 19794-4:2011 record"));
     }
     let total = r.u32()? as usize;
@@ -197,7 +197,7 @@ pub fn parse_finger_record(bytes: &[u8]) -> Result<FingerRecord, IsoError> {
 /// Reads back a record written by [`face_record`].
 pub fn parse_face_record(bytes: &[u8]) -> Result<FaceRecord, IsoError> {
     let mut r = Reader(bytes);
-    if r.take(8)? != b"FAC\0030\0" {
+    if r.take(8)? != b"FAC\x00030\x00" {
         return Err(IsoError::Malformed("not an ISO/IEC 19794-5:2011 record"));
     }
     if r.u32()? as usize != bytes.len() {
@@ -300,6 +300,6 @@ mod tests {
         for cut in [0, 7, 20, rec.len() - 1] {
             assert!(parse_finger_record(&rec[..cut]).is_err());
         }
-        assert!(parse_face_record(b"FAC\0030\0").is_err());
+        assert!(parse_face_record(b"FAC\x00030\x00").is_err());
     }
 }
