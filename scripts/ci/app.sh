@@ -4,9 +4,11 @@
 #   1. Debian packages for WebKitGTK, headless X and WebDriver; npm ci in ui/ and e2e/app/;
 #      tauri-driver 2.1.0 when missing; ONNX Runtime (scripts/fetch-onnxruntime.sh).
 #   2. svelte-check + vite build of the UI; `cargo test -p capture-station-app` (the committed
-#      ui/src/bindings.ts must match the Rust DTOs) and the station::app_support tests.
+#      ui/src/bindings.ts must match the Rust DTOs) and the station app tests (app_support, app_face, app_remote: the last against a real server).
 #   3. the app built with custom-protocol, driven through tauri-driver + WebKitWebDriver under
-#      Xvfb by e2e/app/run.mjs (operator enrollment to synced, duplicate rejected, kiosk idle reset).
+#      Xvfb by e2e/app/run.mjs (operator enrollment with the liveness challenge to synced, duplicate
+#      rejected, a phone capture made in headless Chromium reviewed and approved in the admin view
+#      with an operator refused, kiosk idle reset).
 # Kills what it started; exits non-zero on any failure; last line `scripts/ci/app.sh: N passed, M failed`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,7 +24,7 @@ step() { # name command...
 
 # ---- 1. prerequisites -------------------------------------------------------------------------
 PACKAGES="build-essential pkg-config file curl unzip python3-pip libwebkit2gtk-4.1-dev librsvg2-dev
-  libusb-1.0-0-dev libudev-dev libdbus-1-dev libclang-dev xvfb xauth webkit2gtk-driver imagemagick nodejs npm"
+  libusb-1.0-0-dev libudev-dev libdbus-1-dev libclang-dev xvfb xauth webkit2gtk-driver imagemagick chromium nodejs npm"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -45,6 +47,10 @@ if ! tauri-driver --help 2>/dev/null | grep -q .; then
 fi
 timeout 300 npm ci --prefix ui --no-audit --no-fund >&2
 timeout 300 npm ci --prefix e2e/app --no-audit --no-fund >&2
+# The admin scenario drives the phone capture page with e2e/phone's playwright-core.
+if [ ! -d e2e/phone/node_modules/playwright-core ] || [ e2e/phone/package-lock.json -nt e2e/phone/node_modules ]; then
+    timeout 300 npm ci --prefix e2e/phone --no-audit --no-fund >&2
+fi
 
 # ---- 2. build and unit tests ----------------------------------------------------------------------
 # Dependencies at opt-level 0 except the few that do heavy work at run time in the app (image
@@ -54,9 +60,12 @@ CARGO_APP=(--config 'profile.dev.package."*".opt-level=0')
 for p in image png fdeflate miniz_oxide crc32fast zune-jpeg argon2 blake2 chacha20poly1305 chacha20 poly1305 sha2 ndarray base64; do
     CARGO_APP+=(--config "profile.dev.package.$p.opt-level=2")
 done
+# station runs the camera preview per frame (and instantiates the image encoders it calls), so it
+# is optimised too: unoptimised, the preview alone would cost more than the camera's frame time.
+CARGO_APP+=(--config "profile.dev.package.station.opt-level=2")
 step "ui: svelte-check" timeout 300 npm --prefix ui run check
 step "ui: vite build" timeout 300 npm --prefix ui run build
-step "station app_support tests" timeout 1800 cargo test -q -p station "${CARGO_APP[@]}" --lib app_support
+step "station app tests (app_support, app_face, app_remote)" timeout 1800 cargo test -q -p station "${CARGO_APP[@]}" --lib app_
 step "app crate tests (bindings current)" timeout 1800 cargo test -q -p capture-station-app "${CARGO_APP[@]}" --features custom-protocol
 log "building the app with custom-protocol"
 timeout 2400 cargo build -q -p capture-station-app "${CARGO_APP[@]}" --features custom-protocol

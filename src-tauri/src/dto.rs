@@ -139,6 +139,19 @@ pub struct ScanEventDto {
     pub percent: Option<u8>,
 }
 
+impl ScanEventDto {
+    pub fn of(position: u16, e: &drivers::ScanEvent) -> Self {
+        use drivers::ScanEvent;
+        let (event, percent) = match e {
+            ScanEvent::AwaitingFinger => ("awaiting_finger", None),
+            ScanEvent::FingerPresent => ("finger_present", None),
+            ScanEvent::Progress { percent } => ("progress", Some(*percent)),
+            ScanEvent::FingerRemoved => ("finger_removed", None),
+        };
+        Self { position, event: event.into(), percent }
+    }
+}
+
 /// A rectangle in frame pixels.
 #[derive(Debug, Clone, Copy, Serialize, TS)]
 pub struct RectDto {
@@ -152,6 +165,15 @@ impl From<face::Rect> for RectDto {
     fn from(r: face::Rect) -> Self {
         Self { x: r.x, y: r.y, width: r.width, height: r.height }
     }
+}
+
+/// One camera frame for the preview (event `face-preview`).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PreviewDto {
+    #[ts(type = "number")]
+    pub frame: u64,
+    /// JPEG data URL.
+    pub image: String,
 }
 
 /// What the analysis made of the newest camera frame (channel of `start_face`): the overlay, the
@@ -211,12 +233,14 @@ impl FaceAnalysisDto {
     }
 }
 
-/// One challenge of the liveness check and whether it passed.
+/// One challenge of the liveness check: whether it was asked and whether it passed.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ChallengeDto {
     /// BLINK, TURN_LEFT, TURN_RIGHT
     pub challenge: String,
     pub prompt: String,
+    /// False for the steps after a failed one (the check stops at the first failure).
+    pub asked: bool,
     pub passed: bool,
 }
 
@@ -235,18 +259,18 @@ pub struct LivenessDto {
 
 impl LivenessDto {
     pub fn of(r: &face::LivenessResult) -> Self {
-        use station::app_face::{challenge_code, challenge_prompt, decision_code, describe_decision, describe_liveness_feedback};
+        use station::app_face::{asked_challenges, challenge_code, challenge_prompt, decision_code, describe_decision, liveness_reasons};
         Self {
             decision: decision_code(r.decision).to_owned(),
             summary: describe_decision(r.decision).to_owned(),
             score: r.score.max(0.0),
-            reasons: r.feedback.iter().map(|f| describe_liveness_feedback(f)).collect(),
-            challenges: r
-                .challenges
-                .iter()
-                .map(|c| ChallengeDto {
+            reasons: liveness_reasons(r),
+            challenges: asked_challenges(r)
+                .into_iter()
+                .map(|(c, asked)| ChallengeDto {
                     challenge: challenge_code(c.challenge).to_owned(),
                     prompt: challenge_prompt(c.challenge).to_owned(),
+                    asked,
                     passed: c.passed,
                 })
                 .collect(),
@@ -483,6 +507,7 @@ mod tests {
             DraftDto::decl(&cfg),
             ScanEventDto::decl(&cfg),
             RectDto::decl(&cfg),
+            PreviewDto::decl(&cfg),
             FaceAnalysisDto::decl(&cfg),
             ChallengeDto::decl(&cfg),
             LivenessDto::decl(&cfg),

@@ -12,13 +12,12 @@ use std::time::{Duration, Instant};
 
 use dto::*;
 use drivers::simulated::{Motion, ScanTiming};
-use drivers::ScanEvent;
 use station::app_remote::RemoteAdmin;
 use station::app_face::{self, AnalysisView, FaceStepConfig, FaceStepOutcome};
 use station::app_support::{self, AppSettings, EnrollmentDraft, SimulatedFingers};
 use station::sync::{Credentials, SpidClient, Syncer};
 use station::{Station, StationConfig};
-use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::ipc::Channel;
 use tauri::{Emitter, Manager};
 use wire::spid::{OperatorRole, RemoteCaptureStatus};
 use wire::BiometricIndex;
@@ -327,13 +326,7 @@ async fn capture_finger(app: tauri::AppHandle, shell: tauri::State<'_, Shell>, p
     let events = app.clone();
     let (fingers, captured) = tauri::async_runtime::spawn_blocking(move || {
         let r = fingers.capture(index, Duration::from_secs(15), |e| {
-            let (event, percent) = match e {
-                ScanEvent::AwaitingFinger => ("awaiting_finger", None),
-                ScanEvent::FingerPresent => ("finger_present", None),
-                ScanEvent::Progress { percent } => ("progress", Some(*percent)),
-                ScanEvent::FingerRemoved => ("finger_removed", None),
-            };
-            let _ = events.emit("scan-event", ScanEventDto { position, event: event.into(), percent });
+            let _ = events.emit("scan-event", ScanEventDto::of(position, e));
         });
         (fingers, r)
     })
@@ -366,15 +359,14 @@ async fn clear_missing(shell: tauri::State<'_, Shell>, position: u16) -> CmdResu
     Ok(DraftDto::of(draft))
 }
 
-/// Starts the face step: the camera streams JPEG previews through `preview` (raw bytes, at the
-/// camera's rate, at most a few ahead of what the window has painted), the analysis of the newest
+/// Starts the face step: the camera's frames go to the window as `face-preview` events (JPEG data
+/// URLs; at the camera's rate, at most a few ahead of what the window has painted), the analysis of the newest
 /// frame goes through `analysis` (overlay, prompt, challenge), and `face-done` says how it ended
 /// (the crop and the liveness result land in the draft).
 #[tauri::command]
 async fn start_face(
     app: tauri::AppHandle,
     shell: tauri::State<'_, Shell>,
-    preview: Channel<InvokeResponseBody>,
     analysis: Channel<FaceAnalysisDto>,
 ) -> CmdResult<()> {
     if shell.live.lock().await.draft.is_none() {
@@ -388,7 +380,7 @@ async fn start_face(
     let (stop, running, pipeline, painted) =
         (shell.face_stop.clone(), shell.face_running.clone(), shell.pipeline.clone(), shell.painted.clone());
     std::thread::spawn(move || {
-        let done = face_stream(&app, &stop, &pipeline, &painted, preview, analysis);
+        let done = face_stream(&app, &stop, &pipeline, &painted, analysis);
         running.store(false, Ordering::SeqCst);
         let _ = app.emit("face-done", done);
     });
@@ -402,15 +394,20 @@ fn face_painted(shell: tauri::State<'_, Shell>, count: u64) {
 }
 
 /// Previews sent but not painted yet beyond which new ones are dropped, so a busy window shows the
-/// newest picture instead of a growing backlog.
-const PREVIEWS_IN_FLIGHT: u64 = 2;
+/// newest picture instead of a growing backlog (the window acknowledges in batches).
+const PREVIEWS_IN_FLIGHT: u64 = 8;
+
+/// JPEG quality of the preview: about 30 kB per VGA frame. Events (evaluated in the page at once)
+/// beat a binary channel here: a channel message above 1 kB is fetched back through WebKit's
+/// custom-protocol IPC, which painted only 2.7–3.7 frames/s under load (raw RGBA or JPEG alike,
+/// docs/benchmarks/app.md).
+const PREVIEW_JPEG_QUALITY: u8 = 70;
 
 fn face_stream(
     app: &tauri::AppHandle,
     stop: &AtomicBool,
     pipeline: &std::sync::Mutex<Option<face::FacePipeline>>,
     painted: &AtomicU64,
-    preview: Channel<InvokeResponseBody>,
     analysis: Channel<FaceAnalysisDto>,
 ) -> FaceDoneDto {
     let started = Instant::now();
@@ -434,13 +431,16 @@ fn face_stream(
         pipe,
         &FaceStepConfig::default(),
         stop,
-        |p| {
+        |frame, index| {
+            // Frames the window could not paint in time are dropped before any work is spent.
             if sent.load(Ordering::Relaxed) >= painted.load(Ordering::Relaxed) + PREVIEWS_IN_FLIGHT {
-                return;
+                return Ok(());
             }
-            if preview.send(InvokeResponseBody::Raw(p.jpeg)).is_ok() {
+            let (jpeg, _, _) = app_face::preview_jpeg(frame, 640, PREVIEW_JPEG_QUALITY)?;
+            if app.emit("face-preview", PreviewDto { frame: index, image: data_url("image/jpeg", &jpeg) }).is_ok() {
                 sent.fetch_add(1, Ordering::Relaxed);
             }
+            Ok(())
         },
         |v| {
             let _ = analysis.send(FaceAnalysisDto::of(v));

@@ -5,6 +5,9 @@
 //!
 //!   ORT_DYLIB_PATH=… cargo run --release -p station --example face_step_bench [seconds]
 //!
+//! (In a debug build add `--config 'profile.dev.package.station.opt-level=2'`, as
+//! scripts/ci/app.sh does for the app: the image encoders are instantiated in this crate.)
+//!
 //! Prints previews per second (what the window can show at most), analyses per second, preview
 //! size and the machine's load average.
 
@@ -24,18 +27,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Never captures (the subject stays far away), so the stream runs for the whole time.
     let subject = || WalkUpCamera::new(Duration::from_secs(3600), Duration::from_secs(1)).with_motion(Motion::HeadTurn);
-    for (label, cfg) in [
-        ("decoupled, preview 640 px q70", FaceStepConfig { max_duration: Duration::from_secs(seconds), ..FaceStepConfig::default() }),
-        (
-            "decoupled, preview 480 px q60",
-            FaceStepConfig {
-                max_duration: Duration::from_secs(seconds),
-                preview_max_width: 480,
-                preview_quality: 60,
-                ..FaceStepConfig::default()
-            },
-        ),
-    ] {
+    let cfg = FaceStepConfig { max_duration: Duration::from_secs(seconds), ..FaceStepConfig::default() };
+    type Encode = fn(&drivers::RgbFrame, u64) -> Result<Vec<u8>, String>;
+    let encodings: [(&str, Encode); 2] = [
+        ("raw RGBA (what the app sends)", |f, i| Ok(app_face::preview_rgba(f, i))),
+        ("JPEG q70", |f, _| app_face::preview_jpeg(f, 640, 70).map(|(j, _, _)| j)),
+    ];
+    for (label, encode) in encodings {
         let mut camera = subject();
         let (previews, bytes) = (AtomicU64::new(0), AtomicU64::new(0));
         let mut analyses = 0u64;
@@ -47,9 +45,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &mut pipeline,
             &cfg,
             &stop,
-            |p| {
+            |f, i| {
+                let payload = encode(f, i)?;
                 previews.fetch_add(1, Ordering::Relaxed);
-                bytes.fetch_add(p.jpeg.len() as u64, Ordering::Relaxed);
+                bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
+                Ok(())
             },
             |v| {
                 analyses += 1;
@@ -59,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let s = t0.elapsed().as_secs_f32();
         let n = previews.load(Ordering::Relaxed).max(1);
         println!(
-            "{label}: {:.1} previews/s, {:.1} analyses/s, analysis {:.1} ms, preview {:.0} kB",
+            "decoupled, {label}: {:.1} previews/s, {:.1} analyses/s, analysis {:.1} ms, preview {:.0} kB",
             n as f32 / s,
             analyses as f32 / s,
             analysis_ms / analyses.max(1) as f32,

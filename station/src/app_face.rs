@@ -29,10 +29,6 @@ pub struct FaceStepConfig {
     pub max_duration: Duration,
     /// Longest wait for one camera frame.
     pub frame_timeout: Duration,
-    /// JPEG quality of the preview (the enrolled image is never a preview: it stays PNG).
-    pub preview_quality: u8,
-    /// The preview is scaled down to at most this width.
-    pub preview_max_width: u32,
 }
 
 impl Default for FaceStepConfig {
@@ -42,20 +38,8 @@ impl Default for FaceStepConfig {
             liveness: Some(LivenessConfig::default()),
             max_duration: Duration::from_secs(60),
             frame_timeout: Duration::from_secs(2),
-            preview_quality: 70,
-            preview_max_width: 640,
         }
     }
-}
-
-/// One preview picture, JPEG, as the camera thread produced it.
-#[derive(Debug, Clone)]
-pub struct PreviewImage {
-    /// Camera frame number in this stream (0-based).
-    pub index: u64,
-    pub width: u32,
-    pub height: u32,
-    pub jpeg: Vec<u8>,
 }
 
 /// Where the face step stands.
@@ -179,6 +163,31 @@ pub fn challenge_code(c: Challenge) -> &'static str {
     }
 }
 
+/// The challenges of a result with whether each was asked: a session ends at its first failed
+/// step, so the steps after it were never put to the person.
+pub fn asked_challenges(r: &LivenessResult) -> Vec<(face::ChallengeOutcome, bool)> {
+    let mut failed = false;
+    r.challenges
+        .iter()
+        .map(|c| {
+            let asked = !failed;
+            failed |= !c.passed;
+            (c.clone(), asked)
+        })
+        .collect()
+}
+
+/// Why a result is what it is, in plain words, leaving out the steps that were never asked.
+pub fn liveness_reasons(r: &LivenessResult) -> Vec<String> {
+    let not_asked: Vec<&'static str> =
+        asked_challenges(r).iter().filter(|(_, asked)| !asked).map(|(c, _)| challenge_code(c.challenge)).collect();
+    r.feedback
+        .iter()
+        .filter(|code| !(code.starts_with("CHALLENGE_") && not_asked.iter().any(|n| code.ends_with(&format!("_{n}")))))
+        .map(|code| describe_liveness_feedback(code))
+        .collect()
+}
+
 /// The liveness decision in plain words.
 pub fn describe_decision(d: Decision) -> &'static str {
     match d {
@@ -194,7 +203,27 @@ struct Newest {
     arrived: Condvar,
 }
 
-/// Scales `frame` down to at most `max_width` (keeping the aspect) and encodes it as JPEG.
+/// Bytes before the pixels of a [`preview_rgba`] message: width, height and frame number, each a
+/// little-endian u32.
+pub const RGBA_HEADER: usize = 12;
+
+/// A frame as the window paints it without decoding anything: a 12-byte header (width, height,
+/// frame number; little-endian u32) and the pixels as RGBA (what a canvas `ImageData` holds).
+/// Four times cheaper for the camera thread than a JPEG encode of the same frame, at the price of
+/// about 1.2 MB per VGA frame over the local IPC.
+pub fn preview_rgba(frame: &RgbFrame, index: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(RGBA_HEADER + frame.rgb.len() / 3 * 4);
+    out.extend_from_slice(&frame.width.to_le_bytes());
+    out.extend_from_slice(&frame.height.to_le_bytes());
+    out.extend_from_slice(&(index as u32).to_le_bytes());
+    for px in frame.rgb.chunks_exact(3) {
+        out.extend_from_slice(&[px[0], px[1], px[2], 255]);
+    }
+    out
+}
+
+/// Scales `frame` down to at most `max_width` (keeping the aspect) and encodes it as JPEG (the
+/// other preview transport, for a window across a slow link; the bench compares both).
 pub fn preview_jpeg(frame: &RgbFrame, max_width: u32, quality: u8) -> Result<(Vec<u8>, u32, u32), String> {
     let img = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb.clone())
         .ok_or_else(|| format!("frame buffer does not fit {}x{}", frame.width, frame.height))?;
@@ -211,16 +240,17 @@ pub fn preview_jpeg(frame: &RgbFrame, max_width: u32, quality: u8) -> Result<(Ve
     Ok((out.into_inner(), img.width(), img.height()))
 }
 
-/// Runs the face step: `camera` streams on its own thread (every frame goes to `on_preview` as
-/// JPEG), the caller's thread analyses the newest frame with `pipeline`, asks the challenge,
-/// autocaptures and reports each analysis to `on_analysis`, until the capture fires, `stop` is
-/// raised or `max_duration` passes.
+/// Runs the face step: `camera` streams on its own thread and hands every frame, with its number,
+/// to `on_preview` (which encodes and sends it, or drops it when the window is behind), the
+/// caller's thread analyses the newest frame with `pipeline`, asks the challenge, autocaptures and
+/// reports each analysis to `on_analysis`, until the capture fires, `stop` is raised or
+/// `max_duration` passes.
 pub fn run_face_step(
     camera: &mut dyn Camera,
     pipeline: &mut face::FacePipeline,
     cfg: &FaceStepConfig,
     stop: &AtomicBool,
-    on_preview: impl FnMut(PreviewImage) + Send,
+    on_preview: impl FnMut(&RgbFrame, u64) -> Result<(), String> + Send,
     mut on_analysis: impl FnMut(&AnalysisView),
 ) -> Result<FaceStepOutcome, CaptureError> {
     let device = |source| CaptureError::Device { position: BiometricIndex::Face.label().to_owned(), source };
@@ -261,7 +291,7 @@ fn camera_loop(
     finished: &AtomicBool,
     stop: &AtomicBool,
     taken: &AtomicU64,
-    mut on_preview: impl FnMut(PreviewImage),
+    mut on_preview: impl FnMut(&RgbFrame, u64) -> Result<(), String>,
 ) -> Result<(), CaptureError> {
     let mut index = 0u64;
     while !finished.load(Ordering::SeqCst) && !stop.load(Ordering::Relaxed) {
@@ -275,9 +305,7 @@ fn camera_loop(
         }
         newest.arrived.notify_all();
         taken.store(index + 1, Ordering::Relaxed);
-        let (jpeg, width, height) = preview_jpeg(&frame, cfg.preview_max_width, cfg.preview_quality)
-            .map_err(|e| CaptureError::Encode("preview".into(), e))?;
-        on_preview(PreviewImage { index, width, height, jpeg });
+        on_preview(&frame, index).map_err(|e| CaptureError::Encode("preview".into(), e))?;
         index += 1;
     }
     Ok(())
@@ -428,6 +456,23 @@ mod tests {
     use drivers::simulated::{Motion, SimulatedCamera};
 
     #[test]
+    fn steps_after_the_first_failure_were_not_asked() {
+        let outcome = |challenge, passed| face::ChallengeOutcome { challenge, passed, elapsed_ms: None, peak: 0.0, nonrigid: 0.0 };
+        let r = LivenessResult {
+            decision: Decision::Spoof,
+            score: 20.0,
+            feedback: vec!["CHALLENGE_NOT_COMPLETED_TURN_RIGHT".into(), "CHALLENGE_NOT_COMPLETED_BLINK".into(), "NO_NATURAL_MOTION".into()],
+            challenges: vec![outcome(Challenge::TurnRight, false), outcome(Challenge::Blink, false)],
+            frames: [10, 10],
+            repeated_fraction: 0.0,
+            max_nonrigid: 0.0,
+        };
+        let asked: Vec<bool> = asked_challenges(&r).into_iter().map(|(_, a)| a).collect();
+        assert_eq!(asked, vec![true, false]);
+        assert_eq!(liveness_reasons(&r), vec!["the turn to the right was not seen in time", "no natural 3-D face movement was seen"]);
+    }
+
+    #[test]
     fn prompts_and_feedback_are_plain_words() {
         assert_eq!(challenge_prompt(Challenge::Blink), "Blink now");
         assert!(challenge_prompt(Challenge::TurnLeft).contains("to your left"));
@@ -438,9 +483,13 @@ mod tests {
     }
 
     #[test]
-    fn preview_is_scaled_jpeg() {
+    fn previews_rgba_and_scaled_jpeg() {
         let cam = SimulatedCamera::astronaut(Motion::Natural).unwrap();
         let frame = cam.frame_at(Duration::ZERO, 0);
+        let rgba = preview_rgba(&frame, 7);
+        assert_eq!(rgba.len(), RGBA_HEADER + 640 * 480 * 4);
+        assert_eq!(&rgba[..12], &[128, 2, 0, 0, 224, 1, 0, 0, 7, 0, 0, 0]);
+        assert_eq!(&rgba[12..16], &[frame.rgb[0], frame.rgb[1], frame.rgb[2], 255]);
         let (jpeg, w, h) = preview_jpeg(&frame, 480, 70).unwrap();
         assert_eq!((w, h), (480, 360));
         assert_eq!(&jpeg[..2], &[0xff, 0xd8]);
@@ -486,7 +535,10 @@ mod tests {
             &mut pipe,
             &cfg,
             &stop,
-            |p| previews.lock().unwrap().push((p.index, p.jpeg.len())),
+            |f, i| {
+                previews.lock().unwrap().push((i, preview_rgba(f, i).len()));
+                Ok(())
+            },
             |v| views.push(v.clone()),
         )
         .unwrap();
@@ -496,6 +548,8 @@ mod tests {
         let liveness = liveness.expect("a challenge was asked");
         assert_eq!(liveness.decision, Decision::Spoof, "{liveness:?}");
         assert!(views.iter().any(|v| v.phase == FacePhase::Challenge && v.prompt == challenge_prompt(Challenge::TurnLeft)));
+        assert_eq!(asked_challenges(&liveness).len(), 1);
+        assert!(!liveness_reasons(&liveness).is_empty());
         assert_eq!(views.last().unwrap().phase, FacePhase::Captured);
         let previews = previews.into_inner().unwrap();
         // Every camera frame was previewed, in order; the analysis saw no more frames than that.
@@ -509,7 +563,7 @@ mod tests {
         let mut camera = SimulatedCamera::astronaut(Motion::Natural).unwrap();
         let stop = AtomicBool::new(false);
         let mut n = 0;
-        let outcome = run_face_step(&mut camera, &mut pipe, &FaceStepConfig::default(), &stop, |_| {}, |_| {
+        let outcome = run_face_step(&mut camera, &mut pipe, &FaceStepConfig::default(), &stop, |_, _| Ok(()), |_| {
             n += 1;
             if n == 3 {
                 stop.store(true, Ordering::SeqCst);

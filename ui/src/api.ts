@@ -8,6 +8,7 @@ import type {
   FaceAnalysisDto,
   FaceDoneDto,
   FieldErrorsDto,
+  PreviewDto,
   QueueView,
   RemoteCaptureDto,
   RemoteLinkDto,
@@ -40,8 +41,8 @@ export const api = {
   markMissing: (position: number, kind: string, reason: string) =>
     invoke<DraftDto>("mark_missing", { position, kind, reason }),
   clearMissing: (position: number) => invoke<DraftDto>("clear_missing", { position }),
-  /** JPEG previews arrive on `preview` as ArrayBuffers; the analysis of the newest frame on `analysis`. */
-  startFace: (preview: Channel<ArrayBuffer>, analysis: Channel<FaceAnalysisDto>) => invoke<void>("start_face", { preview, analysis }),
+  /** Previews arrive as `face-preview` events; the analysis of the newest frame on `analysis`. */
+  startFace: (analysis: Channel<FaceAnalysisDto>) => invoke<void>("start_face", { analysis }),
   /** Flow control: how many previews the window has painted in this stream. */
   facePainted: (count: number) => invoke<void>("face_painted", { count }),
   stopFace: () => invoke<void>("stop_face"),
@@ -61,6 +62,7 @@ export function isFieldErrors(e: unknown): e is FieldErrorsDto {
 }
 
 export const events = {
+  facePreview: (f: (p: PreviewDto) => void): Promise<UnlistenFn> => listen<PreviewDto>("face-preview", (e) => f(e.payload)),
   faceDone: (f: (p: FaceDoneDto) => void): Promise<UnlistenFn> => listen<FaceDoneDto>("face-done", (e) => f(e.payload)),
   scanEvent: (f: (p: ScanEventDto) => void): Promise<UnlistenFn> => listen<ScanEventDto>("scan-event", (e) => f(e.payload)),
   syncProgress: (f: (p: SyncDto) => void): Promise<UnlistenFn> => listen<SyncDto>("sync-progress", (e) => f(e.payload)),

@@ -68,6 +68,12 @@ event: string, percent: number | null, };
 
 export type RectDto = { x: number, y: number, width: number, height: number, };
 
+export type PreviewDto = { frame: number, 
+/**
+ * JPEG data URL.
+ */
+image: string, };
+
 export type FaceAnalysisDto = { 
 /**
  * Camera frame analysed (0-based).
@@ -98,7 +104,11 @@ export type ChallengeDto = {
 /**
  * BLINK, TURN_LEFT, TURN_RIGHT
  */
-challenge: string, prompt: string, passed: boolean, };
+challenge: string, prompt: string, 
+/**
+ * False for the steps after a failed one (the check stops at the first failure).
+ */
+asked: boolean, passed: boolean, };
 
 export type LivenessDto = { 
 /**
