@@ -45,14 +45,20 @@ pub async fn run(config: &station::StationConfig, args: SbiArgs) -> anyhow::Resu
         (true, true) => None,
         (true, false) => Some(vec!["sim:finger".into(), "sim:camera".into()]),
     };
-    let mut sbi_config = ::sbi::SbiConfig::new(args.key_dir.unwrap_or_else(|| config.data_dir.join("sbi")));
+    let mut sbi_config =
+        ::sbi::SbiConfig::new(args.key_dir.unwrap_or_else(|| config.data_dir.join("sbi")));
     sbi_config.port_range = args.port_min..=args.port_max;
     sbi_config.env = args.env;
     let key_dir = sbi_config.key_dir.clone();
-    let running = ::sbi::start(sbi_config, ::sbi::Registry::new(manager, only)).await.context("starting the SBI service")?;
+    let running = ::sbi::start(sbi_config, ::sbi::Registry::new(manager, only))
+        .await
+        .context("starting the SBI service")?;
     println!("SBI device service on http://127.0.0.1:{}/", running.port);
     println!("port {}", running.port);
-    println!("device certificate: {}", key_dir.join(::sbi::keys::CERT_FILE).display());
+    println!(
+        "device certificate: {}",
+        key_dir.join(::sbi::keys::CERT_FILE).display()
+    );
     tokio::select! {
         r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
         r = running.wait() => return r.context("SBI service stopped"),

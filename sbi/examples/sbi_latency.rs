@@ -16,10 +16,19 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-async fn call(http: &reqwest::Client, base: &str, method: &str, path: &str, body: String) -> (Duration, Vec<u8>) {
+async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    body: String,
+) -> (Duration, Vec<u8>) {
     let t = Instant::now();
     let resp = http
-        .request(Method::from_bytes(method.as_bytes()).expect("a valid method"), format!("{base}{path}"))
+        .request(
+            Method::from_bytes(method.as_bytes()).expect("a valid method"),
+            format!("{base}{path}"),
+        )
         .body(body)
         .send()
         .await
@@ -33,17 +42,40 @@ async fn main() {
     let keys = tempfile::tempdir().expect("temp dir");
     let mut manager = DeviceManager::empty();
     manager.register(Arc::new(SimulatedBackend));
-    let registry = sbi::Registry::new(manager, Some(vec!["sim:finger".into(), "sim:camera".into()]));
+    let registry = sbi::Registry::new(
+        manager,
+        Some(vec!["sim:finger".into(), "sim:camera".into()]),
+    );
     let t = Instant::now();
-    let running = sbi::start(sbi::SbiConfig::new(keys.path()), registry).await.expect("service starts");
-    println!("start (RSA-2048 key + certificate generation, bind): {:?}", t.elapsed());
+    let running = sbi::start(sbi::SbiConfig::new(keys.path()), registry)
+        .await
+        .expect("service starts");
+    println!(
+        "start (RSA-2048 key + certificate generation, bind): {:?}",
+        t.elapsed()
+    );
     let base = running.base_url();
     let http = reqwest::Client::new();
 
-    let disc: Vec<_> = sequential(20, || call(&http, &base, "MOSIPDISC", "/device", r#"{"type":"Biometric Device"}"#.into())).await;
+    let disc: Vec<_> = sequential(20, || {
+        call(
+            &http,
+            &base,
+            "MOSIPDISC",
+            "/device",
+            r#"{"type":"Biometric Device"}"#.into(),
+        )
+    })
+    .await;
     println!("MOSIPDISC median of 20: {:?}", median(disc));
-    let info: Vec<_> = sequential(20, || call(&http, &base, "MOSIPDINFO", "/info", String::new())).await;
-    println!("MOSIPDINFO (2 devices, 4 RS256 signatures) median of 20: {:?}", median(info));
+    let info: Vec<_> = sequential(20, || {
+        call(&http, &base, "MOSIPDINFO", "/info", String::new())
+    })
+    .await;
+    println!(
+        "MOSIPDINFO (2 devices, 4 RS256 signatures) median of 20: {:?}",
+        median(info)
+    );
 
     let finger = |score: u32| {
         json!({"env":"Developer","purpose":"Registration","specVersion":"0.9.5","timeout":20000,
@@ -52,18 +84,31 @@ async fn main() {
         .to_string()
     };
     let one: Vec<_> = sequential(5, || call(&http, &base, "RCAPTURE", "/capture", finger(0))).await;
-    println!("RCAPTURE 1 finger (one placement, quality, WSQ, ISO, JWS) median of 5: {:?}", median(one));
+    println!(
+        "RCAPTURE 1 finger (one placement, quality, WSQ, ISO, JWS) median of 5: {:?}",
+        median(one)
+    );
 
-    let face = json!({"env":"Developer","purpose":"Registration","specVersion":"0.9.5","timeout":15000,
+    let face =
+        json!({"env":"Developer","purpose":"Registration","specVersion":"0.9.5","timeout":15000,
         "transactionId":"bench-face-1","bio":[{"type":"Face","count":1,"requestedScore":40,
         "deviceId":"sim:camera","deviceSubId":"0","previousHash":""}]})
-    .to_string();
-    let faces: Vec<_> = sequential(3, || call(&http, &base, "RCAPTURE", "/capture", face.clone())).await;
-    println!("RCAPTURE face (requestedScore 40) median of 3, first includes model loading: {:?}", median(faces));
+        .to_string();
+    let faces: Vec<_> = sequential(3, || {
+        call(&http, &base, "RCAPTURE", "/capture", face.clone())
+    })
+    .await;
+    println!(
+        "RCAPTURE face (requestedScore 40) median of 3, first includes model loading: {:?}",
+        median(faces)
+    );
 
     let t = Instant::now();
     let mut resp = http
-        .request(Method::from_bytes(b"STREAM").expect("valid"), format!("{base}/stream"))
+        .request(
+            Method::from_bytes(b"STREAM").expect("valid"),
+            format!("{base}/stream"),
+        )
         .body(r#"{"deviceId":"sim:camera","deviceSubId":"0","timeout":5000}"#)
         .send()
         .await
@@ -104,7 +149,13 @@ where
 /// Whether every `errorCode` in an answer is "0".
 fn all_success(v: &serde_json::Value) -> bool {
     match v {
-        serde_json::Value::Object(map) => map.iter().all(|(k, v)| if k == "errorCode" { v == "0" } else { all_success(v) }),
+        serde_json::Value::Object(map) => map.iter().all(|(k, v)| {
+            if k == "errorCode" {
+                v == "0"
+            } else {
+                all_success(v)
+            }
+        }),
         serde_json::Value::Array(items) => items.iter().all(all_success),
         _ => true,
     }

@@ -45,7 +45,8 @@ pub fn capture_fingers(
     let mut out = Vec::with_capacity(targets.len());
     for (i, target) in targets.iter().enumerate() {
         let start = Instant::now();
-        let share_end = start + deadline.saturating_duration_since(start) / (targets.len() - i) as u32;
+        let share_end =
+            start + deadline.saturating_duration_since(start) / (targets.len() - i) as u32;
         let mut best: Option<(u8, GrayImage, DateTime<Utc>)> = None;
         loop {
             let now = Instant::now();
@@ -80,9 +81,27 @@ pub fn capture_fingers(
             BioSubType::Finger(f) => f.iso_code(),
             _ => 0,
         };
-        let record = iso::finger_record(&image.pixels, image.width, image.height, image.dpi, position, quality, timestamp)
-            .map_err(|e| SbiError::new(SbiErrorCode::ExtractionFailed, format!("Technical error during extraction: {e}")))?;
-        out.push(CapturedFinger { sub_type: target.clone(), iso: record, quality, timestamp });
+        let record = iso::finger_record(
+            &image.pixels,
+            image.width,
+            image.height,
+            image.dpi,
+            position,
+            quality,
+            timestamp,
+        )
+        .map_err(|e| {
+            SbiError::new(
+                SbiErrorCode::ExtractionFailed,
+                format!("Technical error during extraction: {e}"),
+            )
+        })?;
+        out.push(CapturedFinger {
+            sub_type: target.clone(),
+            iso: record,
+            quality,
+            timestamp,
+        });
     }
     Ok(out)
 }
@@ -106,9 +125,14 @@ pub fn capture_face(
             Err(DeviceError::Timeout(..)) => break,
             Err(e) => return Err(device_failure(e)),
         };
-        let Some(rgb) = rgb_image(frame) else { continue };
+        let Some(rgb) = rgb_image(frame) else {
+            continue;
+        };
         let analysis = pipeline.analyze(&rgb).map_err(|e| {
-            SbiError::new(SbiErrorCode::ExtractionFailed, format!("Technical error during extraction: {e}"))
+            SbiError::new(
+                SbiErrorCode::ExtractionFailed,
+                format!("Technical error during extraction: {e}"),
+            )
         })?;
         let Some(face) = analysis.face else { continue };
         let reached = f64::from(face.quality) >= requested;
@@ -125,20 +149,49 @@ pub fn capture_face(
             "Unable to detect a biometric object: no face in view before the timeout",
         ));
     };
-    let jpeg = encode_jpeg(&image::DynamicImage::ImageRgb8(rgb.clone()), 90)
-        .map_err(|e| SbiError::new(SbiErrorCode::ExtractionFailed, format!("Technical error during extraction: {e}")))?;
-    let record = iso::face_record(&jpeg, rgb.width(), rgb.height(), quality.round().clamp(0.0, 100.0) as u8, timestamp)
-        .map_err(|e| SbiError::new(SbiErrorCode::ExtractionFailed, format!("Technical error during extraction: {e}")))?;
-    Ok(CapturedFace { iso: record, quality, timestamp })
+    let jpeg = encode_jpeg(&image::DynamicImage::ImageRgb8(rgb.clone()), 90).map_err(|e| {
+        SbiError::new(
+            SbiErrorCode::ExtractionFailed,
+            format!("Technical error during extraction: {e}"),
+        )
+    })?;
+    let record = iso::face_record(
+        &jpeg,
+        rgb.width(),
+        rgb.height(),
+        quality.round().clamp(0.0, 100.0) as u8,
+        timestamp,
+    )
+    .map_err(|e| {
+        SbiError::new(
+            SbiErrorCode::ExtractionFailed,
+            format!("Technical error during extraction: {e}"),
+        )
+    })?;
+    Ok(CapturedFace {
+        iso: record,
+        quality,
+        timestamp,
+    })
 }
 
 /// The fingerprint crate's quality score of an image.
 pub fn finger_quality(image: &GrayImage) -> Result<u8, SbiError> {
     let engine = fingerprint::GrayImage::new(image.width, image.height, image.pixels.clone())
-        .map_err(|e| SbiError::new(SbiErrorCode::ExtractionFailed, format!("Technical error during extraction: {e}")))?;
+        .map_err(|e| {
+            SbiError::new(
+                SbiErrorCode::ExtractionFailed,
+                format!("Technical error during extraction: {e}"),
+            )
+        })?;
     fingerprint::quality::assess(&engine)
         .map(|q| q.score)
-        .map_err(|e| SbiError::new(SbiErrorCode::ExtractionFailed, format!("Technical error during extraction: {e}")))
+        .map_err(|e| {
+            SbiError::new(
+                SbiErrorCode::ExtractionFailed,
+                format!("Technical error during extraction: {e}"),
+            )
+        })
 }
 
 /// The quality code works at 500 ppi; scanners at other resolutions are resampled first.
@@ -147,11 +200,15 @@ fn at_500_ppi(image: GrayImage) -> Result<GrayImage, SbiError> {
         return Ok(image);
     }
     let fail = |e: &dyn std::fmt::Display| {
-        SbiError::new(SbiErrorCode::ExtractionFailed, format!("Technical error during extraction: {e}"))
+        SbiError::new(
+            SbiErrorCode::ExtractionFailed,
+            format!("Technical error during extraction: {e}"),
+        )
     };
-    let resampled = fingerprint_formats::GrayImage::new(image.width, image.height, image.dpi, image.pixels)
-        .and_then(|g| g.resample_to_dpi(500))
-        .map_err(|e| fail(&e))?;
+    let resampled =
+        fingerprint_formats::GrayImage::new(image.width, image.height, image.dpi, image.pixels)
+            .and_then(|g| g.resample_to_dpi(500))
+            .map_err(|e| fail(&e))?;
     Ok(GrayImage {
         width: resampled.width(),
         height: resampled.height(),
@@ -176,17 +233,30 @@ pub fn encode_jpeg(img: &image::DynamicImage, quality: u8) -> Result<Vec<u8>, im
 /// A driver failure as the SBI error a client can act on.
 pub fn device_failure(e: DeviceError) -> SbiError {
     match e {
-        DeviceError::NotFound(id) => SbiError::new(SbiErrorCode::DeviceNotFound, format!("Device not found: {id}")),
+        DeviceError::NotFound(id) => SbiError::new(
+            SbiErrorCode::DeviceNotFound,
+            format!("Device not found: {id}"),
+        ),
         DeviceError::Timeout(d, what) => SbiError::new(
             SbiErrorCode::NoBiometricDetected,
-            format!("Unable to detect a biometric object: waited {} ms for {what}", d.as_millis()),
+            format!(
+                "Unable to detect a biometric object: waited {} ms for {what}",
+                d.as_millis()
+            ),
         ),
-        other => SbiError::new(SbiErrorCode::DeviceNotReady, format!("Device is not ready: {other}")),
+        other => SbiError::new(
+            SbiErrorCode::DeviceNotReady,
+            format!("Device is not ready: {other}"),
+        ),
     }
 }
 
 /// The deadline of a capture: the request's timeout, with 0 meaning the default.
 pub fn deadline_for(timeout_ms: u64, default: Duration, max: Duration) -> Instant {
-    let t = if timeout_ms == 0 { default } else { Duration::from_millis(timeout_ms).min(max) };
+    let t = if timeout_ms == 0 {
+        default
+    } else {
+        Duration::from_millis(timeout_ms).min(max)
+    };
     Instant::now() + t
 }

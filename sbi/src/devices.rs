@@ -32,14 +32,22 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry").field("manager", &self.manager).field("only", &self.only).finish()
+        f.debug_struct("Registry")
+            .field("manager", &self.manager)
+            .field("only", &self.only)
+            .finish()
     }
 }
 
 impl Registry {
     /// Offers every device `manager` lists, or only those whose id is in `only`.
     pub fn new(manager: DeviceManager, only: Option<Vec<String>>) -> Self {
-        Self { manager, only, slots: Mutex::new(HashMap::new()), listed: Mutex::new(None) }
+        Self {
+            manager,
+            only,
+            slots: Mutex::new(HashMap::new()),
+            listed: Mutex::new(None),
+        }
     }
 
     /// The devices present now (as listed at most [`LISTING_TTL`] ago), in the manager's order.
@@ -157,7 +165,11 @@ pub struct Handles {
 
 impl Handles {
     /// The scanner `id`, opened on first use.
-    pub fn scanner(&mut self, manager: &DeviceManager, id: &str) -> Result<&mut dyn FingerprintScanner, DeviceError> {
+    pub fn scanner(
+        &mut self,
+        manager: &DeviceManager,
+        id: &str,
+    ) -> Result<&mut dyn FingerprintScanner, DeviceError> {
         if self.scanner.is_none() {
             self.scanner = Some(manager.open_scanner(id)?);
         }
@@ -165,15 +177,20 @@ impl Handles {
     }
 
     /// The camera `id`, opened and streaming.
-    pub fn camera(&mut self, manager: &DeviceManager, id: &str) -> Result<&mut dyn Camera, DeviceError> {
+    pub fn camera(
+        &mut self,
+        manager: &DeviceManager,
+        id: &str,
+    ) -> Result<&mut dyn Camera, DeviceError> {
         if self.camera.is_none() {
             self.camera = Some(manager.open_camera(id)?);
             self.camera_running = false;
         }
         let camera = self.camera.as_deref_mut().expect("opened above");
         if !self.camera_running {
-            let format = preferred_format(&camera.formats()?)
-                .ok_or(DeviceError::Device("the camera offers no frame format".into()))?;
+            let format = preferred_format(&camera.formats()?).ok_or(DeviceError::Device(
+                "the camera offers no frame format".into(),
+            ))?;
             camera.start(format)?;
             self.camera_running = true;
         }

@@ -63,7 +63,8 @@ impl AppState {
     }
 
     fn signed_digital_id(&self, slot: &Slot) -> String {
-        self.key.sign(&serde_json::to_vec(&self.digital_id(slot)).expect("serialises"))
+        self.key
+            .sign(&serde_json::to_vec(&self.digital_id(slot)).expect("serialises"))
     }
 }
 
@@ -92,9 +93,18 @@ pub async fn dispatch(State(st): State<Arc<AppState>>, req: Request) -> Response
     if let Ok(v) = HeaderValue::from_str(&format!("http://127.0.0.1:{}", st.port)) {
         headers.insert(header::LOCATION, v);
     }
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOWED_METHODS));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Content-Type"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(ALLOWED_METHODS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Content-Type"),
+    );
     response
 }
 
@@ -105,7 +115,13 @@ fn discover(st: &AppState, body: &Bytes) -> Response {
     } else {
         match serde_json::from_slice::<DiscoverRequest>(body) {
             Ok(r) => r.kind,
-            Err(e) => return error_only(StatusCode::BAD_REQUEST, SbiErrorCode::InvalidRequest, format!("Invalid JSON request: {e}")),
+            Err(e) => {
+                return error_only(
+                    StatusCode::BAD_REQUEST,
+                    SbiErrorCode::InvalidRequest,
+                    format!("Invalid JSON request: {e}"),
+                )
+            }
         }
     };
     let devices: Vec<DiscoveredDevice> = st
@@ -154,7 +170,10 @@ fn info(st: &AppState) -> Response {
                 purpose: Purpose::Registration,
                 spec_version: vec![SPEC_VERSION.into()],
             };
-            DeviceInfoEntry { device_info: st.key.sign(&serde_json::to_vec(&info).expect("serialises")), error }
+            DeviceInfoEntry {
+                device_info: st.key.sign(&serde_json::to_vec(&info).expect("serialises")),
+                error,
+            }
         })
         .collect();
     Json(entries).into_response()
@@ -169,7 +188,12 @@ enum Plan {
 async fn rcapture(st: Arc<AppState>, body: &Bytes) -> Response {
     let req: CaptureRequest = match serde_json::from_slice(body) {
         Ok(r) => r,
-        Err(e) => return capture_error(SbiError::new(SbiErrorCode::InvalidRequest, format!("Invalid JSON request: {e}"))),
+        Err(e) => {
+            return capture_error(SbiError::new(
+                SbiErrorCode::InvalidRequest,
+                format!("Invalid JSON request: {e}"),
+            ))
+        }
     };
     let (slot, plan) = match check_rcapture(&st, &req) {
         Ok(ok) => ok,
@@ -179,10 +203,17 @@ async fn rcapture(st: Arc<AppState>, body: &Bytes) -> Response {
     let Some(capture_guard) = slot.begin_capture() else {
         return capture_error(SbiError::new(
             SbiErrorCode::DeviceBusy,
-            format!("Device is Busy: a capture is already running on {}", slot.id),
+            format!(
+                "Device is Busy: a capture is already running on {}",
+                slot.id
+            ),
         ));
     };
-    let deadline = capture::deadline_for(req.timeout, st.config.default_timeout, st.config.max_timeout);
+    let deadline = capture::deadline_for(
+        req.timeout,
+        st.config.default_timeout,
+        st.config.max_timeout,
+    );
     let requested = bio.requested_score;
     let device = slot.device_owned().await;
     let worker_state = st.clone();
@@ -195,9 +226,18 @@ async fn rcapture(st: Arc<AppState>, body: &Bytes) -> Response {
             Plan::Fingers(targets) => device
                 .scanner(manager, &worker_slot.id)
                 .map_err(capture::device_failure)
-                .and_then(|scanner| capture::capture_fingers(scanner, &targets, requested, deadline))
+                .and_then(|scanner| {
+                    capture::capture_fingers(scanner, &targets, requested, deadline)
+                })
                 .map(Captured::Fingers),
-            Plan::Face => capture_face(&worker_state, &worker_slot, &mut device, requested, deadline).map(Captured::Face),
+            Plan::Face => capture_face(
+                &worker_state,
+                &worker_slot,
+                &mut device,
+                requested,
+                deadline,
+            )
+            .map(Captured::Face),
         };
         if matches!(&result, Err(e) if e.error_code == SbiErrorCode::DeviceNotReady) {
             device.reset();
@@ -210,7 +250,12 @@ async fn rcapture(st: Arc<AppState>, body: &Bytes) -> Response {
     let captured = match outcome {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => return capture_error(e),
-        Err(e) => return capture_error(SbiError::new(SbiErrorCode::ExtractionFailed, format!("capture task failed: {e}"))),
+        Err(e) => {
+            return capture_error(SbiError::new(
+                SbiErrorCode::ExtractionFailed,
+                format!("capture task failed: {e}"),
+            ))
+        }
     };
     Json(answer(&st, &slot, &req, captured)).into_response()
 }
@@ -229,14 +274,22 @@ fn capture_face(
 ) -> Result<CapturedFace, SbiError> {
     let mut pipeline = st.face.lock().unwrap_or_else(|p| p.into_inner());
     if pipeline.is_none() {
-        let config = face::PipelineConfig { models_dir: st.config.face_models.clone(), ..Default::default() };
+        let config = face::PipelineConfig {
+            models_dir: st.config.face_models.clone(),
+            ..Default::default()
+        };
         let loaded = face::FacePipeline::new(&config).map_err(|e| {
-            SbiError::new(SbiErrorCode::QualityUnavailable, format!("Face quality assessment unavailable: {e}"))
+            SbiError::new(
+                SbiErrorCode::QualityUnavailable,
+                format!("Face quality assessment unavailable: {e}"),
+            )
         })?;
         *pipeline = Some(loaded);
     }
     let pipeline = pipeline.as_mut().expect("loaded above");
-    let camera = device.camera(st.registry.manager(), &slot.id).map_err(capture::device_failure)?;
+    let camera = device
+        .camera(st.registry.manager(), &slot.id)
+        .map_err(capture::device_failure)?;
     capture::capture_face(camera, pipeline, requested, deadline)
 }
 
@@ -249,23 +302,39 @@ fn check_rcapture(st: &AppState, req: &CaptureRequest) -> Result<(Arc<Slot>, Pla
         ));
     }
     if req.purpose.eq_ignore_ascii_case("Auth") {
-        return Err(SbiError::new(SbiErrorCode::PurposeMismatch, "RCAPTURE is for registration; the request says Auth"));
+        return Err(SbiError::new(
+            SbiErrorCode::PurposeMismatch,
+            "RCAPTURE is for registration; the request says Auth",
+        ));
     }
     let [bio] = req.bio.as_slice() else {
-        return Err(SbiError::new(SbiErrorCode::InvalidRequest, "Invalid JSON request: exactly one bio entry per call"));
+        return Err(SbiError::new(
+            SbiErrorCode::InvalidRequest,
+            "Invalid JSON request: exactly one bio entry per call",
+        ));
     };
     if !(0.0..=100.0).contains(&bio.requested_score) {
-        return Err(SbiError::new(SbiErrorCode::InvalidRequest, "Invalid JSON request: requestedScore must be 0-100"));
+        return Err(SbiError::new(
+            SbiErrorCode::InvalidRequest,
+            "Invalid JSON request: requestedScore must be 0-100",
+        ));
     }
-    let slot = st
-        .registry
-        .get(&bio.device_id)
-        .ok_or_else(|| SbiError::new(SbiErrorCode::DeviceNotFound, format!("Device not found: {}", bio.device_id)))?;
+    let slot = st.registry.get(&bio.device_id).ok_or_else(|| {
+        SbiError::new(
+            SbiErrorCode::DeviceNotFound,
+            format!("Device not found: {}", bio.device_id),
+        )
+    })?;
     let kind = device_type(slot.kind).0;
     if bio.kind != kind {
         return Err(SbiError::new(
             SbiErrorCode::DeviceNotFound,
-            format!("Device not found: {} is a {} device, not {}", slot.id, kind.as_str(), bio.kind.as_str()),
+            format!(
+                "Device not found: {} is a {} device, not {}",
+                slot.id,
+                kind.as_str(),
+                bio.kind.as_str()
+            ),
         ));
     }
     let listed = bio.bio_sub_type.clone().unwrap_or_default();
@@ -274,25 +343,38 @@ fn check_rcapture(st: &AppState, req: &CaptureRequest) -> Result<(Arc<Slot>, Pla
         if kind == DeviceType::Finger && !s.fits(kind) {
             return Err(SbiError::new(
                 SbiErrorCode::InvalidBioSubType,
-                format!("Invalid bioSubType: {s:?} is not a {} position", kind.as_str()),
+                format!(
+                    "Invalid bioSubType: {s:?} is not a {} position",
+                    kind.as_str()
+                ),
             ));
         }
     }
     match kind {
         DeviceType::Face => {
             if bio.count != 1 {
-                return Err(SbiError::new(SbiErrorCode::CountNotSupported, "Requested number of biometric not supported: face count is 1"));
+                return Err(SbiError::new(
+                    SbiErrorCode::CountNotSupported,
+                    "Requested number of biometric not supported: face count is 1",
+                ));
             }
             Ok((slot, Plan::Face))
         }
         _ => {
             let targets: Vec<BioSubType> = if listed.is_empty() {
                 if !(1..=10).contains(&bio.count) {
-                    return Err(SbiError::new(SbiErrorCode::CountNotSupported, "Requested number of biometric not supported: count must be 1-10"));
+                    return Err(SbiError::new(
+                        SbiErrorCode::CountNotSupported,
+                        "Requested number of biometric not supported: count must be 1-10",
+                    ));
                 }
                 vec![BioSubType::Unknown; bio.count as usize]
             } else {
-                let kept: Vec<BioSubType> = listed.iter().filter(|s| !exceptions.contains(s)).cloned().collect();
+                let kept: Vec<BioSubType> = listed
+                    .iter()
+                    .filter(|s| !exceptions.contains(s))
+                    .cloned()
+                    .collect();
                 if bio.count as usize != kept.len() && bio.count as usize != listed.len() {
                     return Err(SbiError::new(
                         SbiErrorCode::CountNotSupported,
@@ -321,15 +403,29 @@ fn answer(st: &AppState, slot: &Slot, req: &CaptureRequest, captured: Captured) 
     let items: Vec<(String, Vec<u8>, f64, String)> = match captured {
         Captured::Fingers(fingers) => fingers
             .into_iter()
-            .map(|f| (f.sub_type.as_str().to_owned(), f.iso, f64::from(f.quality), stamp(f.timestamp)))
+            .map(|f| {
+                (
+                    f.sub_type.as_str().to_owned(),
+                    f.iso,
+                    f64::from(f.quality),
+                    stamp(f.timestamp),
+                )
+            })
             .collect(),
-        Captured::Face(face) => vec![(String::new(), face.iso, f64::from((face.quality * 10.0).round() / 10.0), stamp(face.timestamp))],
+        Captured::Face(face) => vec![(
+            String::new(),
+            face.iso,
+            f64::from((face.quality * 10.0).round() / 10.0),
+            stamp(face.timestamp),
+        )],
     };
     let digital_id = st.signed_digital_id(slot);
     let biometrics = items
         .into_iter()
         .map(|(sub_type, iso, quality, timestamp)| {
-            let hash = hex_upper(&Sha256::digest(format!("{previous}{}", hex_upper(&Sha256::digest(&iso))).as_bytes()));
+            let hash = hex_upper(&Sha256::digest(
+                format!("{previous}{}", hex_upper(&Sha256::digest(&iso))).as_bytes(),
+            ));
             previous = hash.clone();
             let data = CaptureData {
                 digital_id: digital_id.clone(),
@@ -362,10 +458,18 @@ fn answer(st: &AppState, slot: &Slot, req: &CaptureRequest, captured: Captured) 
 async fn stream(st: &Arc<AppState>, body: &Bytes) -> Response {
     let req: StreamRequest = match serde_json::from_slice(body) {
         Ok(r) => r,
-        Err(e) => return stream_error(SbiError::new(SbiErrorCode::InvalidRequest, format!("Invalid JSON request: {e}"))),
+        Err(e) => {
+            return stream_error(SbiError::new(
+                SbiErrorCode::InvalidRequest,
+                format!("Invalid JSON request: {e}"),
+            ))
+        }
     };
     let Some(slot) = st.registry.get(&req.device_id) else {
-        return stream_error(SbiError::new(SbiErrorCode::DeviceNotFound, format!("Device not found: {}", req.device_id)));
+        return stream_error(SbiError::new(
+            SbiErrorCode::DeviceNotFound,
+            format!("Device not found: {}", req.device_id),
+        ));
     };
     let duration = req
         .timeout
@@ -381,7 +485,10 @@ async fn stream(st: &Arc<AppState>, body: &Bytes) -> Response {
 
 fn status_of(slot: &Slot) -> (DeviceStatus, SbiError) {
     if slot.is_busy() {
-        (DeviceStatus::Busy, SbiError::new(SbiErrorCode::DeviceBusy, SbiErrorCode::DeviceBusy.message()))
+        (
+            DeviceStatus::Busy,
+            SbiError::new(SbiErrorCode::DeviceBusy, SbiErrorCode::DeviceBusy.message()),
+        )
     } else {
         (DeviceStatus::Ready, SbiError::success())
     }
@@ -413,7 +520,13 @@ fn stream_error(error: SbiError) -> Response {
 }
 
 fn error_only(status: StatusCode, code: SbiErrorCode, info: String) -> Response {
-    (status, Json(ErrorOnlyResponse { error: SbiError::new(code, info) })).into_response()
+    (
+        status,
+        Json(ErrorOnlyResponse {
+            error: SbiError::new(code, info),
+        }),
+    )
+        .into_response()
 }
 
 fn now_iso() -> String {

@@ -65,12 +65,14 @@ pub fn finger_record(
     captured: DateTime<Utc>,
 ) -> Result<Vec<u8>, IsoError> {
     let enc = |e: &dyn std::fmt::Display| IsoError::Encode(e.to_string());
-    let mut img = fingerprint_formats::GrayImage::new(width, height, ppi, pixels.to_vec()).map_err(|e| enc(&e))?;
+    let mut img = fingerprint_formats::GrayImage::new(width, height, ppi, pixels.to_vec())
+        .map_err(|e| enc(&e))?;
     if ppi != 500 {
         img = img.resample_to_dpi(500).map_err(|e| enc(&e))?;
     }
-    let wsq = fingerprint_formats::wsq::encode(&img, &fingerprint_formats::wsq::EncodeOptions::default())
-        .map_err(|e| enc(&e))?;
+    let wsq =
+        fingerprint_formats::wsq::encode(&img, &fingerprint_formats::wsq::EncodeOptions::default())
+            .map_err(|e| enc(&e))?;
     let (w, h) = (dim(img.width())?, dim(img.height())?);
 
     // Representation header (41 bytes + one 5-byte quality block) then the image.
@@ -110,12 +112,19 @@ pub fn finger_record(
 }
 
 /// Wraps a JPEG face image in an ISO/IEC 19794-5:2011 record (basic face image, no landmarks).
-pub fn face_record(jpeg: &[u8], width: u32, height: u32, quality: u8, captured: DateTime<Utc>) -> Result<Vec<u8>, IsoError> {
+pub fn face_record(
+    jpeg: &[u8],
+    width: u32,
+    height: u32,
+    quality: u8,
+    captured: DateTime<Utc>,
+) -> Result<Vec<u8>, IsoError> {
     let (w, h) = (dim(width)?, dim(height)?);
     // Representation: length 4, date 9, technology 1, vendor 2, type 2, quality count 1 + 5,
     // facial information 17, image information 11, then the image.
     let header_len = 4 + 9 + 1 + 2 + 2 + 1 + 5 + 17 + 11;
-    let rep_len = u32::try_from(header_len + jpeg.len()).map_err(|_| IsoError::TooLarge(jpeg.len()))?;
+    let rep_len =
+        u32::try_from(header_len + jpeg.len()).map_err(|_| IsoError::TooLarge(jpeg.len()))?;
     let mut rep = Vec::with_capacity(rep_len as usize);
     rep.extend_from_slice(&rep_len.to_be_bytes());
     rep.extend_from_slice(&datetime(captured));
@@ -191,7 +200,15 @@ pub fn parse_finger_record(bytes: &[u8]) -> Result<FingerRecord, IsoError> {
     let height = r.u16()?;
     let len = r.u32()? as usize;
     let image = r.take(len)?.to_vec();
-    Ok(FingerRecord { position, quality, width, height, ppi, compression, image })
+    Ok(FingerRecord {
+        position,
+        quality,
+        width,
+        height,
+        ppi,
+        compression,
+        image,
+    })
 }
 
 /// Reads back a record written by [`face_record`].
@@ -223,9 +240,17 @@ pub fn parse_face_record(bytes: &[u8]) -> Result<FaceRecord, IsoError> {
     let height = r.u16()?;
     r.take(5)?;
     let consumed = bytes.len() - r.0.len() - 17;
-    let image_len = rep_len.checked_sub(consumed).ok_or(IsoError::Malformed("representation length too small"))?;
+    let image_len = rep_len
+        .checked_sub(consumed)
+        .ok_or(IsoError::Malformed("representation length too small"))?;
     let image = r.take(image_len)?.to_vec();
-    Ok(FaceRecord { quality, width, height, data_type, image })
+    Ok(FaceRecord {
+        quality,
+        width,
+        height,
+        data_type,
+        image,
+    })
 }
 
 fn dim(v: u32) -> Result<u16, IsoError> {
@@ -236,7 +261,17 @@ fn dim(v: u32) -> Result<u16, IsoError> {
 fn datetime(t: DateTime<Utc>) -> [u8; 9] {
     let y = (t.year().clamp(0, 65535) as u16).to_be_bytes();
     let ms = ((t.nanosecond() / 1_000_000).min(999) as u16).to_be_bytes();
-    [y[0], y[1], t.month() as u8, t.day() as u8, t.hour() as u8, t.minute() as u8, t.second().min(59) as u8, ms[0], ms[1]]
+    [
+        y[0],
+        y[1],
+        t.month() as u8,
+        t.day() as u8,
+        t.hour() as u8,
+        t.minute() as u8,
+        t.second().min(59) as u8,
+        ms[0],
+        ms[1],
+    ]
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -280,7 +315,10 @@ mod tests {
     fn finger_record_round_trips_and_the_wsq_decodes() {
         let rec = finger_record(&ridges(256, 300), 256, 300, 500, 7, 83, Utc::now()).unwrap();
         let parsed = parse_finger_record(&rec).unwrap();
-        assert_eq!((parsed.position, parsed.quality, parsed.width, parsed.height), (7, 83, 256, 300));
+        assert_eq!(
+            (parsed.position, parsed.quality, parsed.width, parsed.height),
+            (7, 83, 256, 300)
+        );
         assert_eq!((parsed.ppi, parsed.compression), (500, COMPRESSION_WSQ));
         let decoded = fingerprint_formats::wsq::decode(&parsed.image).unwrap();
         assert_eq!((decoded.image.width(), decoded.image.height()), (256, 300));
@@ -291,7 +329,16 @@ mod tests {
         let jpeg = b"\xFF\xD8 not really a jpeg \xFF\xD9";
         let rec = face_record(jpeg, 640, 480, 77, Utc::now()).unwrap();
         let parsed = parse_face_record(&rec).unwrap();
-        assert_eq!(parsed, FaceRecord { quality: 77, width: 640, height: 480, data_type: 0, image: jpeg.to_vec() });
+        assert_eq!(
+            parsed,
+            FaceRecord {
+                quality: 77,
+                width: 640,
+                height: 480,
+                data_type: 0,
+                image: jpeg.to_vec()
+            }
+        );
     }
 
     #[test]

@@ -73,7 +73,9 @@ pub struct DeviceKey {
 
 impl std::fmt::Debug for DeviceKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeviceKey").field("cert_der_len", &self.cert_der.len()).finish_non_exhaustive()
+        f.debug_struct("DeviceKey")
+            .field("cert_der_len", &self.cert_der.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,12 +87,16 @@ impl DeviceKey {
         let key_path = dir.join(KEY_FILE);
         let cert_path = dir.join(CERT_FILE);
         let private = if key_path.exists() {
-            let pem = fs::read_to_string(&key_path).map_err(|e| KeyError::Io(key_path.clone(), e))?;
-            RsaPrivateKey::from_pkcs8_pem(&pem).map_err(|e| KeyError::BadKey(key_path.clone(), e.to_string()))?
+            let pem =
+                fs::read_to_string(&key_path).map_err(|e| KeyError::Io(key_path.clone(), e))?;
+            RsaPrivateKey::from_pkcs8_pem(&pem)
+                .map_err(|e| KeyError::BadKey(key_path.clone(), e.to_string()))?
         } else {
             let key = RsaPrivateKey::new(&mut rand::thread_rng(), KEY_BITS)
                 .map_err(|e| KeyError::Generate(e.to_string()))?;
-            let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError::Generate(e.to_string()))?;
+            let pem = key
+                .to_pkcs8_pem(LineEnding::LF)
+                .map_err(|e| KeyError::Generate(e.to_string()))?;
             write_private(&key_path, pem.as_bytes())?;
             // A new key makes any old certificate wrong.
             let _ = fs::remove_file(&cert_path);
@@ -98,28 +104,43 @@ impl DeviceKey {
         };
         let signing = SigningKey::<Sha256>::new(private);
         let cert = if cert_path.exists() {
-            let pem = fs::read_to_string(&cert_path).map_err(|e| KeyError::Io(cert_path.clone(), e))?;
+            let pem =
+                fs::read_to_string(&cert_path).map_err(|e| KeyError::Io(cert_path.clone(), e))?;
             let cert = Certificate::from_pem(pem.as_bytes())
                 .map_err(|e| KeyError::BadCertificate(cert_path.clone(), e.to_string()))?;
             if !certifies(&cert, &signing) {
-                return Err(KeyError::BadCertificate(cert_path, "it does not certify the device key".into()));
+                return Err(KeyError::BadCertificate(
+                    cert_path,
+                    "it does not certify the device key".into(),
+                ));
             }
             cert
         } else {
             let cert = self_signed(&signing)?;
-            let pem = cert.to_pem(LineEnding::LF).map_err(|e| KeyError::Generate(e.to_string()))?;
+            let pem = cert
+                .to_pem(LineEnding::LF)
+                .map_err(|e| KeyError::Generate(e.to_string()))?;
             fs::write(&cert_path, pem).map_err(|e| KeyError::Io(cert_path.clone(), e))?;
             cert
         };
-        let cert_der = cert.to_der().map_err(|e| KeyError::Generate(e.to_string()))?;
-        let cert_pem = cert.to_pem(LineEnding::LF).map_err(|e| KeyError::Generate(e.to_string()))?;
+        let cert_der = cert
+            .to_der()
+            .map_err(|e| KeyError::Generate(e.to_string()))?;
+        let cert_pem = cert
+            .to_pem(LineEnding::LF)
+            .map_err(|e| KeyError::Generate(e.to_string()))?;
         let header = JwsHeader {
             alg: "RS256".into(),
             typ: "JWT".into(),
             x5c: vec![base64::engine::general_purpose::STANDARD.encode(&cert_der)],
         };
         let header_json = serde_json::to_vec(&header).expect("a JWS header always serialises");
-        Ok(Self { signing, cert_der, cert_pem, header_b64: b64url(&header_json) })
+        Ok(Self {
+            signing,
+            cert_der,
+            cert_pem,
+            header_b64: b64url(&header_json),
+        })
     }
 
     /// Signs `payload` as a compact JWS: `b64url(header).b64url(payload).b64url(signature)`.
@@ -144,11 +165,18 @@ impl DeviceKey {
 /// certificate in the token's own `x5c` is not trusted: the caller says which one it trusts.
 pub fn verify_jws(token: &str, cert_der: &[u8]) -> Result<Vec<u8>, JwsError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(JwsError::Malformed);
     };
-    let dec = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t).map_err(|_| JwsError::Malformed);
-    let header: JwsHeader = serde_json::from_slice(&dec(h)?).map_err(|e| JwsError::Header(e.to_string()))?;
+    let dec = |t: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(t)
+            .map_err(|_| JwsError::Malformed)
+    };
+    let header: JwsHeader =
+        serde_json::from_slice(&dec(h)?).map_err(|e| JwsError::Header(e.to_string()))?;
     if header.alg != "RS256" {
         return Err(JwsError::Header(format!("alg {} (only RS256)", header.alg)));
     }
@@ -158,7 +186,8 @@ pub fn verify_jws(token: &str, cert_der: &[u8]) -> Result<Vec<u8>, JwsError> {
         .subject_public_key_info
         .to_der()
         .map_err(|e| JwsError::Certificate(e.to_string()))?;
-    let public = RsaPublicKey::from_public_key_der(&spki).map_err(|e| JwsError::Certificate(e.to_string()))?;
+    let public = RsaPublicKey::from_public_key_der(&spki)
+        .map_err(|e| JwsError::Certificate(e.to_string()))?;
     let signature = Signature::try_from(dec(s)?.as_slice()).map_err(|_| JwsError::BadSignature)?;
     VerifyingKey::<Sha256>::new(public)
         .verify(format!("{h}.{p}").as_bytes(), &signature)
@@ -169,10 +198,18 @@ pub fn verify_jws(token: &str, cert_der: &[u8]) -> Result<Vec<u8>, JwsError> {
 /// The first `x5c` certificate of a JWS, DER.
 pub fn jws_certificate(token: &str) -> Result<Vec<u8>, JwsError> {
     let h = token.split('.').next().ok_or(JwsError::Malformed)?;
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).map_err(|_| JwsError::Malformed)?;
-    let header: JwsHeader = serde_json::from_slice(&raw).map_err(|e| JwsError::Header(e.to_string()))?;
-    let first = header.x5c.first().ok_or_else(|| JwsError::Header("no x5c certificate".into()))?;
-    base64::engine::general_purpose::STANDARD.decode(first).map_err(|_| JwsError::Header("x5c is not base64".into()))
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(h)
+        .map_err(|_| JwsError::Malformed)?;
+    let header: JwsHeader =
+        serde_json::from_slice(&raw).map_err(|e| JwsError::Header(e.to_string()))?;
+    let first = header
+        .x5c
+        .first()
+        .ok_or_else(|| JwsError::Header("no x5c certificate".into()))?;
+    base64::engine::general_purpose::STANDARD
+        .decode(first)
+        .map_err(|_| JwsError::Header("x5c is not base64".into()))
 }
 
 /// Unpadded base64url, the JWS encoding.
@@ -184,17 +221,20 @@ fn self_signed(signing: &SigningKey<Sha256>) -> Result<Certificate, KeyError> {
     let err = |e: &dyn std::fmt::Display| KeyError::Generate(e.to_string());
     let serial = SerialNumber::from(rand::random::<u32>() >> 1);
     let validity = Validity::from_now(VALIDITY).map_err(|e| err(&e))?;
-    let subject = Name::from_str("CN=Capture Station SBI device key,O=Capture Station").map_err(|e| err(&e))?;
+    let subject = Name::from_str("CN=Capture Station SBI device key,O=Capture Station")
+        .map_err(|e| err(&e))?;
     let public = signing.as_ref().to_public_key();
     let spki = SubjectPublicKeyInfoOwned::from_key(public).map_err(|e| err(&e))?;
-    let builder =
-        CertificateBuilder::new(Profile::Root, serial, validity, subject, spki, signing).map_err(|e| err(&e))?;
+    let builder = CertificateBuilder::new(Profile::Root, serial, validity, subject, spki, signing)
+        .map_err(|e| err(&e))?;
     builder.build::<Signature>().map_err(|e| err(&e))
 }
 
 /// Whether `cert` holds the public half of `signing`.
 fn certifies(cert: &Certificate, signing: &SigningKey<Sha256>) -> bool {
-    let Ok(spki) = cert.tbs_certificate.subject_public_key_info.to_der() else { return false };
+    let Ok(spki) = cert.tbs_certificate.subject_public_key_info.to_der() else {
+        return false;
+    };
     RsaPublicKey::from_public_key_der(&spki).is_ok_and(|k| k == signing.as_ref().to_public_key())
 }
 
@@ -206,8 +246,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(|e| KeyError::Io(path.to_path_buf(), e))?;
-    file.write_all(bytes).map_err(|e| KeyError::Io(path.to_path_buf(), e))
+    let mut file = options
+        .open(path)
+        .map_err(|e| KeyError::Io(path.to_path_buf(), e))?;
+    file.write_all(bytes)
+        .map_err(|e| KeyError::Io(path.to_path_buf(), e))
 }
 
 #[cfg(test)]
@@ -219,13 +262,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = DeviceKey::load_or_create(dir.path()).unwrap();
         let token = key.sign(br#"{"a":1}"#);
-        assert_eq!(verify_jws(&token, key.certificate_der()).unwrap(), br#"{"a":1}"#);
+        assert_eq!(
+            verify_jws(&token, key.certificate_der()).unwrap(),
+            br#"{"a":1}"#
+        );
         assert_eq!(jws_certificate(&token).unwrap(), key.certificate_der());
 
         // Tampering breaks it.
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         parts[1] = b64url(br#"{"a":2}"#);
-        assert_eq!(verify_jws(&parts.join("."), key.certificate_der()), Err(JwsError::BadSignature));
+        assert_eq!(
+            verify_jws(&parts.join("."), key.certificate_der()),
+            Err(JwsError::BadSignature)
+        );
 
         // Second start: same key, same certificate.
         let again = DeviceKey::load_or_create(dir.path()).unwrap();
@@ -234,7 +283,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+            let mode = fs::metadata(dir.path().join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o077, 0, "the private key is owner-only");
         }
     }

@@ -96,12 +96,16 @@ impl RunningService {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 
     /// Waits until the server stops (it stops only on error or shutdown).
     pub async fn wait(self) -> std::io::Result<()> {
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 }
 
@@ -120,7 +124,9 @@ pub async fn start(config: SbiConfig, registry: Registry) -> Result<RunningServi
         port,
         face: Mutex::new(None),
     });
-    let app = axum::Router::new().fallback(http::dispatch).with_state(state);
+    let app = axum::Router::new()
+        .fallback(http::dispatch)
+        .with_state(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -130,5 +136,9 @@ pub async fn start(config: SbiConfig, registry: Registry) -> Result<RunningServi
             .await
     });
     tracing::info!(port, "SBI device service listening on 127.0.0.1");
-    Ok(RunningService { port, shutdown: Some(tx), task })
+    Ok(RunningService {
+        port,
+        shutdown: Some(tx),
+        task,
+    })
 }

@@ -10,7 +10,11 @@ use tokio::net::TcpListener;
 #[derive(Debug, thiserror::Error)]
 pub enum PortError {
     #[error("no free port on 127.0.0.1 in {first}-{last}: every port is taken (last error: {last_error})")]
-    NoFreePort { first: u16, last: u16, last_error: String },
+    NoFreePort {
+        first: u16,
+        last: u16,
+        last_error: String,
+    },
     #[error("empty port range {first}-{last}")]
     EmptyRange { first: u16, last: u16 },
 }
@@ -28,5 +32,9 @@ pub async fn bind_first_free(range: RangeInclusive<u16>) -> Result<(TcpListener,
             Err(e) => last_error = format!("port {port}: {e}"),
         }
     }
-    Err(PortError::NoFreePort { first, last, last_error })
+    Err(PortError::NoFreePort {
+        first,
+        last,
+        last_error,
+    })
 }

@@ -30,7 +30,11 @@ const FRAME_WAIT: Duration = Duration::from_secs(1);
 const PREVIEW_WIDTH: u32 = 640;
 
 /// Opens the device and answers the stream; `Err` when the device cannot deliver.
-pub async fn start(registry: Arc<Registry>, slot: Arc<Slot>, duration: Duration) -> Result<Response, SbiError> {
+pub async fn start(
+    registry: Arc<Registry>,
+    slot: Arc<Slot>,
+    duration: Duration,
+) -> Result<Response, SbiError> {
     // Open now, so that a device that cannot stream is an error answer, not an empty stream.
     let opened = {
         let registry = registry.clone();
@@ -39,7 +43,9 @@ pub async fn start(registry: Arc<Registry>, slot: Arc<Slot>, duration: Duration)
             let mut dev = slot.device_blocking();
             let result = match slot.kind {
                 DeviceKind::Camera => dev.camera(registry.manager(), &slot.id).map(|_| ()),
-                DeviceKind::FingerprintScanner => dev.scanner(registry.manager(), &slot.id).map(|_| ()),
+                DeviceKind::FingerprintScanner => {
+                    dev.scanner(registry.manager(), &slot.id).map(|_| ())
+                }
             };
             if result.is_err() {
                 dev.reset();
@@ -51,7 +57,12 @@ pub async fn start(registry: Arc<Registry>, slot: Arc<Slot>, duration: Duration)
     match opened {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(device_failure(e)),
-        Err(e) => return Err(SbiError::new(SbiErrorCode::DeviceNotReady, format!("Device is not ready: {e}"))),
+        Err(e) => {
+            return Err(SbiError::new(
+                SbiErrorCode::DeviceNotReady,
+                format!("Device is not ready: {e}"),
+            ))
+        }
     }
 
     let (frames_tx, frames_rx) = watch::channel::<Option<Bytes>>(None);
@@ -66,14 +77,22 @@ pub async fn start(registry: Arc<Registry>, slot: Arc<Slot>, duration: Duration)
     }));
     Ok((
         StatusCode::OK,
-        [(header::CONTENT_TYPE, format!("multipart/x-mixed-replace; boundary={BOUNDARY}"))],
+        [(
+            header::CONTENT_TYPE,
+            format!("multipart/x-mixed-replace; boundary={BOUNDARY}"),
+        )],
         body,
     )
         .into_response())
 }
 
 /// Pulls frames until the deadline, the client leaving, or a device failure.
-fn produce(registry: &Registry, slot: &Slot, frames: &watch::Sender<Option<Bytes>>, deadline: Instant) {
+fn produce(
+    registry: &Registry,
+    slot: &Slot,
+    frames: &watch::Sender<Option<Bytes>>,
+    deadline: Instant,
+) {
     while Instant::now() < deadline && !frames.is_closed() {
         if slot.is_busy() {
             std::thread::sleep(Duration::from_millis(50));
@@ -110,12 +129,21 @@ fn produce(registry: &Registry, slot: &Slot, frames: &watch::Sender<Option<Bytes
     }
 }
 
-fn preview_frame(registry: &Registry, slot: &Slot, dev: &mut crate::devices::Handles) -> Result<Bytes, DeviceError> {
-    let encode_failed = |e: image::ImageError| DeviceError::Device(format!("preview encoding failed: {e}"));
+fn preview_frame(
+    registry: &Registry,
+    slot: &Slot,
+    dev: &mut crate::devices::Handles,
+) -> Result<Bytes, DeviceError> {
+    let encode_failed =
+        |e: image::ImageError| DeviceError::Device(format!("preview encoding failed: {e}"));
     let img = match slot.kind {
         DeviceKind::Camera => {
-            let frame = dev.camera(registry.manager(), &slot.id)?.next_frame(FRAME_WAIT)?;
-            let rgb = rgb_image(frame).ok_or_else(|| DeviceError::Protocol("frame size does not match its buffer".into()))?;
+            let frame = dev
+                .camera(registry.manager(), &slot.id)?
+                .next_frame(FRAME_WAIT)?;
+            let rgb = rgb_image(frame).ok_or_else(|| {
+                DeviceError::Protocol("frame size does not match its buffer".into())
+            })?;
             let img = image::DynamicImage::ImageRgb8(rgb);
             if img.width() > PREVIEW_WIDTH {
                 let h = img.height() * PREVIEW_WIDTH / img.width();
@@ -125,13 +153,19 @@ fn preview_frame(registry: &Registry, slot: &Slot, dev: &mut crate::devices::Han
             }
         }
         DeviceKind::FingerprintScanner => {
-            let g = dev.scanner(registry.manager(), &slot.id)?.capture(FRAME_WAIT, &mut |_| {})?;
-            let luma = image::GrayImage::from_raw(g.width, g.height, g.pixels)
-                .ok_or_else(|| DeviceError::Protocol("image size does not match its buffer".into()))?;
+            let g = dev
+                .scanner(registry.manager(), &slot.id)?
+                .capture(FRAME_WAIT, &mut |_| {})?;
+            let luma =
+                image::GrayImage::from_raw(g.width, g.height, g.pixels).ok_or_else(|| {
+                    DeviceError::Protocol("image size does not match its buffer".into())
+                })?;
             image::DynamicImage::ImageLuma8(luma)
         }
     };
-    encode_jpeg(&img, 75).map(Bytes::from).map_err(encode_failed)
+    encode_jpeg(&img, 75)
+        .map(Bytes::from)
+        .map_err(encode_failed)
 }
 
 /// Sends the latest frame as a multipart part every [`PART_INTERVAL`].
@@ -160,7 +194,11 @@ async fn send_parts(
 pub fn part(jpeg: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(jpeg.len() + 96);
     out.extend_from_slice(
-        format!("--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n", jpeg.len()).as_bytes(),
+        format!(
+            "--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+            jpeg.len()
+        )
+        .as_bytes(),
     );
     out.extend_from_slice(jpeg);
     out.extend_from_slice(b"\r\n");

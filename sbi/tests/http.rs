@@ -32,7 +32,9 @@ impl Backend for NoFingerBackend {
         if id != "test:nofinger" {
             return Err(DeviceError::NotFound(id.into()));
         }
-        Ok(Box::new(SimulatedScanner::synthetic(3, Vec::new()).with_fault(InjectedFault::NoFinger)))
+        Ok(Box::new(
+            SimulatedScanner::synthetic(3, Vec::new()).with_fault(InjectedFault::NoFinger),
+        ))
     }
 }
 
@@ -55,15 +57,31 @@ impl Service {
         manager.register(Arc::new(NoFingerBackend));
         let registry = sbi::Registry::new(
             manager,
-            Some(vec!["sim:finger".into(), "sim:camera".into(), "test:nofinger".into()]),
+            Some(vec![
+                "sim:finger".into(),
+                "sim:camera".into(),
+                "test:nofinger".into(),
+            ]),
         );
         let running = sbi::start(config, registry).await.expect("service starts");
-        Self { running, keys, http: reqwest::Client::new() }
+        Self {
+            running,
+            keys,
+            http: reqwest::Client::new(),
+        }
     }
 
-    async fn call(&self, method: &str, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
         self.http
-            .request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", self.running.base_url()))
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", self.running.base_url()),
+            )
             .body(body)
             .send()
             .await
@@ -79,11 +97,20 @@ impl Service {
     fn certificate(&self) -> Vec<u8> {
         let pem = std::fs::read_to_string(self.keys.path().join(sbi::keys::CERT_FILE)).unwrap();
         let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap()
     }
 }
 
-fn rcapture_body(device: &str, sub_types: &[&str], exceptions: &[&str], count: u64, score: u32, timeout: u64) -> Value {
+fn rcapture_body(
+    device: &str,
+    sub_types: &[&str],
+    exceptions: &[&str],
+    count: u64,
+    score: u32,
+    timeout: u64,
+) -> Value {
     json!({
         "env": "Developer", "purpose": "Registration", "specVersion": "0.9.5", "timeout": timeout,
         "captureTime": "2026-11-23T10:16:03Z", "transactionId": "test-tx-0001",
@@ -96,7 +123,10 @@ fn rcapture_body(device: &str, sub_types: &[&str], exceptions: &[&str], count: u
 }
 
 fn error_code(resp: &Value) -> String {
-    resp["biometrics"][0]["error"]["errorCode"].as_str().unwrap().to_owned()
+    resp["biometrics"][0]["error"]["errorCode"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn hex_upper(bytes: &[u8]) -> String {
@@ -106,7 +136,13 @@ fn hex_upper(bytes: &[u8]) -> String {
 #[tokio::test]
 async fn discovery_lists_our_devices() {
     let svc = Service::start().await;
-    let resp = svc.call("MOSIPDISC", "/device", json!({"type": "Biometric Device"}).to_string()).await;
+    let resp = svc
+        .call(
+            "MOSIPDISC",
+            "/device",
+            json!({"type": "Biometric Device"}).to_string(),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["cache-control"], "no-store");
     let devices: Vec<DiscoveredDevice> = resp.json().await.unwrap();
@@ -119,41 +155,78 @@ async fn discovery_lists_our_devices() {
         assert_eq!(d.spec_version[0], "0.9.5");
         assert_eq!(d.callback_id, format!("{}/", svc.running.base_url()));
         assert!(d.error.is_success());
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&d.digital_id).unwrap();
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&d.digital_id)
+            .unwrap();
         let id: DigitalId = serde_json::from_slice(&raw).unwrap();
         assert_eq!(id.serial_no, d.device_code);
         assert!(id.serial_no.len() >= 12);
     }
 
-    let fingers: Vec<DiscoveredDevice> =
-        svc.call("MOSIPDISC", "/device", r#"{"type":"Finger"}"#).await.json().await.unwrap();
+    let fingers: Vec<DiscoveredDevice> = svc
+        .call("MOSIPDISC", "/device", r#"{"type":"Finger"}"#)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(fingers.len(), 2);
     assert!(fingers.iter().all(|d| d.device_id != "sim:camera"));
-    let faces: Vec<DiscoveredDevice> = svc.call("MOSIPDISC", "/device", r#"{"type":"Face"}"#).await.json().await.unwrap();
+    let faces: Vec<DiscoveredDevice> = svc
+        .call("MOSIPDISC", "/device", r#"{"type":"Face"}"#)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(faces.len(), 1);
-    let irises: Vec<DiscoveredDevice> = svc.call("MOSIPDISC", "/device", r#"{"type":"Iris"}"#).await.json().await.unwrap();
+    let irises: Vec<DiscoveredDevice> = svc
+        .call("MOSIPDISC", "/device", r#"{"type":"Iris"}"#)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(irises.is_empty());
 }
 
 #[tokio::test]
 async fn device_info_is_signed_with_the_published_certificate() {
     let svc = Service::start().await;
-    let entries: Vec<DeviceInfoEntry> = svc.call("MOSIPDINFO", "/info", "").await.json().await.unwrap();
+    let entries: Vec<DeviceInfoEntry> = svc
+        .call("MOSIPDINFO", "/info", "")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(entries.len(), 3);
     let cert = svc.certificate();
     for entry in &entries {
         assert!(entry.error.is_success());
-        assert_eq!(sbi::keys::jws_certificate(&entry.device_info).unwrap(), cert, "x5c carries the published certificate");
+        assert_eq!(
+            sbi::keys::jws_certificate(&entry.device_info).unwrap(),
+            cert,
+            "x5c carries the published certificate"
+        );
         let payload = sbi::verify_jws(&entry.device_info, &cert).expect("deviceInfo verifies");
         let info: DeviceInfo = serde_json::from_slice(&payload).unwrap();
         assert_eq!(info.device_status, DeviceStatus::Ready);
-        let id: DigitalId = serde_json::from_slice(&sbi::verify_jws(&info.digital_id, &cert).expect("digitalId verifies")).unwrap();
+        let id: DigitalId = serde_json::from_slice(
+            &sbi::verify_jws(&info.digital_id, &cert).expect("digitalId verifies"),
+        )
+        .unwrap();
         assert_eq!(id.serial_no, info.device_code);
-        assert_eq!(id.kind, if info.device_id == "sim:camera" { DeviceType::Face } else { DeviceType::Finger });
+        assert_eq!(
+            id.kind,
+            if info.device_id == "sim:camera" {
+                DeviceType::Face
+            } else {
+                DeviceType::Finger
+            }
+        );
     }
     // A signature from another installation's key does not verify with ours.
     let other = tempfile::tempdir().unwrap();
-    let foreign = sbi::DeviceKey::load_or_create(other.path()).unwrap().sign(b"{}");
+    let foreign = sbi::DeviceKey::load_or_create(other.path())
+        .unwrap()
+        .sign(b"{}");
     assert!(sbi::verify_jws(&foreign, &cert).is_err());
 }
 
@@ -168,34 +241,67 @@ async fn rcapture_returns_iso_fingers_with_real_quality_and_honours_exceptions()
         30,
         20_000,
     );
-    let resp: CaptureResponse = svc.call("RCAPTURE", "/capture", body.to_string()).await.json().await.unwrap();
-    assert_eq!(resp.biometrics.len(), 2, "the excepted finger is not captured");
+    let resp: CaptureResponse = svc
+        .call("RCAPTURE", "/capture", body.to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.biometrics.len(),
+        2,
+        "the excepted finger is not captured"
+    );
     let cert = svc.certificate();
     let mut previous = hex_upper(&Sha256::digest(b""));
-    for (b, expected) in resp.biometrics.iter().zip(["Left IndexFinger", "Left MiddleFinger"]) {
+    for (b, expected) in resp
+        .biometrics
+        .iter()
+        .zip(["Left IndexFinger", "Left MiddleFinger"])
+    {
         assert!(b.error.is_success(), "{:?}", b.error);
-        let data: CaptureData = serde_json::from_slice(&sbi::verify_jws(&b.data, &cert).expect("data verifies")).unwrap();
+        let data: CaptureData =
+            serde_json::from_slice(&sbi::verify_jws(&b.data, &cert).expect("data verifies"))
+                .unwrap();
         assert_eq!(data.bio_sub_type, expected);
         assert_eq!(data.bio_type, DeviceType::Finger);
         assert_eq!(data.transaction_id, "test-tx-0001");
         assert_eq!(data.requested_score, 30.0);
         assert!(sbi::verify_jws(&data.digital_id, &cert).is_ok());
 
-        let iso = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&data.bio_value).unwrap();
+        let iso = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&data.bio_value)
+            .unwrap();
         let record = sbi::iso::parse_finger_record(&iso).unwrap();
         assert_eq!(record.compression, sbi::iso::COMPRESSION_WSQ);
-        assert_eq!(record.position, if expected == "Left IndexFinger" { 7 } else { 8 });
+        assert_eq!(
+            record.position,
+            if expected == "Left IndexFinger" { 7 } else { 8 }
+        );
         assert_eq!(f64::from(record.quality), data.quality_score);
         assert!(data.quality_score > 0.0 && data.quality_score <= 100.0);
 
         // The score is the fingerprint crate's: re-scoring the (lossy WSQ) image lands close.
-        let decoded = fingerprint_formats::wsq::decode(&record.image).unwrap().image;
-        let engine = fingerprint::GrayImage::new(decoded.width(), decoded.height(), decoded.pixels().to_vec()).unwrap();
+        let decoded = fingerprint_formats::wsq::decode(&record.image)
+            .unwrap()
+            .image;
+        let engine = fingerprint::GrayImage::new(
+            decoded.width(),
+            decoded.height(),
+            decoded.pixels().to_vec(),
+        )
+        .unwrap();
         let rescored = fingerprint::quality::assess(&engine).unwrap().score;
-        assert!((f64::from(rescored) - data.quality_score).abs() <= 15.0, "rescored {rescored} vs {}", data.quality_score);
+        assert!(
+            (f64::from(rescored) - data.quality_score).abs() <= 15.0,
+            "rescored {rescored} vs {}",
+            data.quality_score
+        );
 
         // Hash chain: HEX(SHA256(previous hash ‖ HEX(SHA256(ISO record)))).
-        let expected_hash = hex_upper(&Sha256::digest(format!("{previous}{}", hex_upper(&Sha256::digest(&iso))).as_bytes()));
+        let expected_hash = hex_upper(&Sha256::digest(
+            format!("{previous}{}", hex_upper(&Sha256::digest(&iso))).as_bytes(),
+        ));
         assert_eq!(b.hash, expected_hash);
         previous = b.hash.clone();
     }
@@ -217,53 +323,124 @@ async fn timeout_is_honoured_and_a_busy_device_says_so() {
 
     // While it runs: a second capture on the device is refused at once, discovery says Busy.
     let t = Instant::now();
-    let busy = svc.json("RCAPTURE", "/capture", rcapture_body("test:nofinger", &["Right Thumb"], &[], 1, 40, 5_000)).await;
+    let busy = svc
+        .json(
+            "RCAPTURE",
+            "/capture",
+            rcapture_body("test:nofinger", &["Right Thumb"], &[], 1, 40, 5_000),
+        )
+        .await;
     assert_eq!(error_code(&busy), "111");
-    assert!(t.elapsed() < Duration::from_millis(500));
-    let devices: Vec<DiscoveredDevice> =
-        svc.call("MOSIPDISC", "/device", r#"{"type":"Finger"}"#).await.json().await.unwrap();
-    let nofinger = devices.iter().find(|d| d.device_id == "test:nofinger").unwrap();
+    assert!(t.elapsed() < Duration::from_millis(1_000), "busy must not wait for the capture");
+    let devices: Vec<DiscoveredDevice> = svc
+        .call("MOSIPDISC", "/device", r#"{"type":"Finger"}"#)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let nofinger = devices
+        .iter()
+        .find(|d| d.device_id == "test:nofinger")
+        .unwrap();
     assert_eq!(nofinger.device_status, DeviceStatus::Busy);
     assert_eq!(nofinger.error.error_code, SbiErrorCode::DeviceBusy);
     // Another device is not affected.
-    assert_eq!(devices.iter().find(|d| d.device_id == "sim:finger").unwrap().device_status, DeviceStatus::Ready);
+    assert_eq!(
+        devices
+            .iter()
+            .find(|d| d.device_id == "sim:finger")
+            .unwrap()
+            .device_status,
+        DeviceStatus::Ready
+    );
 
     let (resp, elapsed) = slow.await.unwrap();
     assert_eq!(error_code(&resp), "101", "{resp}");
-    assert!(elapsed >= Duration::from_millis(1_400), "answered before the timeout: {elapsed:?}");
-    assert!(elapsed < Duration::from_millis(3_500), "answered long after the timeout: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(1_400),
+        "answered before the timeout: {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_millis(3_500),
+        "answered long after the timeout: {elapsed:?}"
+    );
     // Free again.
-    let devices: Vec<DiscoveredDevice> = svc.call("MOSIPDISC", "/device", "").await.json().await.unwrap();
-    assert!(devices.iter().all(|d| d.device_status == DeviceStatus::Ready));
+    let devices: Vec<DiscoveredDevice> = svc
+        .call("MOSIPDISC", "/device", "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(devices
+        .iter()
+        .all(|d| d.device_status == DeviceStatus::Ready));
 }
 
 #[tokio::test]
 async fn bad_requests_get_the_spec_error_codes() {
     let svc = Service::start().await;
     // Not JSON.
-    let resp: Value = svc.call("RCAPTURE", "/capture", "{not json").await.json().await.unwrap();
+    let resp: Value = svc
+        .call("RCAPTURE", "/capture", "{not json")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(error_code(&resp), "501");
     // Unknown bioSubType.
-    let resp = svc.json("RCAPTURE", "/capture", rcapture_body("sim:finger", &["Left Pinky"], &[], 1, 40, 5_000)).await;
+    let resp = svc
+        .json(
+            "RCAPTURE",
+            "/capture",
+            rcapture_body("sim:finger", &["Left Pinky"], &[], 1, 40, 5_000),
+        )
+        .await;
     assert_eq!(error_code(&resp), "502");
-    assert!(resp["biometrics"][0]["error"]["errorInfo"].as_str().unwrap().contains("Left Pinky"));
+    assert!(resp["biometrics"][0]["error"]["errorInfo"]
+        .as_str()
+        .unwrap()
+        .contains("Left Pinky"));
     // Unknown device.
-    let resp = svc.json("RCAPTURE", "/capture", rcapture_body("usb:dead:beef", &["Left Thumb"], &[], 1, 40, 5_000)).await;
+    let resp = svc
+        .json(
+            "RCAPTURE",
+            "/capture",
+            rcapture_body("usb:dead:beef", &["Left Thumb"], &[], 1, 40, 5_000),
+        )
+        .await;
     assert_eq!(error_code(&resp), "106");
     // Finger request to the camera.
-    let resp = svc.json("RCAPTURE", "/capture", rcapture_body("sim:camera", &["Left Thumb"], &[], 1, 40, 5_000)).await;
+    let resp = svc
+        .json(
+            "RCAPTURE",
+            "/capture",
+            rcapture_body("sim:camera", &["Left Thumb"], &[], 1, 40, 5_000),
+        )
+        .await;
     assert_eq!(error_code(&resp), "106");
     // Count that fits neither the list nor the list minus exceptions.
-    let resp = svc.json("RCAPTURE", "/capture", rcapture_body("sim:finger", &["Left Thumb"], &[], 3, 40, 5_000)).await;
+    let resp = svc
+        .json(
+            "RCAPTURE",
+            "/capture",
+            rcapture_body("sim:finger", &["Left Thumb"], &[], 3, 40, 5_000),
+        )
+        .await;
     assert_eq!(error_code(&resp), "109");
     // Bad transaction id.
     let mut body = rcapture_body("sim:finger", &["Left Thumb"], &[], 1, 40, 5_000);
     body["transactionId"] = json!("no spaces allowed");
-    assert_eq!(error_code(&svc.json("RCAPTURE", "/capture", body).await), "112");
+    assert_eq!(
+        error_code(&svc.json("RCAPTURE", "/capture", body).await),
+        "112"
+    );
     // Authentication capture needs an L1 device.
     let mut body = rcapture_body("sim:finger", &["Left Thumb"], &[], 1, 40, 5_000);
     body["purpose"] = json!("Auth");
-    assert_eq!(error_code(&svc.json("CAPTURE", "/capture", body).await), "503");
+    assert_eq!(
+        error_code(&svc.json("CAPTURE", "/capture", body).await),
+        "503"
+    );
     // Discovery with a type SBI does not have.
     let resp = svc.call("MOSIPDISC", "/device", r#"{"type":"Palm"}"#).await;
     assert_eq!(resp.status(), 400);
@@ -277,8 +454,16 @@ async fn bad_requests_get_the_spec_error_codes() {
     let resp = svc.call("GET", "/device", "").await;
     assert_eq!(resp.status(), 404);
     // STREAM of an unknown device.
-    let resp: StreamErrorResponse =
-        svc.call("STREAM", "/stream", r#"{"deviceId":"nope","deviceSubId":"0"}"#).await.json().await.unwrap();
+    let resp: StreamErrorResponse = svc
+        .call(
+            "STREAM",
+            "/stream",
+            r#"{"deviceId":"nope","deviceSubId":"0"}"#,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(resp.error.error_code, SbiErrorCode::DeviceNotFound);
 }
 
@@ -287,20 +472,40 @@ async fn port_falls_back_when_4501_is_taken_and_a_full_range_is_a_clear_error() 
     // Hold 4501 (or find it already held by someone else): either way it is taken.
     let _held = tokio::net::TcpListener::bind(("127.0.0.1", 4501)).await;
     let svc = Service::start().await;
-    assert!((4502..=4600).contains(&svc.running.port), "bound {}", svc.running.port);
-    let devices: Vec<DiscoveredDevice> = svc.call("MOSIPDISC", "/device", "").await.json().await.unwrap();
-    assert_eq!(devices[0].callback_id, format!("http://127.0.0.1:{}/", svc.running.port));
+    assert!(
+        (4502..=4600).contains(&svc.running.port),
+        "bound {}",
+        svc.running.port
+    );
+    let devices: Vec<DiscoveredDevice> = svc
+        .call("MOSIPDISC", "/device", "")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        devices[0].callback_id,
+        format!("http://127.0.0.1:{}/", svc.running.port)
+    );
 
     // A range whose only port is taken.
-    let taken = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let taken = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
     let port = taken.local_addr().unwrap().port();
     let keys = tempfile::tempdir().unwrap();
     let mut config = sbi::SbiConfig::new(keys.path());
     config.port_range = port..=port;
     let registry = sbi::Registry::new(DeviceManager::empty(), None);
-    let err = sbi::start(config, registry).await.err().expect("no port to bind");
+    let err = sbi::start(config, registry)
+        .await
+        .err()
+        .expect("no port to bind");
     let text = err.to_string();
-    assert!(text.contains(&format!("no free port on 127.0.0.1 in {port}-{port}")), "{text}");
+    assert!(
+        text.contains(&format!("no free port on 127.0.0.1 in {port}-{port}")),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -308,23 +513,37 @@ async fn stream_delivers_jpeg_parts() {
     let svc = Service::start().await;
     for device in ["sim:camera", "sim:finger"] {
         let mut resp = svc
-            .call("STREAM", "/stream", json!({"deviceId": device, "deviceSubId": "0", "timeout": 10_000}).to_string())
+            .call(
+                "STREAM",
+                "/stream",
+                json!({"deviceId": device, "deviceSubId": "0", "timeout": 10_000}).to_string(),
+            )
             .await;
         assert_eq!(resp.status(), 200);
         let content_type = resp.headers()["content-type"].to_str().unwrap().to_owned();
-        assert_eq!(content_type, "multipart/x-mixed-replace; boundary=mosipframe");
+        assert_eq!(
+            content_type,
+            "multipart/x-mixed-replace; boundary=mosipframe"
+        );
         let mut seen = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(8);
         let mut parts = 0;
         while parts < 3 && Instant::now() < deadline {
-            let Some(chunk) = tokio::time::timeout(Duration::from_secs(5), resp.chunk()).await.unwrap().unwrap() else { break };
+            let Some(chunk) = tokio::time::timeout(Duration::from_secs(5), resp.chunk())
+                .await
+                .unwrap()
+                .unwrap()
+            else {
+                break;
+            };
             seen.extend_from_slice(&chunk);
             parts = jpeg_parts(&seen).len();
         }
         let jpegs = jpeg_parts(&seen);
         assert!(jpegs.len() >= 2, "{device}: {} parts", jpegs.len());
         for jpeg in jpegs.iter().take(2) {
-            let img = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg).expect("a real JPEG");
+            let img = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg)
+                .expect("a real JPEG");
             assert!(img.width() > 100 && img.height() > 100);
         }
         drop(resp);
@@ -338,8 +557,14 @@ fn jpeg_parts(stream: &[u8]) -> Vec<Vec<u8>> {
     let marker = b"Content-Length: ";
     while let Some(pos) = find(rest, marker) {
         let after = &rest[pos + marker.len()..];
-        let Some(eol) = find(after, b"\r\n\r\n") else { break };
-        let len: usize = std::str::from_utf8(&after[..eol]).unwrap().trim().parse().unwrap();
+        let Some(eol) = find(after, b"\r\n\r\n") else {
+            break;
+        };
+        let len: usize = std::str::from_utf8(&after[..eol])
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         let body = &after[eol + 4..];
         if body.len() < len {
             break;
@@ -362,18 +587,29 @@ async fn face_rcapture_uses_the_face_pipeline() {
         "transactionId": "test-face-0001",
         "bio": [{"type": "Face", "count": 1, "requestedScore": 40, "deviceId": "sim:camera", "deviceSubId": "0", "previousHash": ""}]
     });
-    let resp: CaptureResponse = svc.call("RCAPTURE", "/capture", body.to_string()).await.json().await.unwrap();
+    let resp: CaptureResponse = svc
+        .call("RCAPTURE", "/capture", body.to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
     let b = &resp.biometrics[0];
     if b.error.error_code == SbiErrorCode::QualityUnavailable {
         eprintln!("skipping face capture check: {} (set ORT_DYLIB_PATH, see scripts/fetch-onnxruntime.sh)", b.error.error_info);
         return;
     }
     assert!(b.error.is_success(), "{:?}", b.error);
-    let data: CaptureData = serde_json::from_slice(&sbi::verify_jws(&b.data, &svc.certificate()).unwrap()).unwrap();
+    let data: CaptureData =
+        serde_json::from_slice(&sbi::verify_jws(&b.data, &svc.certificate()).unwrap()).unwrap();
     assert_eq!(data.bio_type, DeviceType::Face);
     assert!(data.quality_score > 0.0);
-    let iso = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&data.bio_value).unwrap();
+    let iso = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&data.bio_value)
+        .unwrap();
     let record = sbi::iso::parse_face_record(&iso).unwrap();
     let img = image::load_from_memory_with_format(&record.image, image::ImageFormat::Jpeg).unwrap();
-    assert_eq!((img.width(), img.height()), (u32::from(record.width), u32::from(record.height)));
+    assert_eq!(
+        (img.width(), img.height()),
+        (u32::from(record.width), u32::from(record.height))
+    );
 }

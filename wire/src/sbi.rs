@@ -209,7 +209,9 @@ impl Serialize for BioSubType {
 impl<'de> Deserialize<'de> for BioSubType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Ok(text.parse().unwrap_or_else(|e: std::convert::Infallible| match e {}))
+        Ok(text
+            .parse()
+            .unwrap_or_else(|e: std::convert::Infallible| match e {}))
     }
 }
 
@@ -289,7 +291,10 @@ impl SbiErrorCode {
             SbiErrorCode::PurposeMismatch,
             SbiErrorCode::QualityUnavailable,
         ];
-        KNOWN.into_iter().find(|k| k.code() == code).unwrap_or(SbiErrorCode::Other(code))
+        KNOWN
+            .into_iter()
+            .find(|k| k.code() == code)
+            .unwrap_or(SbiErrorCode::Other(code))
     }
 
     /// The spec's message for the code (our own for the custom 5xx codes).
@@ -300,7 +305,9 @@ impl SbiErrorCode {
             SbiErrorCode::NoBiometricDetected => "Unable to detect a biometric object",
             SbiErrorCode::ExtractionFailed => "Technical error during extraction",
             SbiErrorCode::DeviceNotFound => "Device not found",
-            SbiErrorCode::CountNotSupported => "Requested number of biometric (Finger/IRIS) not supported",
+            SbiErrorCode::CountNotSupported => {
+                "Requested number of biometric (Finger/IRIS) not supported"
+            }
             SbiErrorCode::DeviceNotReady => "Device is not ready",
             SbiErrorCode::DeviceBusy => "Device is Busy",
             SbiErrorCode::InvalidTransactionId => "Invalid Transaction ID",
@@ -345,7 +352,10 @@ impl SbiError {
 
     /// An error with a specific explanation.
     pub fn new(code: SbiErrorCode, info: impl Into<String>) -> Self {
-        Self { error_code: code, error_info: info.into() }
+        Self {
+            error_code: code,
+            error_info: info.into(),
+        }
     }
 
     /// Whether this is the success code.
@@ -553,7 +563,11 @@ pub struct StreamRequest {
     #[serde(with = "lenient::u32_value")]
     pub device_sub_id: u32,
     /// Milliseconds after which the stream ends; 5 minutes when absent.
-    #[serde(default, with = "lenient::opt_u64_value", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "lenient::opt_u64_value",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub timeout: Option<u64>,
 }
 
@@ -649,7 +663,11 @@ mod lenient {
     impl FromStr for Float {
         type Err = ();
         fn from_str(s: &str) -> Result<Self, ()> {
-            s.parse::<f64>().ok().filter(|v| v.is_finite()).map(Float).ok_or(())
+            s.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(Float)
+                .ok_or(())
         }
     }
     impl TryFrom<u64> for Float {
@@ -794,7 +812,9 @@ mod tests {
 
     #[test]
     fn error_codes_round_trip_through_their_numbers() {
-        for n in [0u16, 100, 101, 102, 106, 109, 110, 111, 112, 500, 501, 502, 503, 504, 999] {
+        for n in [
+            0u16, 100, 101, 102, 106, 109, 110, 111, 112, 500, 501, 502, 503, 504, 999,
+        ] {
             assert_eq!(SbiErrorCode::from_code(n).code(), n);
         }
         let e: SbiError = serde_json::from_str(r#"{"errorCode":111,"errorInfo":"x"}"#).unwrap();
