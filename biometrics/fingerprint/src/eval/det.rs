@@ -96,7 +96,7 @@ pub fn render_det(title: &str, curves: &[DetCurve<'_>]) -> RgbImage {
     let mut legend = Vec::with_capacity(curves.len());
     for c in curves {
         let col = Rgb(PALETTE[c.colour % PALETTE.len()]);
-        draw_curve(&mut img, c, col);
+        let drawn = draw_curve(&mut img, c, col);
         let eer = if c.genuine.is_empty() || c.impostor.is_empty() {
             None
         } else {
@@ -107,6 +107,9 @@ pub fn render_det(title: &str, curves: &[DetCurve<'_>]) -> RgbImage {
             disc(&mut img, x, y, 4.0, col);
         }
         let text = match eer {
+            // A perfect separation has no point with both rates > 0: say so, or a
+            // reader looks in vain for the best curve of the plot.
+            Some(e) if !drawn => format!("{}  EER {:.2}% (no errors: no curve)", c.label, e * 100.0),
             Some(e) => format!("{}  EER {:.2}%", c.label, e * 100.0),
             None => format!("{}  (no scores)", c.label),
         };
@@ -223,10 +226,12 @@ fn draw_legend(img: &mut RgbImage, entries: &[(String, Rgb<u8>, bool)]) {
     }
 }
 
-fn draw_curve(img: &mut RgbImage, c: &DetCurve<'_>, col: Rgb<u8>) {
+/// Draws one curve; returns whether any of it lies on the plot.
+fn draw_curve(img: &mut RgbImage, c: &DetCurve<'_>, col: Rgb<u8>) -> bool {
     if c.genuine.is_empty() || c.impostor.is_empty() {
-        return;
+        return false;
     }
+    let mut any = false;
     let dash = c.dashed.then_some((7.0, 5.0));
     let mut phase = 0.0;
     let mut prev: Option<(f64, f64)> = None;
@@ -239,6 +244,7 @@ fn draw_curve(img: &mut RgbImage, c: &DetCurve<'_>, col: Rgb<u8>) {
             continue;
         }
         let p = (px_x(fmr), px_y(fnmr));
+        any = true;
         if let Some(q) = prev {
             // Staircase: the error counts change one at a time, so step rather than
             // interpolate between operating points.
@@ -248,6 +254,11 @@ fn draw_curve(img: &mut RgbImage, c: &DetCurve<'_>, col: Rgb<u8>) {
         }
         prev = Some(p);
     }
+    if let Some(p) = prev.filter(|_| any) {
+        // A single operating point still shows as a dot.
+        disc(img, p.0, p.1, 1.5, col);
+    }
+    any
 }
 
 /// Draws a line `thick` pixels wide, clipped to the plot area, optionally dashed
