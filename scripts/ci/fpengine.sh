@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Short FVC evaluation of the `fingerprint` crate: builds the release CLI and
 # evaluates FVC2002 DB1_B and DB2_B (all 280 genuine / 2,880 impostor pairs
-# each). Fails when either EER exceeds 4 % (measured 2.59 % / 2.50 %; the margin
+# each). Fails when either EER exceeds 4 % (measured 2.15 % / 2.50 %; the margin
 # absorbs small numeric differences across CPUs) or when the DET plot is not
 # written. Reads data from ../shared; writes only to a temporary folder.
 # About 1 min on the 2-core workplace machine (release build ~40 s cold).
