@@ -353,6 +353,24 @@ mod tests {
     }
 
     #[test]
+    fn perfect_separation_has_no_curve_but_a_legend_row() {
+        let genuine = [50.0f32, 60.0, 70.0];
+        let impostor = [1.0f32, 2.0, 3.0];
+        let c = DetCurve {
+            label: "perfect".into(),
+            genuine: &genuine,
+            impostor: &impostor,
+            colour: 1,
+            dashed: false,
+        };
+        let img = render_det("", std::slice::from_ref(&c));
+        let plot = (X0 as u32 + 1, Y0 as u32 + 1, X1 as u32, Y1 as u32);
+        assert_eq!(count(&img, PALETTE[1], plot), 0, "nothing to draw on log axes");
+        let legend = (0, BODY_H, W, img.height());
+        assert!(count(&img, PALETTE[1], legend) > 40, "legend swatch still shown");
+    }
+
+    #[test]
     fn empty_score_sets_draw_without_panicking() {
         let img = render_det(
             "",
