@@ -73,10 +73,7 @@ impl Clock {
     }
     /// (wall seconds, CPU seconds) since start.
     fn stop(self) -> (f64, f64) {
-        (
-            self.wall.elapsed().as_secs_f64(),
-            thread_cpu_s() - self.cpu,
-        )
+        (self.wall.elapsed().as_secs_f64(), thread_cpu_s() - self.cpu)
     }
 }
 
@@ -193,7 +190,12 @@ fn score_pairs(
 }
 
 fn finish(
-    (genuine, impostor, impostor_first, comparisons_per_s): (Vec<f32>, Vec<f32>, Vec<f32>, (f64, f64)),
+    (genuine, impostor, impostor_first, comparisons_per_s): (
+        Vec<f32>,
+        Vec<f32>,
+        Vec<f32>,
+        (f64, f64),
+    ),
     extract_ms: (f64, f64),
     mean_minutiae: f64,
     failed_extractions: usize,
@@ -312,7 +314,14 @@ fn main() -> Result<()> {
         );
         println!(
             "{:<16} {:>7} {:>7} {:>8} {:>9} {:>22} {:>20} {:>9}",
-            "engine", "EER", "FMR100", "FMR1000", "FVC45 EER", "extract ms wall / CPU", "cmp/s wall / CPU", "minutiae"
+            "engine",
+            "EER",
+            "FMR100",
+            "FMR1000",
+            "FVC45 EER",
+            "extract ms wall / CPU",
+            "cmp/s wall / CPU",
+            "minutiae"
         );
         for (name, e) in [
             ("ours", &r.ours),

@@ -39,8 +39,9 @@ impl LeaderExtractor {
         let env = runtime::environment(runtime)?;
         let bytes = runtime::read_verified_model(&runtime::locate_model(model)?)?;
         let inference = |e: ort::Error| LeaderError::Inference(e.to_string());
-        let builder_err =
-            |e: ort::Error<ort::session::builder::SessionBuilder>| LeaderError::Inference(e.to_string());
+        let builder_err = |e: ort::Error<ort::session::builder::SessionBuilder>| {
+            LeaderError::Inference(e.to_string())
+        };
         let mut builder = Session::builder(env)
             .map_err(inference)?
             .with_intra_threads(threads.max(1))
@@ -64,8 +65,9 @@ impl LeaderExtractor {
     /// (dpi 500, minutiae sorted by descending quality).
     pub fn extract(&mut self, img: &GrayImage) -> Result<Template> {
         let input = maps::pad(img);
-        let tensor = TensorRef::from_array_view(([1usize, input.height, input.width, 1], &input.data[..]))
-            .map_err(|e| LeaderError::Inference(e.to_string()))?;
+        let tensor =
+            TensorRef::from_array_view(([1usize, input.height, input.width, 1], &input.data[..]))
+                .map_err(|e| LeaderError::Inference(e.to_string()))?;
         let out = self
             .session
             .run(ort::inputs!["input" => tensor])

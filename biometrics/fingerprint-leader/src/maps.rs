@@ -98,9 +98,9 @@ pub fn decode(
         if kept.len() == MAX_MINUTIAE {
             break;
         }
-        let close = kept.iter().any(|k| {
-            (k.1 - p.1).abs() < MIN_SEPARATION && (k.2 - p.2).abs() < MIN_SEPARATION
-        });
+        let close = kept
+            .iter()
+            .any(|k| (k.1 - p.1).abs() < MIN_SEPARATION && (k.2 - p.2).abs() < MIN_SEPARATION);
         if !close {
             kept.push(p);
         }
@@ -168,7 +168,10 @@ mod tests {
         // Bifurcation: copied (1 rad).
         assert!((m[1].angle - 1.0).abs() < 1e-5);
         assert_eq!(m[0].quality, 90);
-        assert_eq!((m[1].x, m[1].y, m[1].kind), (40, 30, MinutiaKind::Bifurcation));
+        assert_eq!(
+            (m[1].x, m[1].y, m[1].kind),
+            (40, 30, MinutiaKind::Bifurcation)
+        );
     }
 
     #[test]

@@ -41,7 +41,9 @@ pub fn locate_runtime(explicit: Option<&Path>) -> Result<PathBuf> {
     }
     let cache = std::env::var_os("STATION_CACHE")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/capture-station")));
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/capture-station"))
+        });
     if let Some(c) = cache {
         let p = c.join("ort").join(DEFAULT_ORT_FILE);
         if p.is_file() {

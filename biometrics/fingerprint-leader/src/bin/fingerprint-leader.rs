@@ -98,13 +98,15 @@ fn main() -> Result<()> {
             output,
             json,
         } => {
-            let mut leader = LeaderExtractor::new(cli.runtime.as_deref(), cli.model.as_deref(), cli.threads)?;
+            let mut leader =
+                LeaderExtractor::new(cli.runtime.as_deref(), cli.model.as_deref(), cli.threads)?;
             let img = GrayImage::load(&image)?;
             let t0 = Instant::now();
             let t = leader.extract(&img)?;
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
             if let Some(out) = &output {
-                std::fs::write(out, t.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
+                std::fs::write(out, t.to_bytes())
+                    .with_context(|| format!("writing {}", out.display()))?;
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&t)?);
@@ -120,7 +122,11 @@ fn main() -> Result<()> {
         } => {
             let mut leader = match extractor {
                 Extractor::Native => None,
-                _ => Some(LeaderExtractor::new(cli.runtime.as_deref(), cli.model.as_deref(), cli.threads)?),
+                _ => Some(LeaderExtractor::new(
+                    cli.runtime.as_deref(),
+                    cli.model.as_deref(),
+                    cli.threads,
+                )?),
             };
             let mut runs: Vec<(String, &'static str, DbResult)> = Vec::new();
             for dir in &fvc {

@@ -109,7 +109,9 @@ pub fn render_det(title: &str, curves: &[DetCurve<'_>]) -> RgbImage {
         let text = match eer {
             // A perfect separation has no point with both rates > 0: say so, or a
             // reader looks in vain for the best curve of the plot.
-            Some(e) if !drawn => format!("{}  EER {:.2}% (no errors: no curve)", c.label, e * 100.0),
+            Some(e) if !drawn => {
+                format!("{}  EER {:.2}% (no errors: no curve)", c.label, e * 100.0)
+            }
             Some(e) => format!("{}  EER {:.2}%", c.label, e * 100.0),
             None => format!("{}  (no scores)", c.label),
         };
@@ -137,14 +139,46 @@ fn draw_grid(img: &mut RgbImage) {
     for d in LO as i32..HI as i32 {
         for k in 2..10 {
             let v = k as f64 * 10f64.powi(d);
-            segment(img, (px_x(v), Y0), (px_x(v), Y1), minor, 1, None, &mut nophase);
-            segment(img, (X0, px_y(v)), (X1, px_y(v)), minor, 1, None, &mut nophase);
+            segment(
+                img,
+                (px_x(v), Y0),
+                (px_x(v), Y1),
+                minor,
+                1,
+                None,
+                &mut nophase,
+            );
+            segment(
+                img,
+                (X0, px_y(v)),
+                (X1, px_y(v)),
+                minor,
+                1,
+                None,
+                &mut nophase,
+            );
         }
     }
     for d in LO as i32..=HI as i32 {
         let v = 10f64.powi(d);
-        segment(img, (px_x(v), Y0), (px_x(v), Y1), major, 1, None, &mut nophase);
-        segment(img, (X0, px_y(v)), (X1, px_y(v)), major, 1, None, &mut nophase);
+        segment(
+            img,
+            (px_x(v), Y0),
+            (px_x(v), Y1),
+            major,
+            1,
+            None,
+            &mut nophase,
+        );
+        segment(
+            img,
+            (X0, px_y(v)),
+            (X1, px_y(v)),
+            major,
+            1,
+            None,
+            &mut nophase,
+        );
     }
 }
 
@@ -172,12 +206,36 @@ fn draw_frame_and_labels(img: &mut RgbImage, title: &str) {
         let label = tick_label(d);
         let w = text_width(&label, 2) as f64;
         // Tick marks outside the frame, labels centred on them.
-        segment(img, (px_x(v), Y1), (px_x(v), Y1 + 6.0), TEXT, 1, None, &mut nophase);
-        segment(img, (X0 - 6.0, px_y(v)), (X0, px_y(v)), TEXT, 1, None, &mut nophase);
+        segment(
+            img,
+            (px_x(v), Y1),
+            (px_x(v), Y1 + 6.0),
+            TEXT,
+            1,
+            None,
+            &mut nophase,
+        );
+        segment(
+            img,
+            (X0 - 6.0, px_y(v)),
+            (X0, px_y(v)),
+            TEXT,
+            1,
+            None,
+            &mut nophase,
+        );
         let lx = (px_x(v) - w / 2.0).clamp(2.0, W as f64 - w - 2.0);
         draw_text(img, lx as i64, (Y1 + 12.0) as i64, &label, 2, TEXT, false);
         let ly = (px_y(v) - glyph_h / 2.0).clamp(Y0 - 6.0, Y1 - glyph_h + 6.0);
-        draw_text(img, (X0 - 10.0 - w) as i64, ly as i64, &label, 2, TEXT, false);
+        draw_text(
+            img,
+            (X0 - 10.0 - w) as i64,
+            ly as i64,
+            &label,
+            2,
+            TEXT,
+            false,
+        );
     }
     let xname = "FMR: false match rate (log scale)";
     let w = text_width(xname, 2) as f64;
@@ -222,7 +280,15 @@ fn draw_legend(img: &mut RgbImage, entries: &[(String, Rgb<u8>, bool)]) {
             &mut phase,
         );
         disc(img, bx + SWATCH / 2.0, mid + 0.5, 4.0, *col);
-        draw_text(img, (bx + 12.0 + SWATCH) as i64, y as i64, text, 2, TEXT, false);
+        draw_text(
+            img,
+            (bx + 12.0 + SWATCH) as i64,
+            y as i64,
+            text,
+            2,
+            TEXT,
+            false,
+        );
     }
 }
 
@@ -344,7 +410,10 @@ mod tests {
         // Text below the plot (tick labels + x-axis name) and left of it (y name).
         let below = (0, Y1 as u32 + 10, W, BODY_H);
         let left = (0, Y0 as u32, 20, Y1 as u32);
-        assert!(count(&img, TEXT.0, below) > 300, "x tick labels and axis name");
+        assert!(
+            count(&img, TEXT.0, below) > 300,
+            "x tick labels and axis name"
+        );
         assert!(count(&img, TEXT.0, left) > 150, "vertical y-axis name");
         // Legend row under the plot: swatch in the curve's colour, then text.
         let legend = (0, BODY_H, W, img.height());
@@ -365,9 +434,16 @@ mod tests {
         };
         let img = render_det("", std::slice::from_ref(&c));
         let plot = (X0 as u32 + 1, Y0 as u32 + 1, X1 as u32, Y1 as u32);
-        assert_eq!(count(&img, PALETTE[1], plot), 0, "nothing to draw on log axes");
+        assert_eq!(
+            count(&img, PALETTE[1], plot),
+            0,
+            "nothing to draw on log axes"
+        );
         let legend = (0, BODY_H, W, img.height());
-        assert!(count(&img, PALETTE[1], legend) > 40, "legend swatch still shown");
+        assert!(
+            count(&img, PALETTE[1], legend) > 40,
+            "legend swatch still shown"
+        );
     }
 
     #[test]

@@ -131,7 +131,11 @@ pub(crate) fn draw_text(
                         // Upright: u runs right, v runs down. Vertical: u runs up, v runs right.
                         let u = (pen + col) * s + dx;
                         let v = r as i64 * s + dy;
-                        let (px, py) = if vertical { (x + v, y - u) } else { (x + u, y + v) };
+                        let (px, py) = if vertical {
+                            (x + v, y - u)
+                        } else {
+                            (x + u, y + v)
+                        };
                         if px >= 0
                             && py >= 0
                             && (px as u32) < img.width()
