@@ -97,7 +97,11 @@ fn every_driver_reproduces_capture_png_from_its_recording() {
         );
         // The U.are.U recordings include the finger-off interrupt after the image.
         let lifted = events.last() == Some(&ScanEvent::FingerRemoved);
-        assert_eq!(lifted, device.starts_with("uru4000"), "{device}: {events:?}");
+        assert_eq!(
+            lifted,
+            device.starts_with("uru4000"),
+            "{device}: {events:?}"
+        );
         assert_eq!(image.dpi, 500);
     }
 }
@@ -222,13 +226,19 @@ fn recorder_round_trip_reproduces_the_same_image() {
         let recorder = RecordingTransport::new(replay, Some("/dev/bus/usb/001/009".into()));
         // Record through a shared handle so the recording can be read after the driver is done.
         let shared = std::sync::Arc::new(std::sync::Mutex::new(recorder));
-        let (image, _) = capture(device, Box::new(Shared(shared.clone()))).unwrap();
+        let (image, _) = capture(device, Box::new(shared.clone())).unwrap();
         let text = shared.lock().unwrap().recording().to_ioctl();
         let reparsed = Recording::parse_ioctl(&text).unwrap();
         assert_eq!(
             &reparsed,
             shared.lock().unwrap().recording(),
             "{device}: text form loses nothing"
+        );
+        let pcap = shared.lock().unwrap().recording().to_pcapng(1, 9);
+        assert_eq!(
+            &Recording::parse_pcapng(&pcap, None).unwrap(),
+            shared.lock().unwrap().recording(),
+            "{device}: pcapng form loses nothing"
         );
         let (again, _) = capture(device, Box::new(ReplayTransport::new(device, reparsed))).unwrap();
         assert_eq!(image, again, "{device}");
@@ -240,7 +250,7 @@ fn recorder_round_trip_reproduces_the_same_image() {
 fn recorder_keeps_failed_transfers_and_they_replay_the_same_way() {
     let replay = ReplayTransport::new("nb1010", ioctl("nb1010")).unplug_after(20);
     let shared = std::sync::Arc::new(std::sync::Mutex::new(RecordingTransport::new(replay, None)));
-    let first = capture("nb1010", Box::new(Shared(shared.clone())));
+    let first = capture("nb1010", Box::new(shared.clone()));
     assert!(
         matches!(first, Err(DeviceError::Disconnected(_))),
         "{:?}",
@@ -251,6 +261,11 @@ fn recorder_keeps_failed_transfers_and_they_replay_the_same_way() {
     assert_eq!(rec.transfers.last().unwrap().status, -19);
     let reparsed = Recording::parse_ioctl(&rec.to_ioctl()).unwrap();
     assert_eq!(reparsed, rec);
+    let from_pcap = Recording::parse_pcapng(&rec.to_pcapng(1, 9), None).unwrap();
+    assert_eq!(
+        from_pcap.transfers, rec.transfers,
+        "failed transfers survive pcapng"
+    );
     let again = capture(
         "nb1010",
         Box::new(ReplayTransport::new("user-recording", reparsed)),
@@ -260,49 +275,6 @@ fn recorder_keeps_failed_transfers_and_they_replay_the_same_way() {
         "{:?}",
         again.map(|_| ())
     );
-}
-
-/// A transport shared with the test body.
-struct Shared(std::sync::Arc<std::sync::Mutex<RecordingTransport<ReplayTransport>>>);
-
-impl UsbTransport for Shared {
-    fn device_id(&self) -> String {
-        self.0.lock().unwrap().device_id()
-    }
-    fn claim_interface(&mut self, i: u8) -> drivers::Result<()> {
-        self.0.lock().unwrap().claim_interface(i)
-    }
-    fn release_interface(&mut self, i: u8) -> drivers::Result<()> {
-        self.0.lock().unwrap().release_interface(i)
-    }
-    fn read_bulk(&mut self, ep: u8, b: &mut [u8], t: Duration) -> drivers::Result<usize> {
-        self.0.lock().unwrap().read_bulk(ep, b, t)
-    }
-    fn write_bulk(&mut self, ep: u8, d: &[u8], t: Duration) -> drivers::Result<usize> {
-        self.0.lock().unwrap().write_bulk(ep, d, t)
-    }
-    fn read_interrupt(&mut self, ep: u8, b: &mut [u8], t: Duration) -> drivers::Result<usize> {
-        self.0.lock().unwrap().read_interrupt(ep, b, t)
-    }
-    fn write_interrupt(&mut self, ep: u8, d: &[u8], t: Duration) -> drivers::Result<usize> {
-        self.0.lock().unwrap().write_interrupt(ep, d, t)
-    }
-    fn read_control(
-        &mut self,
-        s: drivers::usb::ControlSetup,
-        b: &mut [u8],
-        t: Duration,
-    ) -> drivers::Result<usize> {
-        self.0.lock().unwrap().read_control(s, b, t)
-    }
-    fn write_control(
-        &mut self,
-        s: drivers::usb::ControlSetup,
-        d: &[u8],
-        t: Duration,
-    ) -> drivers::Result<usize> {
-        self.0.lock().unwrap().write_control(s, d, t)
-    }
 }
 
 // ---- damaged recordings, unplug, timeouts ----

@@ -7,18 +7,33 @@
 //! umockdev installed the tests say so and pass, unless `USB_REQUIRE_UMOCKDEV=1` (set by
 //! `scripts/ci/usb.sh`), where a missing umockdev is a failure.
 //!
-//! The U.are.U pcapng recordings are not replayed here: umockdev's pcap replay follows the
-//! recorded submission order, and the reference host kept an interrupt URB posted throughout and
-//! submitted the image read before starting the capture, which a synchronous driver does not do.
-//! They are covered by the in-process replay tests.
+//! The U.are.U recordings are usbmon pcapng files whose host (libfprint) kept an interrupt URB
+//! posted throughout and submitted the image read before starting the capture. umockdev's pcap
+//! replay releases URBs strictly in the recorded submission order, so a driver that issues one
+//! transfer at a time stalls on the original file. For those two devices the parent first replays
+//! the pcapng in process through the same driver with a [`RecordingTransport`] around the
+//! [`ReplayTransport`] (which checks every outgoing byte against the recording), writes what was
+//! exchanged as a one-URB-at-a-time pcapng into a temporary folder ([`Recording::to_pcapng`]), and
+//! runs the child under `umockdev-run -p` with that file. The `.ioctl` form cannot be used for
+//! them: umockdev's ioctl replay does not return the data stage of control reads to libusb.
 
 #[path = "usb/common.rs"]
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use drivers::usb::{list_devices, Recording, UsbEvent, UsbWatcher, WatchMode};
+use drivers::usb::{
+    list_devices, uru4000, DeviceDescription, Recording, RecordingTransport, ReplayTransport,
+    UsbEvent, UsbWatcher, WatchMode,
+};
+use drivers::{DeviceInfo, DeviceKind, FingerprintScanner};
+
+/// The seed libfprint's fixed-seed generator produced in both U.are.U recordings; the scramble
+/// handshake must send it again for the replay to match.
+const URU_RECORDED_SEED: u32 = 0x51EA_2124;
 
 fn umockdev_run() -> Option<std::path::PathBuf> {
     std::env::var_os("PATH")?
@@ -38,20 +53,28 @@ fn run_under_umockdev(device: &str, test_name: &str) {
         eprintln!("umockdev-run not installed: skipping the libusb replay of {device}");
         return;
     };
-    let ioctl = common::file(device, "capture.ioctl");
-    let rec = Recording::parse_ioctl(&std::fs::read_to_string(&ioctl).unwrap()).unwrap();
-    let node = rec.device_node.expect("recording names its device node");
+    let scratch =
+        std::env::temp_dir().join(format!("usb-umockdev-{}-{test_name}", std::process::id()));
+    let script = if device.starts_with("uru4000") {
+        std::fs::create_dir_all(&scratch).unwrap();
+        sequential_pcapng_script(device, &scratch)
+    } else {
+        let ioctl = common::file(device, "capture.ioctl");
+        let rec = Recording::parse_ioctl(&std::fs::read_to_string(&ioctl).unwrap()).unwrap();
+        let node = rec.device_node.expect("recording names its device node");
+        ["-i".to_string(), format!("{node}={}", ioctl.display())]
+    };
     let out = Command::new(tool)
         .arg("-d")
         .arg(common::file(device, "device"))
-        .arg("-i")
-        .arg(format!("{node}={}", ioctl.display()))
+        .args(&script)
         .arg("--")
         .arg(std::env::current_exe().unwrap())
         .args(["--exact", test_name, "--nocapture", "--test-threads=1"])
         .env("USB_UMOCKDEV_DEVICE", device)
         .output()
         .expect("run umockdev-run");
+    let _ = std::fs::remove_dir_all(&scratch);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -97,11 +120,109 @@ fn capture_through_libusb(device: &str, vid: u16, pid: u16) {
     println!("umockdev-child-ok {device}");
 }
 
+/// The sysfs path of the emulated device (the first `P:` line of a umockdev description), which
+/// `umockdev-run -p` takes to attach a pcap recording.
+fn sysfs_path(device_file: &Path) -> String {
+    let text = std::fs::read_to_string(device_file).unwrap();
+    let p = text
+        .lines()
+        .find_map(|l| l.strip_prefix("P: "))
+        .expect("device description starts with P:");
+    format!("/sys{p}")
+}
+
+fn uru_profile(device: &str) -> uru4000::Profile {
+    match device {
+        "uru4000-4500" => uru4000::URU4500,
+        "uru4000-msv2" => uru4000::MS_V2,
+        other => panic!("not a U.are.U recording: {other}"),
+    }
+}
+
+/// Replays the recorded pcapng through the U.are.U driver in process, recording the exchange,
+/// and writes it to `dir` as a pcapng with one URB in flight at a time. Returns the
+/// `umockdev-run` arguments that attach it.
+fn sequential_pcapng_script(device: &str, dir: &Path) -> [String; 2] {
+    let device_file = common::file(device, "device");
+    let desc =
+        DeviceDescription::parse_umockdev(&std::fs::read_to_string(&device_file).unwrap()).unwrap();
+    let original = Recording::parse_pcapng(
+        &std::fs::read(common::file(device, "capture.pcapng")).unwrap(),
+        Some((desc.bus, desc.address)),
+    )
+    .unwrap();
+    let recorder = Arc::new(Mutex::new(RecordingTransport::new(
+        ReplayTransport::new(format!("replay:{device}"), original),
+        None,
+    )));
+    let info = DeviceInfo {
+        id: format!("replay:{device}"),
+        name: device.into(),
+        kind: DeviceKind::FingerprintScanner,
+        driver: "uru4000".into(),
+    };
+    let mut scanner = uru4000::Uru4000::open(
+        Box::new(recorder.clone()),
+        info,
+        uru_profile(device),
+        uru4000::Seed::Fixed(URU_RECORDED_SEED),
+    )
+    .expect("in-process replay opens");
+    let image = scanner
+        .capture(Duration::from_secs(10), &mut |_| {})
+        .expect("in-process replay captures");
+    common::assert_image_eq(&image, &common::file(device, "capture.png"));
+    scanner.close().unwrap();
+    drop(scanner);
+    let exchanged = recorder.lock().unwrap().recording().clone();
+    let path: PathBuf = dir.join("sequential.pcapng");
+    std::fs::write(&path, exchanged.to_pcapng(desc.bus, desc.address)).unwrap();
+    // The written capture reads back as the same exchange.
+    let back = Recording::parse_pcapng(&std::fs::read(&path).unwrap(), None).unwrap();
+    assert_eq!(back.transfers, exchanged.transfers);
+    [
+        "-p".to_string(),
+        format!("{}={}", sysfs_path(&device_file), path.display()),
+    ]
+}
+
+/// Child side for the U.are.U models: enumerate and open the libusb transport by id, then run
+/// the driver with the recorded scramble seed (the only setting that differs from
+/// [`drivers::usb::open`], which draws a fresh seed).
+fn uru_capture_through_libusb(device: &str, vid: u16, pid: u16) {
+    let entries = list_devices().expect("libusb enumeration under umockdev");
+    let entry = entries
+        .iter()
+        .find(|e| e.vendor_id == vid && e.product_id == pid)
+        .unwrap_or_else(|| panic!("{vid:04x}:{pid:04x} not enumerated: {entries:?}"));
+    assert_eq!(entry.known.expect("supported scanner").driver, "uru4000");
+    let info = entry.scanner_info().unwrap();
+    let (known, transport) = drivers::usb::open_transport(&info.id).expect("open by id");
+    assert_eq!(known.driver, "uru4000");
+    let mut scanner = uru4000::Uru4000::open(
+        Box::new(transport),
+        info,
+        uru_profile(device),
+        uru4000::Seed::Fixed(URU_RECORDED_SEED),
+    )
+    .expect("power-up over libusb");
+    let image = scanner
+        .capture(Duration::from_secs(10), &mut |_| {})
+        .expect("capture over libusb");
+    common::assert_image_eq(&image, &common::file(device, "capture.png"));
+    scanner.close().unwrap();
+    println!("umockdev-child-ok {device}");
+}
+
 fn scenario(device: &str, test_name: &str, vid: u16, pid: u16) {
     match std::env::var("USB_UMOCKDEV_DEVICE") {
         Ok(d) if std::env::var_os("UMOCKDEV_DIR").is_some() => {
             assert_eq!(d, device);
-            capture_through_libusb(device, vid, pid);
+            if device.starts_with("uru4000") {
+                uru_capture_through_libusb(device, vid, pid);
+            } else {
+                capture_through_libusb(device, vid, pid);
+            }
         }
         _ => run_under_umockdev(device, test_name),
     }
@@ -115,6 +236,26 @@ fn umockdev_nb1010_capture() {
 #[test]
 fn umockdev_aes3500_capture() {
     scenario("aes3500", "umockdev_aes3500_capture", 0x08ff, 0x5731);
+}
+
+#[test]
+fn umockdev_uru4000_4500_capture() {
+    scenario(
+        "uru4000-4500",
+        "umockdev_uru4000_4500_capture",
+        0x05ba,
+        0x000a,
+    );
+}
+
+#[test]
+fn umockdev_uru4000_msv2_capture() {
+    scenario(
+        "uru4000-msv2",
+        "umockdev_uru4000_msv2_capture",
+        0x045e,
+        0x00ca,
+    );
 }
 
 /// The polling watcher reports the emulated scanner as arrived, marked with its driver.

@@ -150,6 +150,15 @@ pub fn list_scanners() -> Result<Vec<DeviceInfo>> {
 /// Opens a scanner by id. Accepts the full id from a listing, or `usb:VVVV:PPPP` for the first
 /// attached device with that VID/PID.
 pub fn open(id: &str) -> Result<Box<dyn FingerprintScanner>> {
+    let (known, transport) = open_transport(id)?;
+    let full_id = transport.device_id();
+    open_with_transport(known, Box::new(transport), &full_id)
+}
+
+/// Opens the libusb transport of a supported scanner by id (as [`open`] accepts it) without
+/// starting its driver, for callers that run a driver with settings of their own, such as a
+/// U.are.U replay that must send the recorded scramble seed.
+pub fn open_transport(id: &str) -> Result<(&'static KnownDevice, RusbTransport)> {
     use rusb::UsbContext;
     let ctx = context()?;
     let list = ctx
@@ -166,8 +175,7 @@ pub fn open(id: &str) -> Result<Box<dyn FingerprintScanner>> {
         let known = entry.known.ok_or_else(|| {
             DeviceError::NotFound(format!("{id} is attached but no driver supports {short}"))
         })?;
-        let transport = RusbTransport::open(&dev, entry.id.clone())?;
-        return open_with_transport(known, Box::new(transport), &entry.id);
+        return Ok((known, RusbTransport::open(&dev, entry.id.clone())?));
     }
     Err(DeviceError::NotFound(id.to_string()))
 }

@@ -28,8 +28,8 @@ pub mod transport;
 pub mod uru4000;
 
 pub use devices::{
-    list_devices, list_scanners, lookup, open, open_recording, open_with_transport, KnownDevice,
-    UsbDeviceEntry, UsbEvent, UsbWatcher, WatchMode, KNOWN_DEVICES,
+    list_devices, list_scanners, lookup, open, open_recording, open_transport, open_with_transport,
+    KnownDevice, UsbDeviceEntry, UsbEvent, UsbWatcher, WatchMode, KNOWN_DEVICES,
 };
 pub use recorder::RecordingTransport;
 pub use recording::{DeviceDescription, Recording, RecordingError, Transfer};

@@ -293,6 +293,86 @@ impl Recording {
         out
     }
 
+    /// Writes the recording as a usbmon capture in pcapng form (link type 220), one submission
+    /// and one completion per transfer, strictly in turn, for device `(bus, address)`.
+    ///
+    /// This is the form `umockdev-run -p NODE=FILE` replays to libusb. The `.ioctl` text form
+    /// cannot carry control reads to libusb: libusb submits every control URB on endpoint 0,
+    /// and umockdev's ioctl replay copies IN data only for URBs whose endpoint has the IN bit,
+    /// so register reads would come back empty. The pcap replay copies the data stage of
+    /// control reads, and since each URB here completes before the next is submitted, it
+    /// replays to any driver that issues its transfers one at a time in this order.
+    pub fn to_pcapng(&self, bus: u16, address: u8) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Section header: byte-order magic, version 1.0, section length unknown.
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
+        shb.extend_from_slice(&1u16.to_le_bytes());
+        shb.extend_from_slice(&0u16.to_le_bytes());
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        push_block(&mut out, 0x0A0D_0D0A, &shb);
+        // Interface description: usbmon mmapped, no snap limit.
+        let mut idb = Vec::new();
+        idb.extend_from_slice(&LINKTYPE_USB_LINUX_MMAPPED.to_le_bytes());
+        idb.extend_from_slice(&0u16.to_le_bytes());
+        idb.extend_from_slice(&0u32.to_le_bytes());
+        push_block(&mut out, 1, &idb);
+
+        let mut micros = 0u64;
+        for (n, t) in self.transfers.iter().enumerate() {
+            let id = 0x1000 + n as u64; // usbmon ids are kernel addresses; any unique value pairs
+            let requested = t.requested as u32;
+            let (sub_data, done_data): (&[u8], &[u8]) = if t.is_in() {
+                (&[], &t.data)
+            } else {
+                (&t.data, &[])
+            };
+            let done_len = if !t.is_in() && t.status != 0 {
+                0
+            } else {
+                t.data.len() as u32
+            };
+            let endpoint = match t.setup {
+                Some(s) if s.is_in() => 0x80,
+                Some(_) => 0x00,
+                None => t.endpoint,
+            };
+            let events = [
+                (b'S', 0, requested, sub_data, t.setup),
+                (b'C', t.status, done_len, done_data, None),
+            ];
+            for (event, status, urb_len, data, setup) in events {
+                let mut p = Vec::with_capacity(USBMON_HEADER + data.len());
+                p.extend_from_slice(&id.to_le_bytes());
+                p.push(event);
+                p.push(t.kind.urb_type());
+                p.push(endpoint);
+                p.push(address);
+                p.extend_from_slice(&bus.to_le_bytes());
+                p.push(if setup.is_some() { 0 } else { b'-' }); // setup flag: 0 = present
+                p.push(if data.is_empty() { b'<' } else { 0 }); // data flag: 0 = present
+                p.extend_from_slice(&((micros / 1_000_000) as i64).to_le_bytes());
+                p.extend_from_slice(&((micros % 1_000_000) as i32).to_le_bytes());
+                p.extend_from_slice(&status.to_le_bytes());
+                p.extend_from_slice(&urb_len.to_le_bytes());
+                p.extend_from_slice(&(data.len() as u32).to_le_bytes());
+                p.extend_from_slice(&setup.map_or([0; 8], |s| s.to_bytes()));
+                p.extend_from_slice(&[0; 16]); // interval, start frame, flags, iso descriptors
+                p.extend_from_slice(data);
+                let mut epb = Vec::with_capacity(20 + p.len());
+                epb.extend_from_slice(&0u32.to_le_bytes()); // interface 0
+                epb.extend_from_slice(&((micros >> 32) as u32).to_le_bytes());
+                epb.extend_from_slice(&(micros as u32).to_le_bytes());
+                epb.extend_from_slice(&(p.len() as u32).to_le_bytes());
+                epb.extend_from_slice(&(p.len() as u32).to_le_bytes());
+                epb.extend_from_slice(&p);
+                push_block(&mut out, 6, &epb);
+                micros += 1000;
+            }
+        }
+        out
+    }
+
     /// Parses a usbmon capture in pcapng form (link type 220, Linux USB with the 64-byte
     /// mmapped header), as written by Wireshark/dumpcap and used by `umockdev-run -p`.
     ///
@@ -383,6 +463,17 @@ impl Recording {
         }
         Ok(rec)
     }
+}
+
+/// Appends one pcapng block: type, total length, body padded to 4 bytes, total length again.
+fn push_block(out: &mut Vec<u8>, block_type: u32, body: &[u8]) {
+    let padded = body.len().div_ceil(4) * 4;
+    let len = (12 + padded) as u32;
+    out.extend_from_slice(&block_type.to_le_bytes());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(body);
+    out.resize(out.len() + padded - body.len(), 0);
+    out.extend_from_slice(&len.to_le_bytes());
 }
 
 /// One usbmon event (the fields of the 64-byte mmapped header that replay needs).

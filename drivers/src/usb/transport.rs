@@ -171,6 +171,54 @@ impl<T: UsbTransport + ?Sized> UsbTransport for Box<T> {
     }
 }
 
+/// A transport shared between a driver and the code around it, so that a recorder's
+/// [`super::RecordingTransport::recording`] can be read while (or after) a driver that owns a
+/// boxed handle runs. A poisoned lock still hands out the transport: the transfers themselves
+/// hold no invariant that a panic elsewhere could have broken.
+impl<T: UsbTransport> UsbTransport for std::sync::Arc<std::sync::Mutex<T>> {
+    fn device_id(&self) -> String {
+        lock(self).device_id()
+    }
+    fn claim_interface(&mut self, interface: u8) -> Result<()> {
+        lock(self).claim_interface(interface)
+    }
+    fn release_interface(&mut self, interface: u8) -> Result<()> {
+        lock(self).release_interface(interface)
+    }
+    fn read_bulk(&mut self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> Result<usize> {
+        lock(self).read_bulk(endpoint, buf, timeout)
+    }
+    fn write_bulk(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<usize> {
+        lock(self).write_bulk(endpoint, data, timeout)
+    }
+    fn read_interrupt(&mut self, endpoint: u8, buf: &mut [u8], timeout: Duration) -> Result<usize> {
+        lock(self).read_interrupt(endpoint, buf, timeout)
+    }
+    fn write_interrupt(&mut self, endpoint: u8, data: &[u8], timeout: Duration) -> Result<usize> {
+        lock(self).write_interrupt(endpoint, data, timeout)
+    }
+    fn read_control(
+        &mut self,
+        setup: ControlSetup,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize> {
+        lock(self).read_control(setup, buf, timeout)
+    }
+    fn write_control(
+        &mut self,
+        setup: ControlSetup,
+        data: &[u8],
+        timeout: Duration,
+    ) -> Result<usize> {
+        lock(self).write_control(setup, data, timeout)
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Maps a negative Linux errno, as stored in usbmon and usbdevfs URB status fields, to the
 /// device error the live transport would have produced, so a replayed failure looks exactly
 /// like the original one to the driver.
