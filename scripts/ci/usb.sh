@@ -25,5 +25,15 @@ fi
 
 # A missing umockdev must fail here, not skip.
 export USB_REQUIRE_UMOCKDEV=1
-timeout 240 cargo test -p drivers --test usb_umockdev --test usb_replay --test usb_devices -- --test-threads=2
-echo "usb.sh: ok"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+timeout 240 cargo test -p drivers --test usb_umockdev --test usb_replay --test usb_devices -- --test-threads=2 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+passed=$(sed -n 's/^test result: .* \([0-9]*\) passed; .*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+failed=$(sed -n 's/^test result: .* \([0-9]*\) failed;.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
+# A build error or a timeout produces no test summary; count it as a failure.
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "scripts/ci/usb.sh: $passed passed, $failed failed"
+[ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
