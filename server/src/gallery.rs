@@ -39,13 +39,17 @@ pub struct Hit {
 
 #[derive(Default)]
 struct Inner {
+    /// One engine gallery per finger position 0–9; entry ids are our person ids.
     fingers: Vec<Gallery>,
+    /// Live people by id; a retired id is absent.
     people: HashMap<u64, EnrolledPerson>,
+    /// Person GUID → id.
     ids: HashMap<String, u64>,
     next_id: u64,
     /// Entries of retired (deleted) people still inside `fingers`.
     retired_entries: usize,
-    templates_of: HashMap<u64, usize>,
+    /// Gallery entries each live person has, so retiring them counts what stays behind.
+    entries_of: HashMap<u64, usize>,
 }
 
 /// The gallery of every enrolled person's usable fingers, safe to share between tasks.
@@ -86,7 +90,7 @@ impl PeopleGallery {
             inner.fingers[f.index.code() as usize].insert(id, &f.template);
             added += 1;
         }
-        inner.templates_of.insert(id, added);
+        inner.entries_of.insert(id, added);
         inner.ids.insert(person.person_guid.clone(), id);
         inner.people.insert(id, person);
     }
@@ -96,7 +100,7 @@ impl PeopleGallery {
         let mut inner = self.write();
         if let Some(id) = inner.ids.remove(person_guid) {
             inner.people.remove(&id);
-            let entries = inner.templates_of.remove(&id).unwrap_or(0);
+            let entries = inner.entries_of.remove(&id).unwrap_or(0);
             inner.retired_entries += entries;
         }
     }

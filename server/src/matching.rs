@@ -31,7 +31,8 @@ pub fn compare(probe: &[FingerTemplate], enrolled: &[FingerTemplate], min_minuti
         .filter(|p| p.is_usable(min_minutiae))
         .filter_map(|p| {
             let e = enrolled.iter().find(|e| e.index == p.index && e.is_usable(min_minutiae))?;
-            Some(MatchInfo { score: matcher.score(&p.prepare(), &e.prepare()), query_index: p.index, reference_index: e.index })
+            let score = round2(matcher.score(&p.prepare(), &e.prepare()));
+            Some(MatchInfo { score, query_index: p.index, reference_index: e.index })
         })
         .collect();
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.query_index.cmp(&b.query_index)));
@@ -41,7 +42,12 @@ pub fn compare(probe: &[FingerTemplate], enrolled: &[FingerTemplate], min_minuti
 /// The fused score of a comparison: the mean of the per-finger scores (`None` when no finger
 /// could be compared).
 pub fn fused_score(scores: &[MatchInfo]) -> Option<f32> {
-    (!scores.is_empty()).then(|| scores.iter().map(|m| m.score.max(0.0)).sum::<f32>() / scores.len() as f32)
+    (!scores.is_empty()).then(|| round2(scores.iter().map(|m| m.score.max(0.0)).sum::<f32>() / scores.len() as f32))
+}
+
+/// Scores travel with two decimals: the matcher is not more precise than that, and JSON stays readable.
+fn round2(x: f32) -> f32 {
+    (x * 100.0).round() / 100.0
 }
 
 /// A candidate record for the wire, from a comparison with `person`.
@@ -89,7 +95,7 @@ pub async fn store_match_result(
     let json = serde_json::to_string(candidates).unwrap_or_else(|_| "[]".into());
     sqlx::query("INSERT OR REPLACE INTO match_results (tguid, threshold, candidates) VALUES (?, ?, ?)")
         .bind(tguid)
-        .bind(threshold as f64)
+        .bind(f64::from(threshold))
         .bind(json)
         .execute(&mut **dbtx)
         .await?;
