@@ -2,6 +2,7 @@
 //!
 //! * [`queue`] — the encrypted offline enrollment queue (SQLite, WAL) and its state machine.
 //! * [`sync`] — uploads queued enrollments to an SPID server with idempotency and backoff.
+//! * [`verify`] — 1:1 verify of captured fingers against an enrolled person, online.
 //! * [`crypto`] / [`secrets`] — sealing at rest, with the key in the OS keyring or a file.
 //! * [`config`] — the typed station configuration.
 //! * [`capture`] — capture sessions driving `drivers` devices into queue entries.
@@ -17,6 +18,7 @@ pub mod crypto;
 pub mod queue;
 pub mod secrets;
 pub mod sync;
+pub mod verify;
 
 pub use config::StationConfig;
 pub use queue::{EnrollmentState, NewEnrollment, Queue};
