@@ -7,15 +7,16 @@
 //! umockdev installed the tests say so and pass, unless `USB_REQUIRE_UMOCKDEV=1` (set by
 //! `scripts/ci/usb.sh`), where a missing umockdev is a failure.
 //!
-//! The U.are.U recordings are usbmon pcapng files whose host (libfprint) kept an interrupt URB
-//! posted throughout and submitted the image read before starting the capture. umockdev's pcap
-//! replay releases URBs strictly in the recorded submission order, so a driver that issues one
-//! transfer at a time stalls on the original file. For those two devices the parent first replays
-//! the pcapng in process through the same driver with a [`RecordingTransport`] around the
-//! [`ReplayTransport`] (which checks every outgoing byte against the recording), writes what was
-//! exchanged as a one-URB-at-a-time pcapng into a temporary folder ([`Recording::to_pcapng`]), and
-//! runs the child under `umockdev-run -p` with that file. The `.ioctl` form cannot be used for
-//! them: umockdev's ioctl replay does not return the data stage of control reads to libusb.
+//! The U.are.U recordings are usbmon pcapng files, replayed with `umockdev-run -p`. Their host
+//! (libfprint) kept the interrupt URB posted for the whole session and posted the image bulk
+//! read before writing the capture mode; umockdev's pcap replay hands out URBs strictly in that
+//! recorded submission order, so these tests also prove that `RusbTransport` keeps an interrupt
+//! read posted (`listen_interrupt`) and posts the image read ahead (`read_bulk_posted_before`).
+//! A second form replays a re-recorded session: the parent replays the pcapng in process through
+//! the same driver with a [`RecordingTransport`] around the [`ReplayTransport`], writes the
+//! exchange with [`Recording::to_pcapng`] into a temporary folder, and the child replays that.
+//! (The `.ioctl` form cannot carry the U.are.U: umockdev's ioctl replay does not return the data
+//! stage of control reads to libusb.)
 
 #[path = "usb/common.rs"]
 mod common;
@@ -43,8 +44,21 @@ fn umockdev_run() -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Which recording the child replays.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Script {
+    /// The file in the shared data folder, unchanged.
+    Original,
+    /// A session re-recorded from the original by the in-process replay (U.are.U only).
+    Rerecorded,
+}
+
 /// Parent side: re-run `test_name` under umockdev with the recording of `device`.
 fn run_under_umockdev(device: &str, test_name: &str) {
+    run_script_under_umockdev(device, test_name, Script::Original)
+}
+
+fn run_script_under_umockdev(device: &str, test_name: &str, which: Script) {
     let Some(tool) = umockdev_run() else {
         assert!(
             std::env::var_os("USB_REQUIRE_UMOCKDEV").is_none(),
@@ -55,9 +69,19 @@ fn run_under_umockdev(device: &str, test_name: &str) {
     };
     let scratch =
         std::env::temp_dir().join(format!("usb-umockdev-{}-{test_name}", std::process::id()));
-    let script = if device.starts_with("uru4000") {
+    let script = if which == Script::Rerecorded {
         std::fs::create_dir_all(&scratch).unwrap();
         sequential_pcapng_script(device, &scratch)
+    } else if device.starts_with("uru4000") {
+        let device_file = common::file(device, "device");
+        [
+            "-p".to_string(),
+            format!(
+                "{}={}",
+                sysfs_path(&device_file),
+                common::file(device, "capture.pcapng").display()
+            ),
+        ]
     } else {
         let ioctl = common::file(device, "capture.ioctl");
         let rec = Recording::parse_ioctl(&std::fs::read_to_string(&ioctl).unwrap()).unwrap();
@@ -140,8 +164,8 @@ fn uru_profile(device: &str) -> uru4000::Profile {
 }
 
 /// Replays the recorded pcapng through the U.are.U driver in process, recording the exchange,
-/// and writes it to `dir` as a pcapng with one URB in flight at a time. Returns the
-/// `umockdev-run` arguments that attach it.
+/// and writes it to `dir` as a pcapng with one URB in flight at a time (completion order).
+/// Returns the `umockdev-run` arguments that attach it.
 fn sequential_pcapng_script(device: &str, dir: &Path) -> [String; 2] {
     let device_file = common::file(device, "device");
     let desc =
@@ -215,6 +239,10 @@ fn uru_capture_through_libusb(device: &str, vid: u16, pid: u16) {
 }
 
 fn scenario(device: &str, test_name: &str, vid: u16, pid: u16) {
+    scenario_with(device, test_name, vid, pid, Script::Original)
+}
+
+fn scenario_with(device: &str, test_name: &str, vid: u16, pid: u16, which: Script) {
     match std::env::var("USB_UMOCKDEV_DEVICE") {
         Ok(d) if std::env::var_os("UMOCKDEV_DIR").is_some() => {
             assert_eq!(d, device);
@@ -224,7 +252,7 @@ fn scenario(device: &str, test_name: &str, vid: u16, pid: u16) {
                 capture_through_libusb(device, vid, pid);
             }
         }
-        _ => run_under_umockdev(device, test_name),
+        _ => run_script_under_umockdev(device, test_name, which),
     }
 }
 
@@ -255,6 +283,29 @@ fn umockdev_uru4000_msv2_capture() {
         "umockdev_uru4000_msv2_capture",
         0x045e,
         0x00ca,
+    );
+}
+
+/// A session recorded by `RecordingTransport` and written as pcapng replays through libusb.
+#[test]
+fn umockdev_uru4000_4500_rerecorded_session() {
+    scenario_with(
+        "uru4000-4500",
+        "umockdev_uru4000_4500_rerecorded_session",
+        0x05ba,
+        0x000a,
+        Script::Rerecorded,
+    );
+}
+
+#[test]
+fn umockdev_uru4000_msv2_rerecorded_session() {
+    scenario_with(
+        "uru4000-msv2",
+        "umockdev_uru4000_msv2_rerecorded_session",
+        0x045e,
+        0x00ca,
+        Script::Rerecorded,
     );
 }
 

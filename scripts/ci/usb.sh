@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # USB scanner tier: replays the libfprint recordings (nb1010 and aes3500 from .ioctl, both U.are.U
-# models from a sequential pcapng derived at test time) through the real libusb path under
+# models from their original .pcapng and from a re-recorded session) through the real libusb path under
 # umockdev (rusb enumerate -> open by id -> claim -> transfers -> image == capture.png), plus the
 # in-process replay suite and the seeded parser/replay mutation test. Idempotent; bounded to
 # about 4 minutes; exits non-zero on any failure.

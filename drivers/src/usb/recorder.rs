@@ -142,6 +142,33 @@ impl<T: UsbTransport> UsbTransport for RecordingTransport<T> {
         );
         r
     }
+    fn listen_interrupt(&mut self, endpoint: u8, len: usize) -> Result<()> {
+        self.inner.listen_interrupt(endpoint, len)
+    }
+    fn read_bulk_posted_before(
+        &mut self,
+        endpoint: u8,
+        buf: &mut [u8],
+        timeout: Duration,
+        writes: &[(ControlSetup, &[u8])],
+    ) -> Result<usize> {
+        let r = self
+            .inner
+            .read_bulk_posted_before(endpoint, buf, timeout, writes);
+        // Completion order: the writes finished while the read was still posted.
+        for (setup, data) in writes {
+            self.push(
+                TransferKind::Control,
+                0x00,
+                Some(*setup),
+                data.len(),
+                data,
+                &Ok(data.len()),
+            );
+        }
+        self.push(TransferKind::Bulk, endpoint, None, buf.len(), buf, &r);
+        r
+    }
 }
 
 /// Enough of an error to record its status (the original is returned to the caller).

@@ -129,6 +129,48 @@ pub trait UsbTransport: Send {
         data: &[u8],
         timeout: Duration,
     ) -> Result<usize>;
+
+    /// Keeps an interrupt IN read of `len` bytes posted on `endpoint` from now until the
+    /// interface is released, re-posting it as each report arrives; later
+    /// [`UsbTransport::read_interrupt`] calls on that endpoint return the queued reports in
+    /// order. Why: hosts such as libfprint keep the event endpoint listening while they program
+    /// registers, and umockdev replaying such a host's capture hands out URBs only in the
+    /// recorded submission order. Transports that replay in completion order need nothing,
+    /// hence the default.
+    fn listen_interrupt(&mut self, endpoint: u8, len: usize) -> Result<()> {
+        let _ = (endpoint, len);
+        Ok(())
+    }
+
+    /// Posts a bulk IN read on `endpoint`, performs the control `writes` while it is pending,
+    /// then waits for the read. Why: a sensor that streams its image as soon as the capture
+    /// mode is written needs the read already posted, and a recorded host did exactly that. The
+    /// default (writes, then the read) is the same exchange in completion order.
+    fn read_bulk_posted_before(
+        &mut self,
+        endpoint: u8,
+        buf: &mut [u8],
+        timeout: Duration,
+        writes: &[(ControlSetup, &[u8])],
+    ) -> Result<usize> {
+        for (setup, data) in writes {
+            let n = self.write_control(*setup, data, timeout)?;
+            check_written(n, data.len())?;
+        }
+        self.read_bulk(endpoint, buf, timeout)
+    }
+}
+
+/// A control write that moved fewer bytes than offered is a protocol failure for every
+/// register protocol here.
+pub(crate) fn check_written(written: usize, offered: usize) -> Result<()> {
+    if written == offered {
+        Ok(())
+    } else {
+        Err(DeviceError::Protocol(format!(
+            "control write moved {written} of {offered} bytes"
+        )))
+    }
 }
 
 impl<T: UsbTransport + ?Sized> UsbTransport for Box<T> {
@@ -168,6 +210,18 @@ impl<T: UsbTransport + ?Sized> UsbTransport for Box<T> {
         timeout: Duration,
     ) -> Result<usize> {
         (**self).write_control(setup, data, timeout)
+    }
+    fn listen_interrupt(&mut self, endpoint: u8, len: usize) -> Result<()> {
+        (**self).listen_interrupt(endpoint, len)
+    }
+    fn read_bulk_posted_before(
+        &mut self,
+        endpoint: u8,
+        buf: &mut [u8],
+        timeout: Duration,
+        writes: &[(ControlSetup, &[u8])],
+    ) -> Result<usize> {
+        (**self).read_bulk_posted_before(endpoint, buf, timeout, writes)
     }
 }
 
@@ -212,6 +266,18 @@ impl<T: UsbTransport> UsbTransport for std::sync::Arc<std::sync::Mutex<T>> {
         timeout: Duration,
     ) -> Result<usize> {
         lock(self).write_control(setup, data, timeout)
+    }
+    fn listen_interrupt(&mut self, endpoint: u8, len: usize) -> Result<()> {
+        lock(self).listen_interrupt(endpoint, len)
+    }
+    fn read_bulk_posted_before(
+        &mut self,
+        endpoint: u8,
+        buf: &mut [u8],
+        timeout: Duration,
+        writes: &[(ControlSetup, &[u8])],
+    ) -> Result<usize> {
+        lock(self).read_bulk_posted_before(endpoint, buf, timeout, writes)
     }
 }
 

@@ -335,6 +335,17 @@ enum State {
     Closed,
 }
 
+/// The SETUP packet that writes `count` consecutive registers from `first`.
+fn register_write(first: u16, count: u16) -> ControlSetup {
+    ControlSetup {
+        request_type: 0x40,
+        request: REQ_REGISTER,
+        value: first,
+        index: 0,
+        length: count,
+    }
+}
+
 /// The U.are.U driver over any [`UsbTransport`].
 pub struct Uru4000 {
     transport: Box<dyn UsbTransport>,
@@ -355,6 +366,8 @@ impl Uru4000 {
         seed: Seed,
     ) -> Result<Self> {
         transport.claim_interface(INTERFACE)?;
+        // Events are listened for throughout, as libfprint does; see `listen_interrupt`.
+        transport.listen_interrupt(EP_INTR, IRQ_LEN)?;
         let mut dev = Self {
             transport,
             info,
@@ -400,13 +413,7 @@ impl Uru4000 {
     }
 
     fn write_regs(&mut self, first: u16, values: &[u8]) -> Result<()> {
-        let setup = ControlSetup {
-            request_type: 0x40,
-            request: REQ_REGISTER,
-            value: first,
-            index: 0,
-            length: values.len() as u16,
-        };
+        let setup = register_write(first, values.len() as u16);
         let n = self.transport.write_control(setup, values, CTRL_TIMEOUT)?;
         if n != values.len() {
             return Err(DeviceError::Protocol(format!(
@@ -539,10 +546,16 @@ impl FingerprintScanner for Uru4000 {
         }
         events(ScanEvent::FingerPresent);
         self.state = State::Ready;
-        self.set_mode(MODE_CAPTURE)?;
         let mut frame = vec![0u8; FRAME_BUFFER];
         let t = remaining(deadline, timeout, "U.are.U image")?;
-        let n = self.transport.read_bulk(EP_DATA, &mut frame, t)?;
+        // The image read is posted before the capture mode is written: the sensor starts
+        // streaming at once.
+        let n = self.transport.read_bulk_posted_before(
+            EP_DATA,
+            &mut frame,
+            t,
+            &[(register_write(REG_MODE, 1), &[MODE_CAPTURE])],
+        )?;
         frame.truncate(n);
         events(ScanEvent::Progress { percent: 100 });
         let header = FrameHeader::parse(&frame)?;
