@@ -521,6 +521,12 @@ impl Queue {
         Ok(claimed)
     }
 
+    /// Hands back a claimed enrollment that was never sent (`sending` → `queued`, due at once,
+    /// attempts unchanged), e.g. when a sync pass stops before its turn came.
+    pub async fn release_claim(&self, id: &str) -> Result<(), QueueError> {
+        self.transition(id, &[EnrollmentState::Sending], EnrollmentState::Queued, Some("claimed but not sent; back in the queue"), None).await
+    }
+
     /// The enrollment as the SPID request body (images unsealed).
     pub async fn load_transaction(&self, id: &str) -> Result<UserTransaction, QueueError> {
         let sealed = self.load_sealed(id).await?;

@@ -259,9 +259,11 @@ impl Syncer {
         Ok(progress)
     }
 
-    /// Uploads every due enrollment with `concurrency` lanes: each lane claims the next due
-    /// enrollment as soon as its previous upload is answered, so no lane waits for a slow
-    /// neighbour. Stops early when the server fails (the backoff decides when to return).
+    /// Uploads every due enrollment with `concurrency` lanes fed by one preparer: the preparer
+    /// claims the next due enrollment and builds its request body (unseal, base64, JSON) while
+    /// the lanes upload, so `concurrency` requests are in flight all the time, as in a raw upload
+    /// of pre-built bytes. Stops early when the server fails (the backoff decides when to
+    /// return); enrollments prepared but not sent by then go back to `queued` untouched.
     pub async fn upload_due(&self) -> Result<SyncProgress, SyncError> {
         if self.lock.is_some() && !self.recovered.swap(true, std::sync::atomic::Ordering::SeqCst) {
             let resumed = self.queue.recover_interrupted().await?;
@@ -271,35 +273,65 @@ impl Syncer {
         }
         let lanes = self.config.concurrency.max(1);
         let server_trouble = std::cell::Cell::new(false);
+        let failure: std::cell::RefCell<Option<SyncError>> = Default::default();
+        let (trouble, failure) = (&server_trouble, &failure);
+        let (ready_tx, ready_rx) = tokio::sync::mpsc::channel::<(String, Vec<u8>)>(lanes);
+        let ready_rx = Mutex::new(ready_rx);
+        let preparer = async move {
+            let ready_tx = ready_tx; // dropped when this ends, which tells the lanes to finish
+            while !trouble.get() {
+                let Some(id) = self.queue.claim_due(now_ms(), 1).await?.pop() else { break };
+                let body = self.queue.load_request_body(&id).await?;
+                if ready_tx.send((id, body)).await.is_err() {
+                    break; // cannot happen: the lanes drain until this sender is dropped
+                }
+            }
+            Ok::<_, SyncError>(())
+        };
+        // Lanes never stop before the preparer does (a stopped lane could leave it waiting on a
+        // full channel): after trouble they hand back what is still prepared.
         let lane = || async {
             let mut tally = SyncProgress::default();
-            while !server_trouble.get() {
-                let Some(id) = self.queue.claim_due(now_ms(), 1).await?.pop() else { break };
-                match self.upload_one(&id).await? {
-                    Step::Uploaded => tally.uploaded += 1,
-                    Step::Rejected => tally.rejected += 1,
-                    Step::Synced => {
+            loop {
+                let Some((id, body)) = ready_rx.lock().await.recv().await else { break };
+                if trouble.get() {
+                    if let Err(e) = self.queue.release_claim(&id).await {
+                        tracing::warn!(%id, error = %e, "could not hand back a prepared upload; the next sync resumes it");
+                    }
+                    continue;
+                }
+                match self.upload_one(&id, &body).await {
+                    Ok(Step::Uploaded) => tally.uploaded += 1,
+                    Ok(Step::Rejected) => tally.rejected += 1,
+                    Ok(Step::Synced) => {
                         tally.uploaded += 1;
                         tally.synced += 1;
                     }
-                    Step::Deferred => {
+                    Ok(Step::Deferred) => {
                         tally.deferred += 1;
                         // The server is struggling: stop this pass; the backoff decides when to return.
-                        server_trouble.set(true);
+                        trouble.set(true);
+                    }
+                    Err(e) => {
+                        trouble.set(true);
+                        failure.borrow_mut().get_or_insert(e);
                     }
                 }
             }
-            Ok::<_, SyncError>(tally)
+            tally
         };
+        let (prepared, tallies) = tokio::join!(preparer, futures_join_all((0..lanes).map(|_| lane())));
         let mut progress = SyncProgress::default();
-        for tally in futures_join_all((0..lanes).map(|_| lane())).await {
-            let tally = tally?;
+        for tally in tallies {
             progress.uploaded += tally.uploaded;
             progress.synced += tally.synced;
             progress.rejected += tally.rejected;
             progress.deferred += tally.deferred;
         }
-
+        if let Some(e) = failure.take() {
+            return Err(e);
+        }
+        prepared?;
         Ok(progress)
     }
 
@@ -343,12 +375,11 @@ impl Syncer {
         Ok((synced, rejected))
     }
 
-    async fn upload_one(&self, id: &str) -> Result<Step, SyncError> {
-        let body = self.queue.load_request_body(id).await?;
-        let mut outcome = self.client.upload(id, &body).await;
+    async fn upload_one(&self, id: &str, body: &[u8]) -> Result<Step, SyncError> {
+        let mut outcome = self.client.upload(id, body).await;
         if matches!(outcome, UploadOutcome::Unauthorised) {
             self.client.forget_token().await;
-            outcome = self.client.upload(id, &body).await;
+            outcome = self.client.upload(id, body).await;
         }
         match outcome {
             UploadOutcome::Accepted(r) => {
