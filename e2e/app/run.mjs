@@ -335,6 +335,48 @@ scenario("second enrollment of the same CPF is rejected with the server's reason
   }
 });
 
+scenario("verify (1:1): the enrolled person matches, an impostor does not, an unknown CPF is explained", async () => {
+  // Same data directory: the embedded server holds the person enrolled by the first scenario.
+  const ctx = await launch("verify", appEnv(OP_DIR, OP_PORT));
+  const b = ctx.browser;
+  const verifyWith = async (cpf, presenter) => {
+    await type(b, "verify-cpf", cpf);
+    await type(b, "verify-presenter", presenter);
+    await click(b, "verify-submit");
+    await b.waitUntil(async () => (await (await $t(b, "verify-submit")).isEnabled()), {
+      timeout: 60_000,
+      interval: 300,
+      timeoutMsg: "verify did not answer",
+    });
+  };
+  try {
+    await shown(b, "sign-in", 60_000);
+    await signIn(b);
+    await click(b, "nav-verify");
+    await shown(b, "verify");
+    await verifyWith("529.982.247-25", "");
+    const match = await shown(b, "verify-result");
+    assert.equal(await match.getAttribute("data-verdict"), "MATCH", await (await $t(b, "verify-message")).getText());
+    assert.match(await (await $t(b, "verify-score")).getText(), /^Score \d+(\.\d)? · threshold \d+(\.\d)?$/);
+    assert.equal((await b.$$('[data-testid="verify-probe"]')).length, 2);
+    await shot(b, "verify-match");
+    await verifyWith("529.982.247-25", "11144477735");
+    await b.waitUntil(async () => (await (await $t(b, "verify-result")).getAttribute("data-verdict")) === "NO_MATCH", {
+      timeout: 10_000,
+      timeoutMsg: "an impostor's fingers were not refused",
+    });
+    await shot(b, "verify-no-match");
+    // A CPF nobody is enrolled under: no score, and the server's reason in words.
+    await verifyWith("111.444.777-35", "");
+    const failed = await b.$('[data-testid="verify-error"], [data-testid="verify-result"][data-verdict="FAILED"]');
+    await failed.waitForDisplayed({ timeout: 10_000 });
+    assert.match(await failed.getText(), /not|no person|NOT VERIFIED/i);
+    await shot(b, "verify-unknown");
+  } finally {
+    await ctx.close();
+  }
+});
+
 scenario("admin reviews a phone capture (real page in Chromium) and approves it; an operator gets 403", async () => {
   // The phone page runs in headless Chromium (playwright-core from e2e/phone) with a fake camera
   // fed from a real face photograph; the app's embedded server stores the capture.

@@ -491,6 +491,54 @@ pub struct RemoteLinkDto {
     pub link: String,
 }
 
+/// One probe finger of a verify, with its best score.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct VerifyFingerDto {
+    pub position: u16,
+    pub label: String,
+    /// The captured image (data URL).
+    pub image: String,
+    pub score: Option<f32>,
+    pub matched: bool,
+}
+
+/// The answer of a verify (1:1).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct VerifyResultDto {
+    /// MATCH, NO_MATCH, FAILED
+    pub verdict: String,
+    pub score: Option<f32>,
+    pub threshold: Option<f32>,
+    pub message: String,
+    pub tguid: String,
+    pub fingers: Vec<VerifyFingerDto>,
+}
+
+impl VerifyResultDto {
+    pub fn of(s: &station::app_verify::VerifySummary, probe: &[station::queue::CapturedImage]) -> Self {
+        Self {
+            verdict: s.verdict.as_str().to_owned(),
+            score: s.score,
+            threshold: s.threshold,
+            message: s.message.clone(),
+            tguid: s.tguid.clone(),
+            fingers: probe
+                .iter()
+                .map(|img| {
+                    let scored = s.fingers.iter().find(|f| f.index == img.index);
+                    VerifyFingerDto {
+                        position: img.index.code(),
+                        label: img.index.label().to_owned(),
+                        image: data_url("image/png", &img.bytes),
+                        score: scored.map(|f| f.score),
+                        matched: scored.is_some_and(|f| f.matched),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,6 +566,8 @@ mod tests {
             QueueView::decl(&cfg),
             RemoteCaptureDto::decl(&cfg),
             RemoteLinkDto::decl(&cfg),
+            VerifyFingerDto::decl(&cfg),
+            VerifyResultDto::decl(&cfg),
         ];
         let mut out = String::from("// Generated from src-tauri/src/dto.rs by `cargo test -p capture-station-app bindings` (ts-rs). Do not edit.\n\n");
         for d in decls {

@@ -14,6 +14,7 @@ use dto::*;
 use drivers::simulated::{Motion, ScanTiming};
 use station::app_remote::RemoteAdmin;
 use station::app_face::{self, AnalysisView, FaceStepConfig, FaceStepOutcome};
+use station::app_verify;
 use station::app_support::{self, AppSettings, EnrollmentDraft, SimulatedFingers};
 use station::sync::{Credentials, SpidClient, Syncer};
 use station::{Station, StationConfig};
@@ -612,6 +613,34 @@ async fn remote_create_link(shell: tauri::State<'_, Shell>, client_id: String, e
     Ok(RemoteLinkDto { tguid: r.tguid, link: r.dynamic_link })
 }
 
+/// Verify (1:1): captures `positions` with the simulated scanner (presenting the fingers of the
+/// simulated person `presenter`; `scan-event` while it runs) and asks the server whether they
+/// belong to the person enrolled under `user_id`.
+#[tauri::command]
+async fn verify_person(
+    app: tauri::AppHandle,
+    shell: tauri::State<'_, Shell>,
+    user_id: String,
+    presenter: String,
+    positions: Vec<u16>,
+) -> CmdResult<VerifyResultDto> {
+    let positions = positions.into_iter().map(finger).collect::<CmdResult<Vec<_>>>()?;
+    let cpf = app_verify::validate_request(&user_id, &positions)?;
+    let presenter = if presenter.trim().is_empty() { cpf.clone() } else { presenter.trim().to_owned() };
+    let (client, operator) = session(&shell).await?;
+    let events = app.clone();
+    let probe = tauri::async_runtime::spawn_blocking(move || {
+        app_verify::capture_probe(&presenter, &positions, ScanTiming::REALISTIC, |index, e| {
+            let _ = events.emit("scan-event", ScanEventDto::of(index.code(), e));
+        })
+    })
+    .await
+    .map_err(err)?
+    .map_err(err)?;
+    let answer = station::verify::verify(&client, &cpf, &operator, &probe, Duration::from_secs(30)).await.map_err(err)?;
+    Ok(VerifyResultDto::of(&app_verify::VerifySummary::of(&answer), &probe))
+}
+
 /// Leaves kiosk mode (quits the app) when the admin PIN matches `STATION_KIOSK_PIN` or the
 /// `kiosk-admin-pin` secret.
 #[tauri::command]
@@ -688,6 +717,7 @@ pub fn run() {
             remote_pending,
             remote_decide,
             remote_create_link,
+            verify_person,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the capture station app");

@@ -12,6 +12,7 @@
 pub mod app_face;
 pub mod app_remote;
 pub mod app_support;
+pub mod app_verify;
 pub mod capture;
 pub mod config;
 pub mod crypto;

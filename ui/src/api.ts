@@ -15,6 +15,7 @@ import type {
   ScanEventDto,
   SettingsDto,
   SyncDto,
+  VerifyResultDto,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -54,6 +55,9 @@ export const api = {
   /** Admins only: the server answers an operator with 403, passed on as the rejection. */
   remotePending: (all: boolean) => invoke<RemoteCaptureDto[]>("remote_pending", { all }),
   remoteDecide: (tguid: string, approve: boolean, reason: string) => invoke<void>("remote_decide", { tguid, approve, reason }),
+  /** Captures `positions` (fingers presented by the simulated person `presenter`) and verifies them against `userId`. */
+  verifyPerson: (userId: string, presenter: string, positions: number[]) =>
+    invoke<VerifyResultDto>("verify_person", { userId, presenter, positions }),
   remoteCreateLink: (clientId: string, email: string) => invoke<RemoteLinkDto>("remote_create_link", { clientId, email }),
 };
 

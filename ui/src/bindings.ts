@@ -186,3 +186,15 @@ image_error: string | null, };
 
 export type RemoteLinkDto = { tguid: string, link: string, };
 
+export type VerifyFingerDto = { position: number, label: string, 
+/**
+ * The captured image (data URL).
+ */
+image: string, score: number | null, matched: boolean, };
+
+export type VerifyResultDto = { 
+/**
+ * MATCH, NO_MATCH, FAILED
+ */
+verdict: string, score: number | null, threshold: number | null, message: string, tguid: string, fingers: Array<VerifyFingerDto>, };
+
