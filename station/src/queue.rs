@@ -161,7 +161,9 @@ pub struct ImageInfo {
     pub index: u16,
     pub width: u32,
     pub height: u32,
-    pub sealed_bytes: usize,
+    /// The image's size as captured (for captures stored before sealed request bodies, the
+    /// size of its sealed blob: 40 bytes more).
+    pub stored_bytes: usize,
 }
 
 /// Everything `queue show` prints.
@@ -306,6 +308,22 @@ fn details_aad(id: &str) -> Vec<u8> {
     format!("details:{id}").into_bytes()
 }
 
+fn body_aad(id: &str) -> Vec<u8> {
+    format!("body:{id}").into_bytes()
+}
+
+/// What the server said about one upload, as the queue records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerAnswer {
+    /// Taken for processing (`sending` → `accepted`), under the server's transaction id.
+    Accepted { tguid: String, status: String, message: String },
+    /// Refused at upload (validation, with the server's error `code`) or rejected after
+    /// processing (with its final `status`): `sending`/`accepted` → `rejected`.
+    Rejected { status: Option<String>, code: Option<String>, message: String },
+    /// The person is enrolled: `accepted` → `synced`.
+    Synced { status: String, message: String },
+}
+
 /// Handle to the queue database.
 #[derive(Clone)]
 pub struct Queue {
@@ -405,6 +423,9 @@ impl Queue {
             missing: new.missing,
         })
         .map_err(|e| QueueError::Corrupt(e.to_string()))?;
+        let body = serde_json::to_vec(&wire::Envelope::new(&probe)).map_err(|e| QueueError::Corrupt(e.to_string()))?;
+        let sealed_body = crypto::seal(&self.key, &body_aad(&id), &body);
+        drop(body);
         let now = now_ms();
         let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -420,16 +441,23 @@ impl Queue {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO enrollment_bodies (enrollment_id, sealed) VALUES (?, ?)")
+            .bind(&id)
+            .bind(sealed_body)
+            .execute(&mut *tx)
+            .await?;
         for img in &new.images {
-            sqlx::query("INSERT INTO enrollment_images (enrollment_id, idx, width, height, resolution, sealed) VALUES (?, ?, ?, ?, ?, ?)")
-                .bind(&id)
-                .bind(img.index.code() as i64)
-                .bind(img.width as i64)
-                .bind(img.height as i64)
-                .bind(img.resolution.map(|r| r as i64))
-                .bind(crypto::seal(&self.key, &image_aad(&id, img.index.code()), &img.bytes))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO enrollment_images (enrollment_id, idx, width, height, resolution, sealed, image_bytes) VALUES (?, ?, ?, ?, ?, X'', ?)",
+            )
+            .bind(&id)
+            .bind(img.index.code() as i64)
+            .bind(img.width as i64)
+            .bind(img.height as i64)
+            .bind(img.resolution.map(|r| r as i64))
+            .bind(img.bytes.len() as i64)
+            .execute(&mut *tx)
+            .await?;
         }
         sqlx::query("INSERT INTO enrollment_events (enrollment_id, at, from_state, to_state, detail) VALUES (?, ?, NULL, ?, ?)")
             .bind(&id)
@@ -529,23 +557,38 @@ impl Queue {
 
     /// The enrollment as the SPID request body (images unsealed).
     pub async fn load_transaction(&self, id: &str) -> Result<UserTransaction, QueueError> {
-        let sealed = self.load_sealed(id).await?;
-        sealed.unseal(&self.key)
+        let body = self.load_request_body(id).await?;
+        let envelope: wire::Envelope<UserTransaction> =
+            serde_json::from_slice(&body).map_err(|e| QueueError::Corrupt(format!("request body of {id}: {e}")))?;
+        Ok(envelope.data)
     }
 
-    /// The enrollment as the serialised SPID request body (`{"data": UserTransaction}`).
-    /// Unsealing, base64 and JSON encoding of ~300 KB run on the blocking pool, so several
+    /// The enrollment as the serialised SPID request body (`{"data": UserTransaction}`), ready
+    /// to send: the body sealed at capture, opened. Queues written before sealed bodies existed
+    /// build it from the separately sealed images. Opening runs on the blocking pool, so several
     /// uploads in flight use every core instead of queueing on the async task.
     pub async fn load_request_body(&self, id: &str) -> Result<Vec<u8>, QueueError> {
-        let sealed = self.load_sealed(id).await?;
+        let sealed_body: Option<(Vec<u8>,)> = sqlx::query_as("SELECT sealed FROM enrollment_bodies WHERE enrollment_id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         let key = self.key.clone();
-        tokio::task::spawn_blocking(move || {
-            let tx = sealed.unseal(&key)?;
-            serde_json::to_vec(&wire::Envelope::new(&tx))
-                .map_err(|e| QueueError::Corrupt(e.to_string()))
-        })
-        .await
-        .map_err(|e| QueueError::Corrupt(format!("encoding task failed: {e}")))?
+        let open = match sealed_body {
+            Some((sealed,)) => {
+                let aad = body_aad(id);
+                Box::new(move || Ok(crypto::open(&key, &aad, &sealed)?)) as Box<dyn FnOnce() -> Result<Vec<u8>, QueueError> + Send>
+            }
+            None => {
+                let sealed = self.load_sealed(id).await?;
+                Box::new(move || {
+                    let tx = sealed.unseal(&key)?;
+                    serde_json::to_vec(&wire::Envelope::new(&tx)).map_err(|e| QueueError::Corrupt(e.to_string()))
+                })
+            }
+        };
+        tokio::task::spawn_blocking(open)
+            .await
+            .map_err(|e| QueueError::Corrupt(format!("encoding task failed: {e}")))?
     }
 
     async fn load_sealed(&self, id: &str) -> Result<SealedEnrollment, QueueError> {
@@ -573,73 +616,87 @@ impl Queue {
     }
 
     /// The server took the upload: `sending` → `accepted` with its TGUID.
-    pub async fn mark_accepted(
-        &self,
-        id: &str,
-        tguid: &str,
-        status: &str,
-        message: &str,
-    ) -> Result<(), QueueError> {
-        self.transition(
-            id,
-            &[EnrollmentState::Sending],
-            EnrollmentState::Accepted,
-            Some(&format!("server transaction {tguid}: {status}")),
-            Some((
-                ", server_tguid = ?, server_status = ?, server_message = ?, last_error = NULL",
-                vec![
-                    Some(tguid.into()),
-                    Some(status.into()),
-                    Some(message.into()),
-                ],
-            )),
-        )
+    pub async fn mark_accepted(&self, id: &str, tguid: &str, status: &str, message: &str) -> Result<(), QueueError> {
+        self.record_answers(&[(
+            id.to_owned(),
+            ServerAnswer::Accepted { tguid: tguid.to_owned(), status: status.to_owned(), message: message.to_owned() },
+        )])
         .await
     }
 
     /// The server refused the enrollment (validation error, or a final rejection).
-    pub async fn mark_rejected(
-        &self,
-        id: &str,
-        status: Option<&str>,
-        code: Option<&str>,
-        message: &str,
-    ) -> Result<(), QueueError> {
-        self.transition(
-            id,
-            &[EnrollmentState::Sending, EnrollmentState::Accepted],
-            EnrollmentState::Rejected,
-            Some(message),
-            Some((
-                ", server_status = COALESCE(?, server_status), server_code = ?, server_message = ?",
-                vec![
-                    status.map(Into::into),
-                    code.map(Into::into),
-                    Some(message.into()),
-                ],
-            )),
-        )
+    pub async fn mark_rejected(&self, id: &str, status: Option<&str>, code: Option<&str>, message: &str) -> Result<(), QueueError> {
+        self.record_answers(&[(
+            id.to_owned(),
+            ServerAnswer::Rejected { status: status.map(Into::into), code: code.map(Into::into), message: message.to_owned() },
+        )])
         .await
     }
 
     /// The server enrolled the person.
-    pub async fn mark_synced(
-        &self,
-        id: &str,
-        status: &str,
-        message: &str,
-    ) -> Result<(), QueueError> {
-        self.transition(
-            id,
-            &[EnrollmentState::Accepted],
-            EnrollmentState::Synced,
-            Some(message),
-            Some((
-                ", server_status = ?, server_message = ?",
-                vec![Some(status.into()), Some(message.into())],
-            )),
-        )
-        .await
+    pub async fn mark_synced(&self, id: &str, status: &str, message: &str) -> Result<(), QueueError> {
+        self.record_answers(&[(id.to_owned(), ServerAnswer::Synced { status: status.to_owned(), message: message.to_owned() })])
+            .await
+    }
+
+    /// Records several server answers in one write transaction, in order (an enrollment may
+    /// appear twice: accepted, then synced when the answer was already final). Sync lanes hand
+    /// their answers to one recorder that calls this with whatever has piled up, so the writer
+    /// lock and the commit are paid once per batch rather than once per upload. A crash before
+    /// the batch commits leaves those enrollments `sending`; the next sync resends them with the
+    /// same idempotency key and the server answers with the original transaction.
+    /// All or nothing: if one answer does not fit its enrollment's state, none is recorded.
+    pub async fn record_answers(&self, answers: &[(String, ServerAnswer)]) -> Result<(), QueueError> {
+        if answers.is_empty() {
+            return Ok(());
+        }
+        let _writer = self.writer.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for (id, answer) in answers {
+            match answer {
+                ServerAnswer::Accepted { tguid, status, message } => {
+                    transition_in(
+                        &mut tx,
+                        id,
+                        &[EnrollmentState::Sending],
+                        EnrollmentState::Accepted,
+                        Some(&format!("server transaction {tguid}: {status}")),
+                        Some((
+                            ", server_tguid = ?, server_status = ?, server_message = ?, last_error = NULL",
+                            vec![Some(tguid.clone()), Some(status.clone()), Some(message.clone())],
+                        )),
+                    )
+                    .await?
+                }
+                ServerAnswer::Rejected { status, code, message } => {
+                    transition_in(
+                        &mut tx,
+                        id,
+                        &[EnrollmentState::Sending, EnrollmentState::Accepted],
+                        EnrollmentState::Rejected,
+                        Some(message),
+                        Some((
+                            ", server_status = COALESCE(?, server_status), server_code = ?, server_message = ?",
+                            vec![status.clone(), code.clone(), Some(message.clone())],
+                        )),
+                    )
+                    .await?
+                }
+                ServerAnswer::Synced { status, message } => {
+                    transition_in(
+                        &mut tx,
+                        id,
+                        &[EnrollmentState::Accepted],
+                        EnrollmentState::Synced,
+                        Some(message),
+                        Some((", server_status = ?, server_message = ?", vec![Some(status.clone()), Some(message.clone())])),
+                    )
+                    .await?
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Upload failed transiently: back to `queued`, due again at `next_attempt_at`.
@@ -750,7 +807,7 @@ impl Queue {
             .await?;
         let summary = summary(row.ok_or_else(|| QueueError::NotFound(id.to_owned()))?)?;
         let images: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT idx, width, height, length(sealed) FROM enrollment_images WHERE enrollment_id = ? ORDER BY idx",
+            "SELECT idx, width, height, COALESCE(image_bytes, length(sealed)) FROM enrollment_images WHERE enrollment_id = ? ORDER BY idx",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -769,7 +826,7 @@ impl Queue {
                     index: i as u16,
                     width: w as u32,
                     height: h as u32,
-                    sealed_bytes: n as usize,
+                    stored_bytes: n as usize,
                 })
                 .collect(),
             events: events

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use rand::Rng;
 use reqwest::StatusCode;
 use tokio::sync::Mutex;
@@ -15,7 +16,7 @@ use wire::spid::{ExternalResult, TransactionStatus};
 use wire::{Envelope, ErrorResponse};
 
 use crate::config::SyncConfig;
-use crate::queue::{now_ms, Queue, QueueError};
+use crate::queue::{now_ms, Queue, QueueError, ServerAnswer};
 
 /// Sync failures that stop a sync run (per-enrollment failures are recorded in the queue).
 #[derive(Debug, thiserror::Error)]
@@ -147,7 +148,7 @@ impl SpidClient {
         *self.token.lock().await = None;
     }
 
-    async fn upload(&self, key: &str, body: &[u8]) -> UploadOutcome {
+    async fn upload(&self, key: &str, body: Bytes) -> UploadOutcome {
         let token = match self.token().await {
             Ok(t) => t,
             Err(SyncError::Login { message, .. }) => return UploadOutcome::Transient(format!("login refused: {message}")),
@@ -160,7 +161,7 @@ impl SpidClient {
             .bearer_auth(token)
             .header(wire::IDEMPOTENCY_KEY_HEADER, key)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_vec())
+            .body(body)
             .send()
             .await
         {
@@ -259,11 +260,16 @@ impl Syncer {
         Ok(progress)
     }
 
-    /// Uploads every due enrollment with `concurrency` lanes fed by one preparer: the preparer
-    /// claims the next due enrollment and builds its request body (unseal, base64, JSON) while
-    /// the lanes upload, so `concurrency` requests are in flight all the time, as in a raw upload
-    /// of pre-built bytes. Stops early when the server fails (the backoff decides when to
-    /// return); enrollments prepared but not sent by then go back to `queued` untouched.
+    /// Uploads every due enrollment with `concurrency` lanes between a preparer and a recorder,
+    /// so `concurrency` requests are in flight all the time, as in a raw upload of pre-built
+    /// bytes:
+    /// - the preparer claims due enrollments a batch at a time (one write transaction) and builds
+    ///   their request bodies (unseal, base64, JSON) in parallel while the lanes upload;
+    /// - the lanes only send;
+    /// - one recorder writes the server's answers, everything that piled up in one transaction.
+    ///
+    /// Stops early when the server fails (the backoff decides when to return); enrollments
+    /// prepared but not sent by then go back to `queued` untouched.
     pub async fn upload_due(&self) -> Result<SyncProgress, SyncError> {
         if self.lock.is_some() && !self.recovered.swap(true, std::sync::atomic::Ordering::SeqCst) {
             let resumed = self.queue.recover_interrupted().await?;
@@ -275,22 +281,40 @@ impl Syncer {
         let server_trouble = std::cell::Cell::new(false);
         let failure: std::cell::RefCell<Option<SyncError>> = Default::default();
         let (trouble, failure) = (&server_trouble, &failure);
-        let (ready_tx, ready_rx) = tokio::sync::mpsc::channel::<(String, Vec<u8>)>(lanes);
+        let (ready_tx, ready_rx) = tokio::sync::mpsc::channel::<(String, Bytes)>(lanes);
         let ready_rx = Mutex::new(ready_rx);
+        let (answer_tx, mut answer_rx) = tokio::sync::mpsc::unbounded_channel::<(String, ServerAnswer)>();
         let preparer = async move {
             let ready_tx = ready_tx; // dropped when this ends, which tells the lanes to finish
             while !trouble.get() {
-                let Some(id) = self.queue.claim_due(now_ms(), 1).await?.pop() else { break };
-                let body = self.queue.load_request_body(&id).await?;
-                if ready_tx.send((id, body)).await.is_err() {
-                    break; // cannot happen: the lanes drain until this sender is dropped
+                let ids = self.queue.claim_due(now_ms(), lanes).await?;
+                if ids.is_empty() {
+                    break;
+                }
+                let bodies = futures_join_all(ids.iter().map(|id| self.queue.load_request_body(id))).await;
+                let mut unreadable = None;
+                for (id, body) in ids.into_iter().zip(bodies) {
+                    match body {
+                        // The lanes drain until this sender is dropped, so sending cannot fail.
+                        Ok(body) => {
+                            let _ = ready_tx.send((id, Bytes::from(body))).await;
+                        }
+                        Err(e) => {
+                            self.queue.release_claim(&id).await?;
+                            unreadable.get_or_insert(e);
+                        }
+                    }
+                }
+                if let Some(e) = unreadable {
+                    return Err(e.into());
                 }
             }
             Ok::<_, SyncError>(())
         };
         // Lanes never stop before the preparer does (a stopped lane could leave it waiting on a
         // full channel): after trouble they hand back what is still prepared.
-        let lane = || async {
+        let ready_rx = &ready_rx;
+        let lane = move |answers: tokio::sync::mpsc::UnboundedSender<(String, ServerAnswer)>| async move {
             let mut tally = SyncProgress::default();
             loop {
                 let Some((id, body)) = ready_rx.lock().await.recv().await else { break };
@@ -300,17 +324,25 @@ impl Syncer {
                     }
                     continue;
                 }
-                match self.upload_one(&id, &body).await {
-                    Ok(Step::Uploaded) => tally.uploaded += 1,
-                    Ok(Step::Rejected) => tally.rejected += 1,
-                    Ok(Step::Synced) => {
-                        tally.uploaded += 1;
-                        tally.synced += 1;
-                    }
-                    Ok(Step::Deferred) => {
-                        tally.deferred += 1;
-                        // The server is struggling: stop this pass; the backoff decides when to return.
-                        trouble.set(true);
+                match self.upload_one(&id, body).await {
+                    Ok((step, to_record)) => {
+                        for answer in to_record {
+                            // The recorder only stops early on a queue error, already reported.
+                            let _ = answers.send((id.clone(), answer));
+                        }
+                        match step {
+                            Step::Uploaded => tally.uploaded += 1,
+                            Step::Rejected => tally.rejected += 1,
+                            Step::Synced => {
+                                tally.uploaded += 1;
+                                tally.synced += 1;
+                            }
+                            Step::Deferred => {
+                                tally.deferred += 1;
+                                // The server is struggling: stop this pass; the backoff decides when to return.
+                                trouble.set(true);
+                            }
+                        }
                     }
                     Err(e) => {
                         trouble.set(true);
@@ -320,7 +352,25 @@ impl Syncer {
             }
             tally
         };
-        let (prepared, tallies) = tokio::join!(preparer, futures_join_all((0..lanes).map(|_| lane())));
+        let lane_runs: Vec<_> = (0..lanes).map(|_| lane(answer_tx.clone())).collect();
+        drop(answer_tx); // the recorder ends when the last lane drops its sender
+        let recorder = async {
+            let mut batch = Vec::new();
+            while let Some(answer) = answer_rx.recv().await {
+                batch.push(answer);
+                while let Ok(more) = answer_rx.try_recv() {
+                    batch.push(more);
+                }
+                if let Err(e) = self.queue.record_answers(&batch).await {
+                    // Those enrollments stay `sending`; the next sync resends them safely.
+                    trouble.set(true);
+                    failure.borrow_mut().get_or_insert(e.into());
+                    break;
+                }
+                batch.clear();
+            }
+        };
+        let (prepared, tallies, ()) = tokio::join!(preparer, futures_join_all(lane_runs.into_iter()), recorder);
         let mut progress = SyncProgress::default();
         for tally in tallies {
             progress.uploaded += tally.uploaded;
@@ -375,39 +425,37 @@ impl Syncer {
         Ok((synced, rejected))
     }
 
-    async fn upload_one(&self, id: &str, body: &[u8]) -> Result<Step, SyncError> {
-        let mut outcome = self.client.upload(id, body).await;
+    /// Sends one prepared enrollment and says what the queue must record for it (the caller
+    /// records it); a deferral is recorded here, since it needs the attempt count.
+    async fn upload_one(&self, id: &str, body: Bytes) -> Result<(Step, Vec<ServerAnswer>), SyncError> {
+        let mut outcome = self.client.upload(id, body.clone()).await;
         if matches!(outcome, UploadOutcome::Unauthorised) {
             self.client.forget_token().await;
             outcome = self.client.upload(id, body).await;
         }
-        match outcome {
+        Ok(match outcome {
             UploadOutcome::Accepted(r) => {
-                self.queue.mark_accepted(id, &r.id, r.status.as_str(), &r.message).await?;
+                let status = r.status.as_str().to_owned();
+                let accepted = ServerAnswer::Accepted { tguid: r.id, status: status.clone(), message: r.message.clone() };
                 // A replay of an already-decided enrollment comes back final: record it now.
                 if r.status == TransactionStatus::EnrollOk {
-                    self.queue.mark_synced(id, r.status.as_str(), &r.message).await?;
-                    return Ok(Step::Synced);
+                    (Step::Synced, vec![accepted, ServerAnswer::Synced { status, message: r.message }])
+                } else if r.status.is_final() {
+                    (Step::Rejected, vec![accepted, ServerAnswer::Rejected { status: Some(status), code: None, message: r.message }])
+                } else {
+                    (Step::Uploaded, vec![accepted])
                 }
-                if r.status.is_final() {
-                    self.queue.mark_rejected(id, Some(r.status.as_str()), None, &r.message).await?;
-                    return Ok(Step::Rejected);
-                }
-                Ok(Step::Uploaded)
             }
-            UploadOutcome::Refused { code, message } => {
-                self.queue.mark_rejected(id, None, code.as_deref(), &message).await?;
-                Ok(Step::Rejected)
-            }
+            UploadOutcome::Refused { code, message } => (Step::Rejected, vec![ServerAnswer::Rejected { status: None, code, message }]),
             UploadOutcome::Unauthorised => {
                 self.defer(id, "server refused the operator's token after a fresh login").await?;
-                Ok(Step::Deferred)
+                (Step::Deferred, vec![])
             }
             UploadOutcome::Transient(error) => {
                 self.defer(id, &error).await?;
-                Ok(Step::Deferred)
+                (Step::Deferred, vec![])
             }
-        }
+        })
     }
 
     async fn defer(&self, id: &str, error: &str) -> Result<(), SyncError> {

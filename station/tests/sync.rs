@@ -165,6 +165,13 @@ async fn images_are_sealed_at_rest() {
         !raw.windows(needle.len()).any(|w| w == needle.as_slice()),
         "image bytes found in clear on disk"
     );
+    // The request body sealed at capture carries the image in base64: not in clear either.
+    let needle_b64 = wire::validate::encode_base64(&needle);
+    let needle_b64 = &needle_b64.as_bytes()[4..36];
+    assert!(
+        !raw.windows(needle_b64.len()).any(|w| w == needle_b64),
+        "base64 image bytes found in clear on disk"
+    );
     assert!(
         !raw.windows(14).any(|w| w == b"PERSON 5299822"),
         "biographics found in clear on disk"
@@ -418,4 +425,62 @@ async fn futures_claims(queue: &Queue, n: usize) -> Vec<Vec<String>> {
         out.push(t.await.unwrap());
     }
     out
+}
+
+/// A queue written before request bodies were sealed at capture (each image sealed on its own,
+/// no `enrollment_bodies` row) must still sync, byte for byte: field stations upgrade with
+/// enrollments still queued. The rows are written here the way that version wrote them.
+#[tokio::test]
+async fn enrollments_queued_by_the_previous_storage_format_still_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_bytes = [7u8; 32];
+    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::from_bytes(key_bytes)).await.unwrap();
+    let key = DataKey::from_bytes(key_bytes);
+    let c = capture("legacy-1", 0);
+    let id = "0f1e2d3c-0000-4000-8000-000000000001";
+    let details = serde_json::json!({"biographics": c.biographics, "missing": c.missing});
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("queue.sqlite"));
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await.unwrap();
+    sqlx::query("INSERT INTO enrollments (id, state, user_id, operator_id, captured_at, sealed_details, updated_at) VALUES (?, 'queued', ?, ?, ?, ?, 0)")
+        .bind(id)
+        .bind(&c.user_id)
+        .bind(&c.operator_id)
+        .bind(c.captured_at)
+        .bind(station::crypto::seal(&key, format!("details:{id}").as_bytes(), &serde_json::to_vec(&details).unwrap()))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for img in &c.images {
+        let code = img.index.code();
+        sqlx::query("INSERT INTO enrollment_images (enrollment_id, idx, width, height, resolution, sealed) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(code as i64)
+            .bind(img.width as i64)
+            .bind(img.height as i64)
+            .bind(img.resolution.map(|r| r as i64))
+            .bind(station::crypto::seal(&key, format!("image:{id}:{code}").as_bytes(), &img.bytes))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    drop(conn);
+    // A capture in the current format beside it.
+    let current = queue.add(capture("current-1", 0), true).await.unwrap();
+    assert_eq!(
+        queue.load_transaction(id).await.unwrap(),
+        queue.load_transaction(&current).await.map(|mut t| {
+            t.user_id = "legacy-1".into();
+            t.biographics[0].value = "PERSON legacy-1".into();
+            t
+        }).unwrap(),
+        "both formats give the same request"
+    );
+
+    let server = start_server(&dir.path().join("server.sqlite"), "127.0.0.1:0".parse().unwrap()).await;
+    let progress = syncer(&queue, &server.base_url()).run_until_drained(Some(Duration::from_secs(30)), |_| {}).await.unwrap();
+    assert_eq!(progress.synced, 2);
+    let person = server::people::get_person(&server.state.db, "legacy-1").await.unwrap();
+    assert_eq!(person.biometrics[0].content, wire::validate::encode_base64(&c.images[0].bytes));
+    assert_eq!(person.biographics[0].value, "PERSON legacy-1");
+    server.shutdown().await;
 }
