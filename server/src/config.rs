@@ -33,8 +33,10 @@ pub struct FingerprintConfig {
     /// stored either way, so verify works and turning dedup on later needs no re-enrollment.
     pub dedup: bool,
     /// Fused score (mean over the compared fingers) at or above which two captures are the same
-    /// person. Default 17.85: the engine's threshold for a false-match rate of 1:10,000 per
-    /// comparison, measured on FVC2002/2004 (`docs/benchmarks/fpengine.md`).
+    /// person. Default [`fingerprint::matcher::FMR_1_IN_10000_THRESHOLD`]: the engine's
+    /// threshold for a false-match rate of 1:10,000 per comparison, measured on FVC2002/2004
+    /// (`docs/benchmarks/fpengine.md`); taken from the engine so that the two never drift apart
+    /// when the matcher's scores are re-tuned.
     pub threshold: f32,
     /// Templates with fewer minutiae are stored but never compared: too little to tell people
     /// apart (real 500 dpi prints hold 30–80).
@@ -42,13 +44,14 @@ pub struct FingerprintConfig {
 }
 
 impl Default for FingerprintConfig {
-    /// Dedup on (unless `CAPTURE_DEDUP` is `off`/`false`/`0`), threshold 17.85, 12 minutiae.
+    /// Dedup on (unless `CAPTURE_DEDUP` is `off`/`false`/`0`), the engine's FMR 1:10,000
+    /// threshold, 12 minutiae.
     fn default() -> Self {
         let dedup = !matches!(
             std::env::var("CAPTURE_DEDUP").ok().as_deref().map(str::trim),
             Some("off" | "false" | "0" | "no")
         );
-        Self { dedup, threshold: 17.85, min_minutiae: 12 }
+        Self { dedup, threshold: fingerprint::matcher::FMR_1_IN_10000_THRESHOLD, min_minutiae: 12 }
     }
 }
 

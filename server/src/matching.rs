@@ -4,7 +4,7 @@
 //! Each finger is compared only with the same finger of the person. The per-finger scores are
 //! fused by their mean: with one finger that is exactly the engine's documented score, so the
 //! threshold measured for a false-match rate of 1:10,000 per comparison
-//! (`docs/benchmarks/fpengine.md`: 17.85) applies unchanged; with several fingers the mean of
+//! (`fingerprint::matcher::FMR_1_IN_10000_THRESHOLD`, `docs/benchmarks/fpengine.md`) applies unchanged; with several fingers the mean of
 //! impostor scores concentrates near the impostor average, so the false-match rate of the fused
 //! decision can only fall. (The engine's `fuse_scores` is the plain sum, whose impostor level
 //! grows with the number of fingers and would need a threshold per finger count.) A mean at or
