@@ -163,28 +163,17 @@ async fn discovery_lists_our_devices() {
         assert!(id.serial_no.len() >= 12);
     }
 
-    let fingers: Vec<DiscoveredDevice> = svc
-        .call("MOSIPDISC", "/device", r#"{"type":"Finger"}"#)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(fingers.len(), 2);
-    assert!(fingers.iter().all(|d| d.device_id != "sim:camera"));
-    let faces: Vec<DiscoveredDevice> = svc
-        .call("MOSIPDISC", "/device", r#"{"type":"Face"}"#)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(faces.len(), 1);
-    let irises: Vec<DiscoveredDevice> = svc
-        .call("MOSIPDISC", "/device", r#"{"type":"Iris"}"#)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(irises.is_empty());
+    // Discovery by modality: (type asked, devices expected).
+    for (kind, expected) in [("Finger", vec!["sim:finger", "test:nofinger"]), ("Face", vec!["sim:camera"]), ("Iris", vec![])] {
+        let found: Vec<DiscoveredDevice> = svc
+            .call("MOSIPDISC", "/device", json!({ "type": kind }).to_string())
+            .await
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<&str> = found.iter().map(|d| d.device_id.as_str()).collect();
+        assert_eq!(ids, expected, "discovery of {kind}");
+    }
 }
 
 #[tokio::test]
@@ -387,60 +376,27 @@ async fn bad_requests_get_the_spec_error_codes() {
         .await
         .unwrap();
     assert_eq!(error_code(&resp), "501");
-    // Unknown bioSubType.
-    let resp = svc
-        .json(
-            "RCAPTURE",
-            "/capture",
-            rcapture_body("sim:finger", &["Left Pinky"], &[], 1, 40, 5_000),
-        )
-        .await;
-    assert_eq!(error_code(&resp), "502");
-    assert!(resp["biometrics"][0]["error"]["errorInfo"]
-        .as_str()
-        .unwrap()
-        .contains("Left Pinky"));
-    // Unknown device.
-    let resp = svc
-        .json(
-            "RCAPTURE",
-            "/capture",
-            rcapture_body("usb:dead:beef", &["Left Thumb"], &[], 1, 40, 5_000),
-        )
-        .await;
-    assert_eq!(error_code(&resp), "106");
-    // Finger request to the camera.
-    let resp = svc
-        .json(
-            "RCAPTURE",
-            "/capture",
-            rcapture_body("sim:camera", &["Left Thumb"], &[], 1, 40, 5_000),
-        )
-        .await;
-    assert_eq!(error_code(&resp), "106");
-    // Count that fits neither the list nor the list minus exceptions.
-    let resp = svc
-        .json(
-            "RCAPTURE",
-            "/capture",
-            rcapture_body("sim:finger", &["Left Thumb"], &[], 3, 40, 5_000),
-        )
-        .await;
-    assert_eq!(error_code(&resp), "109");
-    // Bad transaction id.
-    let mut body = rcapture_body("sim:finger", &["Left Thumb"], &[], 1, 40, 5_000);
-    body["transactionId"] = json!("no spaces allowed");
-    assert_eq!(
-        error_code(&svc.json("RCAPTURE", "/capture", body).await),
-        "112"
-    );
-    // Authentication capture needs an L1 device.
-    let mut body = rcapture_body("sim:finger", &["Left Thumb"], &[], 1, 40, 5_000);
-    body["purpose"] = json!("Auth");
-    assert_eq!(
-        error_code(&svc.json("CAPTURE", "/capture", body).await),
-        "503"
-    );
+    // Capture requests, each wrong in one way: (what is wrong, method, body, spec error code).
+    let thumb = || rcapture_body("sim:finger", &["Left Thumb"], &[], 1, 40, 5_000);
+    let with = |mut body: Value, field: &str, value: Value| {
+        body[field] = value;
+        body
+    };
+    let cases = [
+        ("unknown bioSubType", "RCAPTURE", rcapture_body("sim:finger", &["Left Pinky"], &[], 1, 40, 5_000), "502"),
+        ("unknown device", "RCAPTURE", rcapture_body("usb:dead:beef", &["Left Thumb"], &[], 1, 40, 5_000), "106"),
+        ("finger request to the camera", "RCAPTURE", rcapture_body("sim:camera", &["Left Thumb"], &[], 1, 40, 5_000), "106"),
+        ("count fits neither the list nor the list minus exceptions", "RCAPTURE", rcapture_body("sim:finger", &["Left Thumb"], &[], 3, 40, 5_000), "109"),
+        ("bad transaction id", "RCAPTURE", with(thumb(), "transactionId", json!("no spaces allowed")), "112"),
+        ("authentication capture needs an L1 device", "CAPTURE", with(thumb(), "purpose", json!("Auth")), "503"),
+    ];
+    for (wrong, method, body, code) in cases {
+        let resp = svc.json(method, "/capture", body).await;
+        assert_eq!(error_code(&resp), code, "{wrong}: {resp}");
+        if wrong == "unknown bioSubType" {
+            assert!(resp["biometrics"][0]["error"]["errorInfo"].as_str().unwrap().contains("Left Pinky"));
+        }
+    }
     // Discovery with a type SBI does not have.
     let resp = svc.call("MOSIPDISC", "/device", r#"{"type":"Palm"}"#).await;
     assert_eq!(resp.status(), 400);
