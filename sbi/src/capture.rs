@@ -90,12 +90,7 @@ pub fn capture_fingers(
             quality,
             timestamp,
         )
-        .map_err(|e| {
-            SbiError::new(
-                SbiErrorCode::ExtractionFailed,
-                format!("Technical error during extraction: {e}"),
-            )
-        })?;
+        .map_err(extraction_failed)?;
         out.push(CapturedFinger {
             sub_type: target.clone(),
             iso: record,
@@ -128,12 +123,7 @@ pub fn capture_face(
         let Some(rgb) = rgb_image(frame) else {
             continue;
         };
-        let analysis = pipeline.analyze(&rgb).map_err(|e| {
-            SbiError::new(
-                SbiErrorCode::ExtractionFailed,
-                format!("Technical error during extraction: {e}"),
-            )
-        })?;
+        let analysis = pipeline.analyze(&rgb).map_err(extraction_failed)?;
         let Some(face) = analysis.face else { continue };
         let reached = f64::from(face.quality) >= requested;
         if best.as_ref().is_none_or(|(q, _, _)| face.quality > *q) {
@@ -149,12 +139,7 @@ pub fn capture_face(
             "Unable to detect a biometric object: no face in view before the timeout",
         ));
     };
-    let jpeg = encode_jpeg(&image::DynamicImage::ImageRgb8(rgb.clone()), 90).map_err(|e| {
-        SbiError::new(
-            SbiErrorCode::ExtractionFailed,
-            format!("Technical error during extraction: {e}"),
-        )
-    })?;
+    let jpeg = encode_jpeg(&image::DynamicImage::ImageRgb8(rgb.clone()), 90).map_err(extraction_failed)?;
     let record = iso::face_record(
         &jpeg,
         rgb.width(),
@@ -162,12 +147,7 @@ pub fn capture_face(
         quality.round().clamp(0.0, 100.0) as u8,
         timestamp,
     )
-    .map_err(|e| {
-        SbiError::new(
-            SbiErrorCode::ExtractionFailed,
-            format!("Technical error during extraction: {e}"),
-        )
-    })?;
+    .map_err(extraction_failed)?;
     Ok(CapturedFace {
         iso: record,
         quality,
@@ -178,20 +158,10 @@ pub fn capture_face(
 /// The fingerprint crate's quality score of an image.
 pub fn finger_quality(image: &GrayImage) -> Result<u8, SbiError> {
     let engine = fingerprint::GrayImage::new(image.width, image.height, image.pixels.clone())
-        .map_err(|e| {
-            SbiError::new(
-                SbiErrorCode::ExtractionFailed,
-                format!("Technical error during extraction: {e}"),
-            )
-        })?;
+        .map_err(extraction_failed)?;
     fingerprint::quality::assess(&engine)
         .map(|q| q.score)
-        .map_err(|e| {
-            SbiError::new(
-                SbiErrorCode::ExtractionFailed,
-                format!("Technical error during extraction: {e}"),
-            )
-        })
+        .map_err(extraction_failed)
 }
 
 /// The quality code works at 500 ppi; scanners at other resolutions are resampled first.
@@ -259,4 +229,9 @@ pub fn deadline_for(timeout_ms: u64, default: Duration, max: Duration) -> Instan
         Duration::from_millis(timeout_ms).min(max)
     };
     Instant::now() + t
+}
+
+/// The spec's error for a capture whose analysis or record could not be made.
+fn extraction_failed(e: impl std::fmt::Display) -> SbiError {
+    SbiError::new(SbiErrorCode::ExtractionFailed, format!("Technical error during extraction: {e}"))
 }

@@ -177,14 +177,7 @@ pub fn parse_finger_record(bytes: &[u8]) -> Result<FingerRecord, IsoError> {
     r.take(4)?; // representations, certification, positions
     r.u32()?;
     r.take(9 + 1 + 2 + 2)?;
-    let blocks = r.u8()?;
-    let mut quality = 255;
-    for i in 0..blocks {
-        let q = r.take(5)?;
-        if i == 0 {
-            quality = q[0];
-        }
-    }
+    let quality = first_quality(&mut r)?;
     let position = r.u8()?;
     r.take(2)?;
     let ppi = {
@@ -211,6 +204,20 @@ pub fn parse_finger_record(bytes: &[u8]) -> Result<FingerRecord, IsoError> {
     })
 }
 
+/// Reads a representation's quality blocks (count, then 5 bytes each: score, vendor, algorithm)
+/// and returns the first block's score, 255 ("not computed") when there is none.
+fn first_quality(r: &mut Reader) -> Result<u8, IsoError> {
+    let blocks = r.u8()?;
+    let mut quality = 255;
+    for i in 0..blocks {
+        let block = r.take(5)?;
+        if i == 0 {
+            quality = block[0];
+        }
+    }
+    Ok(quality)
+}
+
 /// Reads back a record written by [`face_record`].
 pub fn parse_face_record(bytes: &[u8]) -> Result<FaceRecord, IsoError> {
     let mut r = Reader(bytes);
@@ -223,14 +230,7 @@ pub fn parse_face_record(bytes: &[u8]) -> Result<FaceRecord, IsoError> {
     r.take(5)?;
     let rep_len = r.u32()? as usize;
     r.take(9 + 1 + 2 + 2)?;
-    let blocks = r.u8()?;
-    let mut quality = 255;
-    for i in 0..blocks {
-        let q = r.take(5)?;
-        if i == 0 {
-            quality = q[0];
-        }
-    }
+    let quality = first_quality(&mut r)?;
     let landmarks = r.u16()? as usize;
     r.take(15)?;
     r.take(landmarks * 8)?;
