@@ -87,6 +87,14 @@ fn syncer(queue: &Queue, base: &str) -> Syncer {
     Syncer::new(queue.clone(), client, fast_sync())
 }
 
+/// A server on a free loopback port and an empty queue, both in one temporary folder.
+async fn server_and_queue() -> (tempfile::TempDir, RunningServer, Queue) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(&dir.path().join("server.sqlite"), "127.0.0.1:0".parse().unwrap()).await;
+    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate()).await.unwrap();
+    (dir, server, queue)
+}
+
 async fn people(server: &RunningServer) -> i64 {
     sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM people")
         .fetch_one(&server.state.db)
@@ -97,15 +105,7 @@ async fn people(server: &RunningServer) -> i64 {
 
 #[tokio::test]
 async fn queued_enrollments_sync_and_the_person_matches_the_capture() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start_server(
-        &dir.path().join("server.sqlite"),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await;
-    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate())
-        .await
-        .unwrap();
+    let (_dir, server, queue) = server_and_queue().await;
     let ids: Vec<String> = futures_ids(&queue, 5).await;
 
     let progress = syncer(&queue, &server.base_url())
@@ -310,15 +310,7 @@ async fn an_upload_interrupted_by_a_station_crash_is_resent_once() {
 
 #[tokio::test]
 async fn server_rejections_keep_their_reason_and_can_be_retried() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start_server(
-        &dir.path().join("server.sqlite"),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await;
-    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate())
-        .await
-        .unwrap();
+    let (_dir, server, queue) = server_and_queue().await;
     let bad = queue.add(capture("11144477735", 7), true).await.unwrap(); // declares 207 px, image is 200
     let first = queue.add(capture("39053344705", 0), true).await.unwrap();
     let s = syncer(&queue, &server.base_url());
