@@ -169,6 +169,21 @@ pub struct DbResult {
     pub comparisons_per_s: f64,
 }
 
+impl DbResult {
+    /// The rate lines every eval prints, in this order (`EER 2.85%` first, all-impostor
+    /// protocol; then FMR100, FMR1000, ZeroFMR and the FVC protocol's EER, labelled), so the
+    /// native and ONNX extractors' reports read the same and scripts can grep them alike.
+    pub fn rate_lines(&self) -> Vec<String> {
+        vec![
+            format!("EER {:.2}%", self.all.eer * 100.0),
+            format!("FMR100 {:.2}%", self.all.fmr100 * 100.0),
+            format!("FMR1000 {:.2}%", self.all.fmr1000 * 100.0),
+            format!("ZeroFMR {:.2}%", self.all.zero_fmr * 100.0),
+            format!("FVC protocol ({} first-impression impostors): EER {:.2}%", self.impostor_first.len(), self.fvc.eer * 100.0),
+        ]
+    }
+}
+
 /// Extracts templates for the given images using up to `threads` threads.
 /// Images that fail (no foreground) give an empty template, which then scores
 /// 0 against everything — a failure to enrol counted as errors, not skipped.

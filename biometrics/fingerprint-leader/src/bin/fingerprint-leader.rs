@@ -80,14 +80,9 @@ fn print_result(name: &str, r: &DbResult, threads: usize) {
         r.extract_ms,
         r.comparisons_per_s
     );
-    println!("[{name}] EER {:.2}%", r.all.eer * 100.0);
-    println!("[{name}] FMR100 {:.2}%", r.all.fmr100 * 100.0);
-    println!("[{name}] FMR1000 {:.2}%", r.all.fmr1000 * 100.0);
-    println!(
-        "[{name}] FVC protocol ({} first-impression impostors): EER {:.2}%",
-        r.impostor_first.len(),
-        r.fvc.eer * 100.0
-    );
+    for line in r.rate_lines() {
+        println!("[{name}] {line}");
+    }
 }
 
 fn main() -> Result<()> {

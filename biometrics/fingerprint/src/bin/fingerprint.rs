@@ -113,15 +113,9 @@ fn main() -> Result<()> {
                     r.extract_ms,
                     r.comparisons_per_s
                 );
-                println!("EER {:.2}%", r.all.eer * 100.0);
-                println!("FMR100 {:.2}%", r.all.fmr100 * 100.0);
-                println!("FMR1000 {:.2}%", r.all.fmr1000 * 100.0);
-                println!("ZeroFMR {:.2}%", r.all.zero_fmr * 100.0);
-                println!(
-                    "FVC protocol ({} first-impression impostors): EER {:.2}%",
-                    r.impostor_first.len(),
-                    r.fvc.eer * 100.0
-                );
+                for line in r.rate_lines() {
+                    println!("{line}");
+                }
                 results.push(r);
             }
             let curves: Vec<DetCurve> = results

@@ -132,53 +132,16 @@ pub fn write_det_png(path: &Path, title: &str, curves: &[DetCurve<'_>]) -> Resul
         })
 }
 
+/// Log-scale grid: a light line at 2–9 × 10^d, a darker one at each decade, both axes.
 fn draw_grid(img: &mut RgbImage) {
     let minor = Rgb([236, 236, 236]);
     let major = Rgb([200, 200, 200]);
+    let minor_values = (LO as i32..HI as i32).flat_map(|d| (2..10).map(move |k| (k as f64 * 10f64.powi(d), minor)));
+    let decades = (LO as i32..=HI as i32).map(|d| (10f64.powi(d), major));
     let mut nophase = 0.0;
-    for d in LO as i32..HI as i32 {
-        for k in 2..10 {
-            let v = k as f64 * 10f64.powi(d);
-            segment(
-                img,
-                (px_x(v), Y0),
-                (px_x(v), Y1),
-                minor,
-                1,
-                None,
-                &mut nophase,
-            );
-            segment(
-                img,
-                (X0, px_y(v)),
-                (X1, px_y(v)),
-                minor,
-                1,
-                None,
-                &mut nophase,
-            );
-        }
-    }
-    for d in LO as i32..=HI as i32 {
-        let v = 10f64.powi(d);
-        segment(
-            img,
-            (px_x(v), Y0),
-            (px_x(v), Y1),
-            major,
-            1,
-            None,
-            &mut nophase,
-        );
-        segment(
-            img,
-            (X0, px_y(v)),
-            (X1, px_y(v)),
-            major,
-            1,
-            None,
-            &mut nophase,
-        );
+    for (v, colour) in minor_values.chain(decades) {
+        segment(img, (px_x(v), Y0), (px_x(v), Y1), colour, 1, None, &mut nophase);
+        segment(img, (X0, px_y(v)), (X1, px_y(v)), colour, 1, None, &mut nophase);
     }
 }
 
