@@ -167,13 +167,15 @@ impl From<face::Rect> for RectDto {
     }
 }
 
-/// One camera frame for the preview (event `face-preview`).
+/// One camera frame for the preview (event `face-preview`): its JPEG is at
+/// `preview://localhost/<stream>/<frame>.jpg` (see `preview`).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct PreviewDto {
+    /// The face stream (a new one per `start_face`).
+    #[ts(type = "number")]
+    pub stream: u64,
     #[ts(type = "number")]
     pub frame: u64,
-    /// JPEG data URL.
-    pub image: String,
 }
 
 /// What the analysis made of the newest camera frame (channel of `start_face`): the overlay, the
@@ -287,9 +289,6 @@ pub struct FaceDoneDto {
     pub message: String,
     /// The liveness check, when one was asked.
     pub liveness: Option<LivenessDto>,
-    /// Preview frames painted by the window, and per second over the stream.
-    pub frames: u32,
-    pub fps: f32,
     /// Frames the camera delivered and the analysis took, per second.
     pub camera_fps: f32,
     pub analysed_fps: f32,
@@ -302,8 +301,6 @@ impl FaceDoneDto {
             image: None,
             message,
             liveness: None,
-            frames: 0,
-            fps: 0.0,
             camera_fps: 0.0,
             analysed_fps: 0.0,
         }

@@ -4,6 +4,7 @@
 //! (`station::app_support` for what only the app needs).
 
 mod dto;
+mod preview;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dto::*;
+use preview::PreviewFrames;
 use drivers::simulated::{Motion, ScanTiming};
 use station::app_remote::RemoteAdmin;
 use station::app_face::{self, AnalysisView, FaceStepConfig, FaceStepOutcome};
@@ -99,8 +101,10 @@ pub struct Shell {
     live: tokio::sync::Mutex<Live>,
     face_stop: Arc<AtomicBool>,
     face_running: Arc<AtomicBool>,
-    /// Preview frames the window has painted in the current face stream.
-    painted: Arc<AtomicU64>,
+    /// The current face stream's previews, served over the `preview:` URI scheme.
+    previews: Arc<PreviewFrames>,
+    /// Number of the latest face stream (previews of an earlier one are not served).
+    face_streams: AtomicU64,
     pipeline: Arc<std::sync::Mutex<Option<face::FacePipeline>>>,
     syncing: tokio::sync::Mutex<()>,
 }
@@ -141,7 +145,8 @@ impl Shell {
             live: tokio::sync::Mutex::new(live),
             face_stop: Arc::new(AtomicBool::new(false)),
             face_running: Arc::new(AtomicBool::new(false)),
-            painted: Arc::new(AtomicU64::new(0)),
+            previews: Arc::new(PreviewFrames::default()),
+            face_streams: AtomicU64::new(0),
             pipeline: Arc::new(std::sync::Mutex::new(None)),
             syncing: tokio::sync::Mutex::new(()),
         })
@@ -360,8 +365,9 @@ async fn clear_missing(shell: tauri::State<'_, Shell>, position: u16) -> CmdResu
     Ok(DraftDto::of(draft))
 }
 
-/// Starts the face step: the camera's frames go to the window as `face-preview` events (JPEG data
-/// URLs; at the camera's rate, at most a few ahead of what the window has painted), the analysis of the newest
+/// Starts the face step: the camera's frames go to the window as `face-preview` events (the window
+/// then loads each JPEG over the `preview:` URI scheme; at the camera's rate, at most a few ahead of
+/// what the window has handled), the analysis of the newest
 /// frame goes through `analysis` (overlay, prompt, challenge), and `face-done` says how it ended
 /// (the crop and the liveness result land in the draft).
 #[tauri::command]
@@ -377,41 +383,28 @@ async fn start_face(
         return Err("the camera is already streaming".into());
     }
     shell.face_stop.store(false, Ordering::SeqCst);
-    shell.painted.store(0, Ordering::SeqCst);
-    let (stop, running, pipeline, painted) =
-        (shell.face_stop.clone(), shell.face_running.clone(), shell.pipeline.clone(), shell.painted.clone());
+    let stream = shell.face_streams.fetch_add(1, Ordering::SeqCst) + 1;
+    shell.previews.start(stream);
+    let (stop, running, pipeline, previews) =
+        (shell.face_stop.clone(), shell.face_running.clone(), shell.pipeline.clone(), shell.previews.clone());
     std::thread::spawn(move || {
-        let done = face_stream(&app, &stop, &pipeline, &painted, analysis);
+        let done = face_stream(&app, &stop, &pipeline, (stream, &previews), analysis);
         running.store(false, Ordering::SeqCst);
         let _ = app.emit("face-done", done);
     });
     Ok(())
 }
 
-/// The window painted `count` preview frames so far (flow control for the preview channel).
-#[tauri::command]
-fn face_painted(shell: tauri::State<'_, Shell>, count: u64) {
-    shell.painted.fetch_max(count, Ordering::SeqCst);
-}
-
-/// Previews sent but not painted yet beyond which new ones are dropped, so a busy window shows the
-/// newest picture instead of a growing backlog (the window acknowledges in batches).
-const PREVIEWS_IN_FLIGHT: u64 = 8;
-
-/// JPEG quality of the preview: about 30 kB per VGA frame. Events (evaluated in the page at once)
-/// beat a binary channel here: a channel message above 1 kB is fetched back through WebKit's
-/// custom-protocol IPC, which painted only 2.7–3.7 frames/s under load (raw RGBA or JPEG alike,
-/// docs/benchmarks/app.md).
+/// JPEG quality of the preview: about 30 kB per VGA frame.
 const PREVIEW_JPEG_QUALITY: u8 = 70;
 
 fn face_stream(
     app: &tauri::AppHandle,
     stop: &AtomicBool,
     pipeline: &std::sync::Mutex<Option<face::FacePipeline>>,
-    painted: &AtomicU64,
+    (stream, previews): (u64, &PreviewFrames),
     analysis: Channel<FaceAnalysisDto>,
 ) -> FaceDoneDto {
-    let started = Instant::now();
     let failed = |message: String| FaceDoneDto::ended("failed", message);
     let mut guard = pipeline.lock().unwrap_or_else(|p| p.into_inner());
     if guard.is_none() {
@@ -434,11 +427,12 @@ fn face_stream(
         stop,
         |frame, index| {
             // Frames the window could not paint in time are dropped before any work is spent.
-            if sent.load(Ordering::Relaxed) >= painted.load(Ordering::Relaxed) + PREVIEWS_IN_FLIGHT {
+            if previews.window_behind(sent.load(Ordering::Relaxed)) {
                 return Ok(());
             }
             let (jpeg, _, _) = app_face::preview_jpeg(frame, 640, PREVIEW_JPEG_QUALITY)?;
-            if app.emit("face-preview", PreviewDto { frame: index, image: data_url("image/jpeg", &jpeg) }).is_ok() {
+            previews.put(stream, index, jpeg);
+            if app.emit("face-preview", PreviewDto { stream, frame: index }).is_ok() {
                 sent.fetch_add(1, Ordering::Relaxed);
             }
             Ok(())
@@ -448,10 +442,7 @@ fn face_stream(
             last = Some(v.clone());
         },
     );
-    let elapsed = started.elapsed().as_secs_f32().max(1e-3);
     let stats = |mut d: FaceDoneDto| {
-        d.frames = painted.load(Ordering::Relaxed) as u32;
-        d.fps = d.frames as f32 / elapsed;
         d.analysed_fps = last.as_ref().map_or(0.0, |v| v.analysed_fps);
         d.camera_fps = last.as_ref().map_or(0.0, |v| v.camera_fps);
         d
@@ -694,6 +685,10 @@ pub fn run() {
             }
             Ok(())
         })
+        .register_asynchronous_uri_scheme_protocol("preview", |ctx, request, responder| {
+            let shell = ctx.app_handle().state::<Shell>();
+            responder.respond(preview::respond(&shell.previews, &request));
+        })
         .invoke_handler(tauri::generate_handler![
             app_info,
             ui_ready,
@@ -707,7 +702,6 @@ pub fn run() {
             mark_missing,
             clear_missing,
             start_face,
-            face_painted,
             stop_face,
             submit_enrollment,
             sync_now,

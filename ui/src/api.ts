@@ -1,6 +1,6 @@
 // Typed calls into the Rust commands of src-tauri/src/lib.rs. Every value type comes from
 // bindings.ts, which a test generates from the Rust DTOs (ts-rs).
-import { Channel, invoke } from "@tauri-apps/api/core";
+import { Channel, convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AppInfo,
@@ -45,7 +45,6 @@ export const api = {
   /** Previews arrive as `face-preview` events; the analysis of the newest frame on `analysis`. */
   startFace: (analysis: Channel<FaceAnalysisDto>) => invoke<void>("start_face", { analysis }),
   /** Flow control: how many previews the window has painted in this stream. */
-  facePainted: (count: number) => invoke<void>("face_painted", { count }),
   stopFace: () => invoke<void>("stop_face"),
   submitEnrollment: () => invoke<string>("submit_enrollment"),
   syncNow: () => invoke<SyncDto>("sync_now"),
@@ -63,6 +62,14 @@ export const api = {
 
 export function isFieldErrors(e: unknown): e is FieldErrorsDto {
   return typeof e === "object" && e !== null && "user_id" in e && "name" in e;
+}
+
+/** Where the window loads preview frame `frame` of face stream `stream` (the `preview:` URI scheme),
+ * telling Rust how many frames it has handled so far (flow control). */
+export function previewUrl(p: PreviewDto, handled: number): string {
+  // convertFileSrc gives the scheme's base as this platform spells it (preview://localhost/, or
+  // http://preview.localhost/ on Windows); it would escape the slash of a path given to it.
+  return `${convertFileSrc("", "preview")}${p.stream}/${p.frame}.jpg?handled=${handled}`;
 }
 
 export const events = {

@@ -68,11 +68,11 @@ event: string, percent: number | null, };
 
 export type RectDto = { x: number, y: number, width: number, height: number, };
 
-export type PreviewDto = { frame: number, 
+export type PreviewDto = { 
 /**
- * JPEG data URL.
+ * The face stream (a new one per `start_face`).
  */
-image: string, };
+stream: number, frame: number, };
 
 export type FaceAnalysisDto = { 
 /**
@@ -133,10 +133,6 @@ outcome: string, image: string | null, message: string,
  * The liveness check, when one was asked.
  */
 liveness: LivenessDto | null, 
-/**
- * Preview frames painted by the window, and per second over the stream.
- */
-frames: number, fps: number, 
 /**
  * Frames the camera delivered and the analysis took, per second.
  */
