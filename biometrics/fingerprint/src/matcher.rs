@@ -135,7 +135,13 @@ struct ProbeEdge {
 struct HitBlock {
     start: u16,
     lanes: u16,
+    /// Index of the probe edge in the probe's [`ProbeEdge`] table.
+    probe: u16,
 }
+
+/// Hit blocks gathered before they are turned into votes: about one typical
+/// comparison's worth, and a bound on the buffer whatever the templates.
+const HIT_BUFFER: usize = 1024;
 
 /// Edge angle tolerance (radians) of the vote stage and in 1/65536 turns.
 const EDGE_ATOL: f32 = 0.45;
@@ -189,10 +195,10 @@ fn len_fixed(len: f32) -> i16 {
 #[inline]
 fn scan_edges(
     c: &MatchTemplate,
-    s0: usize,
-    s1: usize,
+    std::ops::Range { start: s0, end: s1 }: std::ops::Range<usize>,
     q: (i16, i16, i16),
     (tol, atol): (i16, i16),
+    probe: u16,
     hits: &mut [HitBlock],
     mut found: usize,
 ) -> usize {
@@ -242,6 +248,7 @@ fn scan_edges(
                 hits[found] = HitBlock {
                     start: k as u16,
                     lanes: bits as u16,
+                    probe,
                 };
                 found += (bits != 0) as usize;
                 k += SCAN_LANES;
@@ -260,6 +267,7 @@ fn scan_edges(
                 hits[found] = HitBlock {
                     start: k as u16,
                     lanes: 1,
+                    probe,
                 };
                 found += 1;
             }
@@ -568,6 +576,30 @@ fn top_votes(votes: &[f32]) -> [(f32, u32); SEEDS] {
     seeds
 }
 
+/// Adds each hit's edge similarity to the votes of the two minutia
+/// correspondences it implies: 1 for identical edges, falling linearly to 0
+/// at each tolerance, the three factors multiplied.
+fn add_votes(p: &MatchTemplate, c: &MatchTemplate, hits: &[HitBlock], votes: &mut [f32]) {
+    let n2 = c.len();
+    let inv_atol = 1.0 / EDGE_ATOL_Q as f32;
+    for h in hits {
+        let e = &p.probe[h.probe as usize];
+        let row_from = e.from as usize * n2;
+        let row_to = e.to as usize * n2;
+        let mut lanes = h.lanes;
+        while lanes != 0 {
+            let q = h.start as usize + (lanes.trailing_zeros() as usize >> 1);
+            lanes &= lanes - 1;
+            let dl = (e.len as i32 - c.e_len[q] as i32).unsigned_abs() as f32;
+            let da = e.from_angle.wrapping_sub(c.e_from_angle[q]).unsigned_abs() as f32;
+            let db = e.to_angle.wrapping_sub(c.e_to_angle[q]).unsigned_abs() as f32;
+            let sim = (1.0 - dl * e.inv_tol) * (1.0 - da * inv_atol) * (1.0 - db * inv_atol);
+            votes[row_from + c.e_from[q] as usize] += sim;
+            votes[row_to + c.e_to[q] as usize] += sim;
+        }
+    }
+}
+
 /// Rigid transform: rotate by `rot` then translate.
 #[derive(Debug, Clone, Copy)]
 struct Rigid {
@@ -648,41 +680,37 @@ impl Matcher {
     /// only candidate cells within the probe edge's length and start-angle
     /// tolerances (precomputed in [`ProbeEdge`]).
     fn vote(&mut self, p: &MatchTemplate, c: &MatchTemplate) {
-        let n2 = c.len();
-        let inv_atol = 1.0 / EDGE_ATOL_Q as f32;
         let atol = EDGE_ATOL_Q as i16;
-        let votes = &mut self.votes;
-        // Compatible candidate edges of one probe edge (at most all of them,
-        // plus a block the branch-free compaction may write past the count).
-        self.hits.resize(c.edge_count() + 1, HitBlock::default());
-        let hits = &mut self.hits[..];
-        for e in &p.probe {
-            let row_from = e.from as usize * n2;
-            let row_to = e.to as usize * n2;
+        // Hit blocks of many probe edges are gathered, then turned into votes
+        // in one loop: per-edge loops of 0–4 blocks would mispredict at
+        // every exit. One probe edge adds at most one block per candidate
+        // edge, plus one the branch-free append may write past the count.
+        self.hits
+            .resize(HIT_BUFFER + c.edge_count() + 1, HitBlock::default());
+        let mut found = 0;
+        for (k, e) in p.probe.iter().enumerate() {
             let (lq, pa, pb) = (e.len, e.from_angle, e.to_angle);
             let mut ab = e.a0 as usize;
-            let mut found = 0;
             for _ in 0..e.na {
                 let s0 = c.cells[ab * LEN_BINS + e.lb0 as usize] as usize;
                 let s1 = c.cells[ab * LEN_BINS + e.lb1 as usize] as usize;
-                found = scan_edges(c, s0, s1, (lq, pa, pb), (e.tol, atol), hits, found);
+                found = scan_edges(
+                    c,
+                    s0..s1,
+                    (lq, pa, pb),
+                    (e.tol, atol),
+                    k as u16,
+                    &mut self.hits,
+                    found,
+                );
                 ab = (ab + 1) % ANG_BINS;
             }
-            for h in &hits[..found] {
-                let mut lanes = h.lanes;
-                while lanes != 0 {
-                    let q = h.start as usize + (lanes.trailing_zeros() as usize >> 1);
-                    lanes &= lanes - 1;
-                    let dl = (lq as i32 - c.e_len[q] as i32).unsigned_abs() as f32;
-                    let da = pa.wrapping_sub(c.e_from_angle[q]).unsigned_abs() as f32;
-                    let db = pb.wrapping_sub(c.e_to_angle[q]).unsigned_abs() as f32;
-                    let sim =
-                        (1.0 - dl * e.inv_tol) * (1.0 - da * inv_atol) * (1.0 - db * inv_atol);
-                    votes[row_from + c.e_from[q] as usize] += sim;
-                    votes[row_to + c.e_to[q] as usize] += sim;
-                }
+            if found >= HIT_BUFFER {
+                add_votes(p, c, &self.hits[..found], &mut self.votes);
+                found = 0;
             }
         }
+        add_votes(p, c, &self.hits[..found], &mut self.votes);
     }
 
     /// Average position of the current pairs' candidate minutiae.
