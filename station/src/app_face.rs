@@ -76,6 +76,8 @@ pub struct AnalysisView {
     pub height: u32,
     pub roi: Option<face::Rect>,
     pub target: face::Rect,
+    /// Head pose of the face analysed, when there is one.
+    pub pose: Option<face::HeadPose>,
     /// The face pipeline's problems with the frame, most important first.
     pub feedback: Vec<face::Feedback>,
     pub compliant: bool,
@@ -195,6 +197,22 @@ pub fn describe_decision(d: Decision) -> &'static str {
         Decision::Spoof => "not confirmed as a live person",
         Decision::UnableToCalculateLiveness => "could not be checked",
     }
+}
+
+/// The simulated subject of the app's face step: a public-domain official portrait (Barack Obama,
+/// White House, 2012; `biometrics/face/tests/data/README.md`) of a person looking straight at the
+/// camera, with its face box (x, y, width, height). The drivers' astronaut photo has her head
+/// pitched about 5° down (nasion→subnasale axis against MediaPipe's canonical frontal face; the
+/// nose tip sits lower between eyes and lip than in this portrait), at the ISO 5° limit, so
+/// autocapture waited on pose-estimate noise (docs/benchmarks/app.md). Halved once (face ~138 px
+/// wide): the walk-up renders every frame from a copy of it.
+pub fn frontal_subject() -> Result<(Arc<image::RgbImage>, (f32, f32, f32, f32)), CaptureError> {
+    const PORTRAIT: &[u8] = include_bytes!("../../biometrics/face/tests/data/obama.jpg");
+    const FACE: (f32, f32, f32, f32) = (348.3, 142.3, 276.9, 276.9);
+    let img = image::load_from_memory(PORTRAIT).map_err(|e| CaptureError::Face(format!("simulated subject: {e}")))?.to_rgb8();
+    let (w, h) = (img.width() / 2, img.height() / 2);
+    let half = image::imageops::resize(&img, w, h, image::imageops::FilterType::Triangle);
+    Ok((Arc::new(half), (FACE.0 / 2.0, FACE.1 / 2.0, FACE.2 / 2.0, FACE.3 / 2.0)))
 }
 
 /// The newest camera frame, waiting for the analysis.
@@ -402,6 +420,7 @@ fn analysis_loop(
             height: frame.height,
             roi: analysis.roi,
             target: analysis.target,
+            pose: analysis.face.as_ref().map(|f| f.pose),
             feedback,
             compliant: analysis.compliant,
             phase: steps.phase,
@@ -453,6 +472,7 @@ fn prompt_for(steps: &Steps, challenge: Option<Challenge>, analysis: &face::Fram
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app_support::WalkUpCamera;
     use drivers::simulated::{Motion, SimulatedCamera};
 
     #[test]
@@ -555,6 +575,36 @@ mod tests {
         // Every camera frame was previewed, in order; the analysis saw no more frames than that.
         assert!(previews.windows(2).all(|w| w[1].0 == w[0].0 + 1));
         assert!(views.len() <= previews.len() + 1, "{} analyses, {} previews", views.len(), previews.len());
+    }
+
+    #[test]
+    fn frontal_subject_is_the_halved_portrait() {
+        let (portrait, (x, y, w, h)) = frontal_subject().unwrap();
+        assert_eq!((portrait.width(), portrait.height()), (455, 568));
+        assert!(x > 0.0 && y > 0.0 && x + w < 455.0 && y + h < 568.0);
+    }
+
+    /// Why the app's simulated subject is the frontal portrait: at the app's walk-up distance the
+    /// astronaut reads pitched down past the ISO limit, the frontal portrait reads level.
+    #[test]
+    fn the_app_subject_looks_straight_and_the_astronaut_looks_down() {
+        let Some(mut pipe) = pipeline() else { return };
+        let (portrait, face_box) = frontal_subject().unwrap();
+        let mut pitch_of = |camera: WalkUpCamera| {
+            let mut camera = camera.with_motion(Motion::Natural);
+            camera.start(camera.formats().unwrap()[0]).unwrap();
+            let frame = camera.next_frame(Duration::from_secs(2)).unwrap();
+            camera.stop().unwrap();
+            let rgb = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb).unwrap();
+            let a = pipe.analyze(&rgb).unwrap();
+            let look_straight = a.feedback.iter().any(|f| f.code == face::FeedbackCode::LookStraight);
+            (a.face.expect("a face").pose.pitch, look_straight)
+        };
+        let near = || WalkUpCamera::new(Duration::ZERO, Duration::ZERO);
+        let (frontal, frontal_flagged) = pitch_of(near().with_subject(portrait, face_box));
+        assert!(frontal.abs() < 3.0 && !frontal_flagged, "frontal portrait: pitch {frontal}");
+        let (astronaut, astronaut_flagged) = pitch_of(near());
+        assert!(astronaut > 4.0 && astronaut_flagged, "astronaut: pitch {astronaut}");
     }
 
     #[test]

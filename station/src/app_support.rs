@@ -268,6 +268,9 @@ pub fn simulated_camera_info() -> DeviceInfo {
 /// rendered by the drivers' [`SimulatedCamera`] and paced at the stream's frame rate.
 pub struct WalkUpCamera {
     motion: Motion,
+    /// The subject's portrait and its face box (x, y, width, height); `None` = the drivers'
+    /// astronaut.
+    subject: Option<(std::sync::Arc<image::RgbImage>, (f32, f32, f32, f32))>,
     far: Duration,
     approach: Duration,
     format: Option<drivers::FrameFormat>,
@@ -282,13 +285,22 @@ impl WalkUpCamera {
 
     /// A subject who stays far for `far`, then approaches during `approach`.
     pub fn new(far: Duration, approach: Duration) -> Self {
-        Self { motion: Motion::Natural, far, approach, format: None, started: None, sequence: 0 }
+        Self { motion: Motion::Natural, subject: None, far, approach, format: None, started: None, sequence: 0 }
     }
 
     /// The same walk-up with another behaviour once there: [`Motion::HeadTurn`] turns the head
     /// left and right every few seconds (a 2-D rendering of a turn, see the drivers' camera).
     pub fn with_motion(mut self, motion: Motion) -> Self {
         self.motion = motion;
+        self
+    }
+
+    /// The same walk-up by the person of another portrait (`face`: its face box, x, y, width,
+    /// height in the portrait's pixels). The astronaut's head is pitched about 5° down in her
+    /// photo, at the ISO limit: a subject who looks straight at the camera lets autocapture behave
+    /// as it would with a person who follows the prompt (docs/benchmarks/app.md).
+    pub fn with_subject(mut self, portrait: std::sync::Arc<image::RgbImage>, face: (f32, f32, f32, f32)) -> Self {
+        self.subject = Some((portrait, face));
         self
     }
 
@@ -348,7 +360,11 @@ impl Camera for WalkUpCamera {
         // A consumer slower than the frame rate gets the newest frame, as from a real camera.
         let t = started.elapsed().max(due);
         self.sequence = (t.as_secs_f64() * format.fps as f64).floor() as u64;
-        let camera = SimulatedCamera::astronaut(self.motion)?.with_face_fraction(self.face_fraction(t));
+        let camera = match &self.subject {
+            Some((portrait, face)) => SimulatedCamera::from_image(portrait.as_ref().clone(), *face, self.motion),
+            None => SimulatedCamera::astronaut(self.motion)?,
+        }
+        .with_face_fraction(self.face_fraction(t));
         let frame = camera.frame_at(t, self.sequence);
         self.sequence += 1;
         Ok(frame)
