@@ -70,11 +70,25 @@ impl FingerTemplate {
 }
 
 /// Extracts every finger (positions 0–9) of a list of `(index, bytes, declared dpi)`, skipping
-/// faces and other modalities.
+/// faces and other modalities. The fingers are extracted on up to as many threads as there are
+/// cores (one enrollment's ten fingers are independent): the decision worker waits for this
+/// before it can decide the next enrollment, so it sets how fast decisions follow uploads.
 pub fn extract_fingers<'a>(images: impl IntoIterator<Item = (BiometricIndex, &'a [u8], Option<u32>)>) -> Vec<FingerTemplate> {
-    images
-        .into_iter()
-        .filter(|(index, _, _)| index.is_finger())
-        .map(|(index, bytes, dpi)| FingerTemplate::from_image(index, bytes, dpi))
-        .collect()
+    let fingers: Vec<_> = images.into_iter().filter(|(index, _, _)| index.is_finger()).collect();
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(fingers.len()).max(1);
+    if threads == 1 {
+        return fingers.into_iter().map(|(index, bytes, dpi)| FingerTemplate::from_image(index, bytes, dpi)).collect();
+    }
+    let per_thread = fingers.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = fingers
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || chunk.iter().map(|&(index, bytes, dpi)| FingerTemplate::from_image(index, bytes, dpi)).collect::<Vec<_>>())
+            })
+            .collect();
+        // Chunks are joined in order, so templates keep the order of the images. A panic is passed
+        // on to the caller's blocking task, which reports it as an internal error.
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
 }
