@@ -8,8 +8,8 @@
 // SHOTS_DIR (default docs/screenshots); measurements to METRICS_FILE when set.
 import { remote } from "webdriverio";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, createWriteStream } from "node:fs";
-import { tmpdir, loadavg } from "node:os";
+import { mkdtempSync, mkdirSync, writeFileSync, createWriteStream, readFileSync, readdirSync } from "node:fs";
+import { tmpdir, loadavg, cpus } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
@@ -30,6 +30,32 @@ const metrics = { cold_start: [], preview_fps: [] };
 const only = process.argv[2];
 
 const loadAverage = () => loadavg().map((l) => Number(l.toFixed(2)));
+
+// CPU accounting over the face step (Linux /proc), to tell an app that is too slow from a machine
+// that other processes kept busy: the whole machine's busy and idle time, and the time of the
+// processes that make the preview (the app, WebKit's processes, Xvfb).
+const CLOCK = 100; // USER_HZ
+function cpuSnapshot() {
+  const [, ...f] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
+  const idle = f[3] + f[4];
+  const busy = f.slice(0, 8).reduce((a, c) => a + c, 0) - idle;
+  let ours = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (!/^(capture-station|WebKit|Xvfb)/.test(name)) continue;
+      const g = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ours += Number(g[11]) + Number(g[12]);
+    } catch {}
+  }
+  return { t: Date.now(), idle, busy, ours };
+}
+function cpuShare(a, b) {
+  const s = (b.t - a.t) / 1000;
+  const cores = (j) => Number((j / CLOCK / s).toFixed(2));
+  return { idle_cores: cores(b.idle - a.idle), ours_cores: cores(b.ours - a.ours), others_cores: cores(b.busy - a.busy - (b.ours - a.ours)) };
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let driverPort = 4444 + Math.floor(Math.random() * 200) * 2;
 
@@ -157,6 +183,7 @@ async function captureAll(b, missing) {
 
 async function faceCapture(b, screenshot) {
   await click(b, "fingers-next");
+  const cpu0 = cpuSnapshot();
   await shown(b, "face-live", 60_000);
   // The liveness challenge is asked in plain words once the face is in position.
   const challenge = await shown(b, "face-challenge", 60_000);
@@ -178,6 +205,7 @@ async function faceCapture(b, screenshot) {
     await shot(b, "face-live");
   }
   const done = await shown(b, "face-done", 240_000);
+  const cpu = cpuShare(cpu0, cpuSnapshot());
   assert.equal(await done.getAttribute("data-outcome"), "captured", await done.getText());
   const text = await done.getText();
   const figure = async (name) => Number(await done.getAttribute(name));
@@ -191,8 +219,24 @@ async function faceCapture(b, screenshot) {
     // Over the whole step (model loading, camera start and the challenge included), for transparency.
     whole_step_fps: await figure("data-fps"),
     load_average: loadAverage(),
+    cores: cpus().length,
+    ...cpu,
   };
+  // The live preview target: at least 15 frames/s actually painted, sustained from the first
+  // painted frame to the capture. It is checked whenever the preview had the CPU it asked for:
+  // when the machine had idle time left, or when no other process took a share of it. It is
+  // left unchecked (and says so) only when the CPU was saturated and other processes (other
+  // builds and benchmarks on a shared machine) took at least a quarter of a core meanwhile:
+  // then the figure measures the contention, not the app.
+  const saturated = cpu.idle_cores < 0.1 * fps.cores;
+  if (saturated && cpu.others_cores >= 0.25) {
+    fps.fps_check = `not checked: CPU saturated, other processes used ${cpu.others_cores} of ${fps.cores} cores`;
+    console.log(`NOTE preview fps ${fps.steady_fps} ${fps.fps_check}`);
+  } else {
+    fps.fps_check = fps.steady_fps >= 15 ? "passed" : "failed";
+  }
   metrics.preview_fps.push(fps);
+  assert.notEqual(fps.fps_check, "failed", `preview painted ${fps.steady_fps} fps from the first frame to the capture (< 15): ${JSON.stringify(fps)}`);
   await shown(b, "face-captured");
   // The simulated camera's "head turn" is a flat picture squeezed sideways: the challenge must not
   // take it for a live 3-D head.

@@ -365,6 +365,24 @@ async fn clear_missing(shell: tauri::State<'_, Shell>, position: u16) -> CmdResu
     Ok(DraftDto::of(draft))
 }
 
+/// On Linux without a GPU (no DRM render node, e.g. under Xvfb), WebKitGTK would still paint with
+/// Skia's GPU backend on Mesa's software OpenGL (llvmpipe), which costs the web process more CPU
+/// per face-preview frame (46–47 ms) than Skia's CPU painting (35–36 ms), measured on the shared
+/// 2-core machine (docs/benchmarks/app.md). An explicit `WEBKIT_SKIA_ENABLE_CPU_RENDERING` wins.
+fn prefer_cpu_rendering_without_gpu() {
+    const VAR: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
+    if !cfg!(target_os = "linux") || std::env::var_os(VAR).is_some() {
+        return;
+    }
+    let render_node = std::fs::read_dir("/dev/dri")
+        .map(|dir| dir.flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD")))
+        .unwrap_or(false);
+    if !render_node {
+        // Still single-threaded: nothing else reads the environment yet.
+        std::env::set_var(VAR, "1");
+    }
+}
+
 /// Starts the face step: the camera's frames go to the window as `face-preview` events (the window
 /// then loads each JPEG over the `preview:` URI scheme; at the camera's rate, at most a few ahead of
 /// what the window has handled), the analysis of the newest
@@ -659,6 +677,7 @@ async fn kiosk_exit(app: tauri::AppHandle, shell: tauri::State<'_, Shell>, pin: 
 /// Builds and runs the app.
 pub fn run() {
     let started = Instant::now();
+    prefer_cpu_rendering_without_gpu();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("STATION_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
