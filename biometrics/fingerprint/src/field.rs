@@ -88,7 +88,7 @@ impl Field {
 }
 
 /// Sums a per-block quantity over a (2r+1)² window of blocks (clamped at edges).
-fn box_blocks(v: &[f32], bw: usize, bh: usize, r: usize) -> Vec<f32> {
+pub(crate) fn box_blocks(v: &[f32], bw: usize, bh: usize, r: usize) -> Vec<f32> {
     let mut tmp = vec![0.0f32; v.len()];
     for y in 0..bh {
         for x in 0..bw {
@@ -327,7 +327,7 @@ fn segment(energy: &[f32], coherence: &[f32], bw: usize, bh: usize) -> Result<Ve
 
 /// City-block distance (in blocks) from each foreground block to background or
 /// the image border, by two raster passes.
-fn border_distance(mask: &[bool], bw: usize, bh: usize) -> Vec<u16> {
+pub(crate) fn border_distance(mask: &[bool], bw: usize, bh: usize) -> Vec<u16> {
     let big = u16::MAX / 2;
     let mut d: Vec<u16> = mask.iter().map(|&m| if m { big } else { 0 }).collect();
     for y in 0..bh {
