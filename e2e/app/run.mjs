@@ -185,6 +185,12 @@ async function faceCapture(b, screenshot) {
   await click(b, "fingers-next");
   const cpu0 = cpuSnapshot();
   await shown(b, "face-live", 60_000);
+  if (screenshot) {
+    // The preview with its rolling fps figure once it has run for a moment (the subject is still
+    // walking up: the challenge starts once the face is in position).
+    await b.pause(1500);
+    await shot(b, "face-live");
+  }
   // The liveness challenge is asked in plain words once the face is in position.
   const challenge = await shown(b, "face-challenge", 60_000);
   const asked = await challenge.getAttribute("data-challenge");
@@ -196,13 +202,6 @@ async function faceCapture(b, screenshot) {
       timeoutMsg: "no challenge prompt shown",
     });
     await shot(b, "face-challenge");
-  }
-  if (screenshot) {
-    await b.waitUntil(async () => (await (await $t(b, "face-prompt")).getAttribute("data-phase")) === "capturing", {
-      timeout: 30_000,
-      timeoutMsg: "the challenge did not end",
-    });
-    await shot(b, "face-live");
   }
   const done = await shown(b, "face-done", 240_000);
   const cpu = cpuShare(cpu0, cpuSnapshot());

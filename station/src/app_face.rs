@@ -205,14 +205,20 @@ pub fn describe_decision(d: Decision) -> &'static str {
 /// pitched about 5° down (nasion→subnasale axis against MediaPipe's canonical frontal face; the
 /// nose tip sits lower between eyes and lip than in this portrait), at the ISO 5° limit, so
 /// autocapture waited on pose-estimate noise (docs/benchmarks/app.md). Halved once (face ~138 px
-/// wide): the walk-up renders every frame from a copy of it.
+/// wide): the walk-up renders every frame from a copy of it. The head sits near the top of the
+/// photo, so its top rows are repeated upward (plain curtain) to give the frame and the ISO crop
+/// room above the head.
 pub fn frontal_subject() -> Result<(Arc<image::RgbImage>, (f32, f32, f32, f32)), CaptureError> {
     const PORTRAIT: &[u8] = include_bytes!("../../biometrics/face/tests/data/obama.jpg");
     const FACE: (f32, f32, f32, f32) = (348.3, 142.3, 276.9, 276.9);
+    const HEADROOM: u32 = 64;
     let img = image::load_from_memory(PORTRAIT).map_err(|e| CaptureError::Face(format!("simulated subject: {e}")))?.to_rgb8();
-    let (w, h) = (img.width() / 2, img.height() / 2);
-    let half = image::imageops::resize(&img, w, h, image::imageops::FilterType::Triangle);
-    Ok((Arc::new(half), (FACE.0 / 2.0, FACE.1 / 2.0, FACE.2 / 2.0, FACE.3 / 2.0)))
+    let half = image::imageops::resize(&img, img.width() / 2, img.height() / 2, image::imageops::FilterType::Triangle);
+    let padded = image::RgbImage::from_fn(half.width(), half.height() + HEADROOM, |x, y| {
+        *half.get_pixel(x, y.saturating_sub(HEADROOM))
+    });
+    let face = (FACE.0 / 2.0, FACE.1 / 2.0 + HEADROOM as f32, FACE.2 / 2.0, FACE.3 / 2.0);
+    Ok((Arc::new(padded), face))
 }
 
 /// The newest camera frame, waiting for the analysis.
@@ -580,8 +586,10 @@ mod tests {
     #[test]
     fn frontal_subject_is_the_halved_portrait() {
         let (portrait, (x, y, w, h)) = frontal_subject().unwrap();
-        assert_eq!((portrait.width(), portrait.height()), (455, 568));
-        assert!(x > 0.0 && y > 0.0 && x + w < 455.0 && y + h < 568.0);
+        assert_eq!((portrait.width(), portrait.height()), (455, 568 + 64));
+        assert!(x > 0.0 && y > 64.0 && x + w < 455.0 && y + h < 568.0 + 64.0);
+        // The rows above the photo repeat its top row.
+        assert_eq!(portrait.get_pixel(10, 0), portrait.get_pixel(10, 64));
     }
 
     /// Why the app's simulated subject is the frontal portrait: at the app's walk-up distance the
