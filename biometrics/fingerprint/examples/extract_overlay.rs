@@ -4,14 +4,17 @@
 //! quality. Writes one PNG per input next to `OUT_DIR`.
 //!
 //!     cargo run --release --example extract_overlay -- OUT_DIR IMAGE...
-use fingerprint::field::{analyse, BLOCK};
 use fingerprint::extract::skeleton;
+use fingerprint::field::{analyse, BLOCK};
 use fingerprint::{extract, GrayImage, MinutiaKind};
 use std::path::{Path, PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let out_dir = PathBuf::from(args.next().ok_or("usage: extract_overlay OUT_DIR IMAGE...")?);
+    let out_dir = PathBuf::from(
+        args.next()
+            .ok_or("usage: extract_overlay OUT_DIR IMAGE...")?,
+    );
     std::fs::create_dir_all(&out_dir)?;
     for path in args {
         let img = GrayImage::load(Path::new(&path))?;
@@ -73,7 +76,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Twice the size, so single skeleton pixels can be told apart.
         image::imageops::resize(&rgb, 2 * w, 2 * h, image::imageops::FilterType::Nearest)
             .save(&out)?;
-        println!("{} minutiae, median period {:.1} -> {}", t.minutiae.len(), field.median_period, out.display());
+        println!(
+            "{} minutiae, median period {:.1} -> {}",
+            t.minutiae.len(),
+            field.median_period,
+            out.display()
+        );
     }
     Ok(())
 }

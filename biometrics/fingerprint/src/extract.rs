@@ -199,7 +199,10 @@ fn fg_at(f: &Field, x: usize, y: usize) -> bool {
 fn binarise(f: &Field) -> (Vec<u8>, Vec<f32>) {
     let (w, h) = (f.width, f.height);
     let banks = banks();
-    let block_bank: Vec<&Bank> = local_periods(f).iter().map(|&p| bank_for(banks, p)).collect();
+    let block_bank: Vec<&Bank> = local_periods(f)
+        .iter()
+        .map(|&p| bank_for(banks, p))
+        .collect();
     let r = MAX_RADIUS;
     // Doubled-angle vectors, weighted by coherence, smoothed over 3x3 blocks.
     let nb = f.bw * f.bh;
@@ -615,9 +618,13 @@ fn detect(f: &Field, skel: &[u8], clarity: &[f32]) -> Vec<Minutia> {
         };
         let angle = (-uy).atan2(ux).rem_euclid(TAU);
         let b = f.block_of(c.x as f32, c.y as f32);
-        let coh = f.coherence[b];
-        let edge = (f.border_dist[b] as f32 / 5.0).min(1.0);
-        let q = (100.0 * (coh / 0.75).min(1.0) * (0.5 + 0.5 * edge))
+        // Reliability: orientation certainty and ridge clarity (geometric mean,
+        // so either one being poor pulls it down), times distance from the edge
+        // of the recoverable print.
+        let coh = (f.coherence[b] / 0.75).min(1.0);
+        let clear = (clarity[b] / 0.5).min(1.0);
+        let edge = (reliable_dist[b] as f32 / 5.0).min(1.0);
+        let q = (100.0 * (coh * clear).sqrt() * (0.5 + 0.5 * edge))
             .round()
             .clamp(1.0, 100.0) as u8;
         out.push(Minutia {
@@ -643,4 +650,3 @@ fn norm(v: (f32, f32)) -> (f32, f32) {
     let n = (v.0 * v.0 + v.1 * v.1).sqrt().max(1e-6);
     (v.0 / n, v.1 / n)
 }
-
