@@ -222,13 +222,13 @@ async function faceCapture(b, screenshot) {
     ...cpu,
   };
   // The live preview target: at least 15 frames/s actually painted, sustained from the first
-  // painted frame to the capture. It is checked whenever the preview had the CPU it asked for:
-  // when the machine had idle time left, or when no other process took a share of it. It is
-  // left unchecked (and says so) only when the CPU was saturated and other processes (other
-  // builds and benchmarks on a shared machine) took at least a quarter of a core meanwhile:
-  // then the figure measures the contention, not the app.
+  // painted frame to the capture. A shortfall fails the test whenever the preview had the CPU it
+  // asked for: when the machine had idle time left, or when no other process took a share of it.
+  // It is left unchecked (and says so) only when the CPU was saturated and other processes (other
+  // builds and benchmarks on a shared machine) took at least a quarter of a core meanwhile: then
+  // the figure measures the contention, not the app.
   const saturated = cpu.idle_cores < 0.1 * fps.cores;
-  if (saturated && cpu.others_cores >= 0.25) {
+  if (fps.steady_fps < 15 && saturated && cpu.others_cores >= 0.25) {
     fps.fps_check = `not checked: CPU saturated, other processes used ${cpu.others_cores} of ${fps.cores} cores`;
     console.log(`NOTE preview fps ${fps.steady_fps} ${fps.fps_check}`);
   } else {
