@@ -91,20 +91,38 @@ fn a_live_subject_moves_a_little_and_a_photo_not_at_all() {
 }
 
 #[test]
-fn a_head_turn_moves_the_face_sideways_and_back() {
+fn a_head_turn_rotates_the_head_in_depth_and_back() {
     let cam = SimulatedCamera::astronaut(Motion::HeadTurn).unwrap();
     let natural = SimulatedCamera::astronaut(Motion::Natural).unwrap();
-    // The first turn peaks at 3.2 s (start 2.4 s, 1.6 s long); the second goes the other way.
+    // The first turn peaks at 1.7 s (start 0.9 s, 1.6 s long); the second, 2.5 s later, goes the
+    // other way.
     let at = |c: &SimulatedCamera, t: f32| c.pose(t, (t * 30.0) as u64);
-    let peak = at(&cam, 3.2);
-    let peak2 = at(&cam, 7.2);
-    assert!(
-        peak.squeeze < 0.95 && peak.dx - at(&natural, 3.2).dx > 15.0,
-        "{peak:?}"
-    );
-    assert!(peak2.dx - at(&natural, 7.2).dx < -15.0, "{peak2:?}");
+    let (peak, peak2) = (at(&cam, 1.7), at(&cam, 4.2));
+    assert!(peak.yaw > 0.55, "{peak:?}");
+    assert!(peak2.yaw < -0.55, "{peak2:?}");
     // Between turns it is the natural motion.
-    assert_eq!(at(&cam, 1.0), at(&natural, 1.0));
+    assert_eq!(at(&cam, 0.5), at(&natural, 0.5));
+    let mut peak_still = peak;
+    (peak_still.dx, peak_still.dy, peak_still.zoom, peak_still.gain) = (0.0, 0.0, 1.0, 1.0);
+    let mut still = peak_still;
+    still.yaw = 0.0;
+    // A turn changes the face, not the background: the frame's corners stay the same while the
+    // middle (the face) changes a lot.
+    let (turned, straight) = (cam.render_pose(peak_still), cam.render_pose(still));
+    let diff = |x0: usize, y0: usize, size: usize| {
+        let mut sum = 0u64;
+        for y in y0..y0 + size {
+            for x in x0..x0 + size {
+                for c in 0..3 {
+                    let i = (y * 640 + x) * 3 + c;
+                    sum += (turned[i] as i64 - straight[i] as i64).unsigned_abs();
+                }
+            }
+        }
+        sum as f64 / (size * size * 3) as f64
+    };
+    assert!(diff(0, 0, 60) < 0.5, "background moved: {}", diff(0, 0, 60));
+    assert!(diff(260, 180, 120) > 8.0, "face barely changed: {}", diff(260, 180, 120));
 }
 
 #[test]
