@@ -117,7 +117,8 @@ impl Gallery {
     /// Adds a template under the caller's id (ids need not be unique; a person
     /// may enrol several fingers or impressions).
     pub fn insert(&mut self, id: u64, t: &Template) {
-        let tpl = MatchTemplate::new(t);
+        // Entries are only ever the candidate side of a comparison.
+        let tpl = MatchTemplate::new(t).into_candidate_only();
         let e = self.entries.len() as u32;
         let cells = &mut self.cells;
         tpl.for_each_edge(|len, a, b, dir| {

@@ -522,6 +522,16 @@ impl MatchTemplate {
     pub(crate) fn edge_count(&self) -> usize {
         self.e_from.len()
     }
+
+    /// Drops the probe-side lookup table, which a template only ever used as
+    /// the candidate (a gallery entry) does not need: it is the larger part
+    /// of a template's memory (20 bytes per edge). Such a template must not be
+    /// passed as the probe of [`Matcher::score`] (it would find no votes and
+    /// score 0).
+    pub(crate) fn into_candidate_only(mut self) -> Self {
+        self.probe = Vec::new();
+        self
+    }
 }
 
 /// Reusable scratch buffers so repeated matching does not allocate.
@@ -645,6 +655,11 @@ impl Matcher {
         if n1 < 3 || n2 < 3 {
             return 0.0;
         }
+        debug_assert_eq!(
+            p.probe.len(),
+            p.edge_count(),
+            "probe without its probe-side table"
+        );
         self.votes.clear();
         self.votes.resize(n1 * n2, 0.0);
         self.vote(p, c);
