@@ -83,8 +83,9 @@ fn bank_for(banks: &[Bank], period: f32) -> &Bank {
 
 /// Ridge period per block for tuning the filter: the mean of the valid block
 /// estimates over 3×3 blocks (24 px), which tames single-block misreadings,
-/// kept within [`PERIOD_SPREAD`] of the print's median period; the median where
-/// no estimate is near.
+/// kept within [`PERIOD_SPREAD`] of the print's median period. Where fewer than
+/// four of the nine blocks have an estimate (noise, smudges, the print's rim)
+/// the local figure is itself unreliable and the median is used.
 fn local_periods(f: &Field) -> Vec<f32> {
     let valid: Vec<f32> = f.period.iter().map(|&p| (p > 0.0) as u8 as f32).collect();
     let sums = box_blocks(&f.period, f.bw, f.bh, 1);
@@ -92,7 +93,7 @@ fn local_periods(f: &Field) -> Vec<f32> {
     let m = f.median_period;
     (0..f.period.len())
         .map(|i| {
-            if counts[i] >= 1.0 {
+            if counts[i] >= 4.0 {
                 (sums[i] / counts[i]).clamp(PERIOD_SPREAD.0 * m, PERIOD_SPREAD.1 * m)
             } else {
                 m
