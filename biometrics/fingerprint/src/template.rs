@@ -34,7 +34,8 @@ pub struct Minutia {
     pub angle: f32,
     /// Ending or bifurcation.
     pub kind: MinutiaKind,
-    /// Reliability 0–100 (local orientation certainty and distance to the print's edge).
+    /// Reliability 0–100: √(local orientation certainty × ridge clarity), scaled down near the
+    /// edge of the readable print (see `extract`).
     pub quality: u8,
 }
 
