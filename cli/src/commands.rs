@@ -228,6 +228,13 @@ pub enum QueueCommand {
     Retry { id: String },
     /// Queue a capture that was kept for review.
     Submit { id: String },
+    /// Remove the images, request body and biographics of enrollments the server enrolled at
+    /// least DAYS ago (rows and history stay). Other states are never touched.
+    Purge {
+        /// Only enrollments synced at least this many days ago (0 = every synced one).
+        #[arg(long, value_name = "DAYS")]
+        synced_days_ago: u32,
+    },
 }
 
 fn parse_state(s: &str) -> anyhow::Result<EnrollmentState> {
@@ -273,6 +280,11 @@ pub async fn queue(config: StationConfig, cmd: QueueCommand) -> anyhow::Result<(
             let id = q.resolve_id(&id).await?;
             q.submit(&id).await?;
             println!("enrollment {id} queued");
+        }
+        QueueCommand::Purge { synced_days_ago } => {
+            let before = station::queue::now_ms() - i64::from(synced_days_ago) * 86_400_000;
+            let n = q.purge_synced(before).await?;
+            println!("purged the personal data of {n} synced enrollment(s) synced {synced_days_ago}+ days ago");
         }
     }
     Ok(())

@@ -9,7 +9,8 @@
 //!                        └──retry/backoff───┘                      └──ENROLL_REJECTED──► rejected
 //!                                           └──────4xx (validation)──────────────────► rejected
 //! ```
-//! Nothing is deleted: images stay sealed on disk after `synced` until an admin purges them.
+//! Nothing is deleted before the server confirmed it: images stay sealed on disk after `synced`
+//! until an admin purges them ([`Queue::purge_synced`]), which keeps the row and its history.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -104,6 +105,8 @@ pub enum QueueError {
     Sealed(#[from] crypto::OpenError),
     #[error("queue data is corrupt: {0}")]
     Corrupt(String),
+    #[error("enrollment {0} was synced and its images purged from this station; the server holds them")]
+    Purged(String),
 }
 
 /// One captured image, as the capture session hands it over (PNG/JPEG/WSQ bytes).
@@ -355,6 +358,9 @@ impl Queue {
             // durable explicitly in `add` with a checkpoint.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(std::time::Duration::from_secs(10))
+            // Deleted content is overwritten with zeros, so purged biometrics do not linger in
+            // free pages of the file.
+            .pragma("secure_delete", "ON")
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -568,6 +574,13 @@ impl Queue {
     /// build it from the separately sealed images. Opening runs on the blocking pool, so several
     /// uploads in flight use every core instead of queueing on the async task.
     pub async fn load_request_body(&self, id: &str) -> Result<Vec<u8>, QueueError> {
+        let purged: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT purged_at FROM enrollments WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        match purged {
+            None => return Err(QueueError::NotFound(id.to_owned())),
+            Some((Some(_),)) => return Err(QueueError::Purged(id.to_owned())),
+            Some((None,)) => {}
+        }
         let sealed_body: Option<(Vec<u8>,)> = sqlx::query_as("SELECT sealed FROM enrollment_bodies WHERE enrollment_id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -717,6 +730,46 @@ impl Queue {
             )),
         )
         .await
+    }
+
+    /// Removes the personal data (request body, images, biographics) of enrollments the server
+    /// confirmed (`synced`) at or before `synced_before` (epoch ms), keeping each row, its image
+    /// facts and its history, with a `purged` event. Field stations hold hundreds of kilobytes per
+    /// person; once the server has enrolled them, keeping their biometrics here only adds risk.
+    /// Enrollments in any other state are never touched: they may still need sending or an
+    /// operator's decision. Freed pages are reused by later captures (the file does not shrink).
+    /// Returns how many enrollments were purged.
+    pub async fn purge_synced(&self, synced_before: i64) -> Result<usize, QueueError> {
+        let _writer = self.writer.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let ids: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM enrollments WHERE state = 'synced' AND purged_at IS NULL AND updated_at <= ? ORDER BY updated_at",
+        )
+        .bind(synced_before)
+        .fetch_all(&mut *tx)
+        .await?;
+        let now = now_ms();
+        for (id,) in &ids {
+            sqlx::query("DELETE FROM enrollment_bodies WHERE enrollment_id = ?").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE enrollment_images SET sealed = X'' WHERE enrollment_id = ?").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE enrollments SET sealed_details = X'', purged_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO enrollment_events (enrollment_id, at, from_state, to_state, detail) VALUES (?, ?, 'synced', 'synced', 'purged: images, request body and biographics removed from this station')",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        // The old pages also live in the WAL until a checkpoint overwrites them: checkpoint and
+        // truncate it now.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+        Ok(ids.len())
     }
 
     /// Records a failed status poll on an accepted enrollment (it stays accepted).

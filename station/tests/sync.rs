@@ -476,3 +476,52 @@ async fn enrollments_queued_by_the_previous_storage_format_still_sync() {
     assert_eq!(person.biographics[0].value, "PERSON legacy-1");
     server.shutdown().await;
 }
+
+/// Purging removes a synced person's biometrics and biographics from the station file (not only
+/// from the tables: secure delete and a WAL truncation leave no copy in free pages), keeps the
+/// row and its history, and never touches an enrollment the server has not enrolled.
+#[tokio::test]
+async fn purging_synced_enrollments_removes_their_personal_data_and_nothing_else() {
+    let (dir, server, queue) = server_and_queue().await;
+    let synced = queue.add(capture("52998224725", 0), true).await.unwrap();
+    let rejected = queue.add(capture("11144477735", 7), true).await.unwrap(); // width lie: refused
+    syncer(&queue, &server.base_url()).run_until_drained(Some(Duration::from_secs(30)), |_| {}).await.unwrap();
+    assert_eq!(queue.show(&synced).await.unwrap().summary.state, EnrollmentState::Synced);
+    assert_eq!(queue.show(&rejected).await.unwrap().summary.state, EnrollmentState::Rejected);
+    let waiting = queue.add(capture("39053344705", 0), false).await.unwrap(); // kept for review
+
+    // A piece of the purged enrollment's sealed body, to look for in the file afterwards.
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("queue.sqlite"));
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await.unwrap();
+    let (sealed,): (Vec<u8>,) = sqlx::query_as("SELECT sealed FROM enrollment_bodies WHERE enrollment_id = ?")
+        .bind(&synced)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let needle = sealed[sealed.len() / 2..sealed.len() / 2 + 64].to_vec();
+    let on_disk = || {
+        let mut raw = std::fs::read(dir.path().join("queue.sqlite")).unwrap();
+        if let Ok(wal) = std::fs::read(dir.path().join("queue.sqlite-wal")) {
+            raw.extend(wal);
+        }
+        raw.windows(needle.len()).any(|w| w == needle.as_slice())
+    };
+    assert!(on_disk(), "the sealed body is in the file before the purge");
+
+    // Synced "now": a cut-off in the past purges nothing.
+    assert_eq!(queue.purge_synced(station::queue::now_ms() - 86_400_000).await.unwrap(), 0);
+    assert_eq!(queue.purge_synced(station::queue::now_ms()).await.unwrap(), 1);
+    assert_eq!(queue.purge_synced(station::queue::now_ms()).await.unwrap(), 0, "already purged");
+    assert!(!on_disk(), "no copy of the purged body left in the database file or its WAL");
+
+    assert!(matches!(queue.load_transaction(&synced).await, Err(station::queue::QueueError::Purged(_))));
+    let detail = queue.show(&synced).await.unwrap();
+    assert_eq!(detail.summary.state, EnrollmentState::Synced);
+    assert_eq!(detail.images.len(), 2, "the image facts stay listed");
+    assert!(detail.events.last().unwrap().detail.as_deref().unwrap().starts_with("purged"));
+    for kept in [&rejected, &waiting] {
+        assert_eq!(queue.load_transaction(kept).await.unwrap().biometrics.len(), 2, "{kept} untouched");
+    }
+    server.shutdown().await;
+}
