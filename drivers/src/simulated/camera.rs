@@ -258,7 +258,7 @@ impl SimulatedCamera {
                     }
                     let u_src = radius * angle.sin();
                     // Near the outline, fade to the still background.
-                    let inside = ((1.0 - r) / 0.15).clamp(0.0, 1.0);
+                    let inside = ((1.0 - r) / 0.3).clamp(0.0, 1.0);
                     let inside = inside * inside * (3.0 - 2.0 * inside);
                     hx + inside * u_src + (1.0 - inside) * u_out
                 } else {
