@@ -237,8 +237,8 @@ async function faceCapture(b, screenshot) {
   metrics.preview_fps.push(fps);
   assert.notEqual(fps.fps_check, "failed", `preview painted ${fps.steady_fps} fps from the first frame to the capture (< 15): ${JSON.stringify(fps)}`);
   await shown(b, "face-captured");
-  // The simulated camera's "head turn" is a flat picture squeezed sideways: the challenge must not
-  // take it for a live 3-D head.
+  // The simulated subject turns its head on a fixed script and never blinks: the app asks blink and
+  // both turns in random order, so the challenge cannot be passed and must say so.
   const liveness = await shown(b, "face-liveness");
   assert.equal(await liveness.getAttribute("data-decision"), "SPOOF", await liveness.getText());
   return { text, asked };

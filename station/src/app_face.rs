@@ -534,9 +534,9 @@ mod tests {
     }
 
     /// The real pipeline on the simulated subject: the preview runs at the camera's rate while the
-    /// analysis takes the newest frame; the challenge is asked, and the simulated camera's 2-D
-    /// "head turn" (a sideways squeeze of a photo) is not accepted as a live 3-D head; the face is
-    /// captured after the challenge.
+    /// analysis takes the newest frame; the challenge is asked and the face is captured after it.
+    /// The scripted subject turns right first, so a left turn asked first is answered the wrong
+    /// way and the decision is SPOOF (`tests/simulated_liveness.rs` shows the LIVE side).
     #[test]
     fn challenge_then_capture_on_the_simulated_subject() {
         let Some(mut pipe) = pipeline() else { return };
