@@ -531,28 +531,30 @@ impl Queue {
     pub async fn claim_due(&self, now: i64, limit: usize) -> Result<Vec<String>, QueueError> {
         let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let candidates: Vec<(String,)> = sqlx::query_as(
-            "SELECT id FROM enrollments WHERE state = 'queued' AND next_attempt_at <= ? ORDER BY captured_at, id LIMIT ?",
+        // One statement moves the whole batch and one records its events: a sync claims every few
+        // milliseconds, and each statement is a round trip to SQLite's worker thread.
+        let mut claimed: Vec<(String, i64)> = sqlx::query_as(
+            "UPDATE enrollments SET state = 'sending', updated_at = ?1 WHERE id IN \
+             (SELECT id FROM enrollments WHERE state = 'queued' AND next_attempt_at <= ?1 ORDER BY captured_at, id LIMIT ?2) \
+             RETURNING id, captured_at",
         )
         .bind(now)
         .bind(limit as i64)
         .fetch_all(&mut *tx)
         .await?;
-        let mut claimed = Vec::with_capacity(candidates.len());
-        for (id,) in candidates {
-            transition_in(
-                &mut tx,
-                &id,
-                &[EnrollmentState::Queued],
-                EnrollmentState::Sending,
-                None,
-                None,
-            )
-            .await?;
-            claimed.push(id);
+        if !claimed.is_empty() {
+            let rows = vec!["(?, ?, 'queued', 'sending', NULL)"; claimed.len()].join(", ");
+            let sql = format!("INSERT INTO enrollment_events (enrollment_id, at, from_state, to_state, detail) VALUES {rows}");
+            let mut events = sqlx::query(&sql);
+            for (id, _) in &claimed {
+                events = events.bind(id).bind(now);
+            }
+            events.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(claimed)
+        // RETURNING does not keep the subquery's order: oldest first again.
+        claimed.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        Ok(claimed.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Hands back a claimed enrollment that was never sent (`sending` → `queued`, due at once,
@@ -570,38 +572,56 @@ impl Queue {
     }
 
     /// The enrollment as the serialised SPID request body (`{"data": UserTransaction}`), ready
-    /// to send: the body sealed at capture, opened. Queues written before sealed bodies existed
-    /// build it from the separately sealed images. Opening runs on the blocking pool, so several
-    /// uploads in flight use every core instead of queueing on the async task.
+    /// to send. See [`Queue::load_request_bodies`].
     pub async fn load_request_body(&self, id: &str) -> Result<Vec<u8>, QueueError> {
-        let purged: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT purged_at FROM enrollments WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
-        match purged {
-            None => return Err(QueueError::NotFound(id.to_owned())),
-            Some((Some(_),)) => return Err(QueueError::Purged(id.to_owned())),
-            Some((None,)) => {}
+        let mut bodies = self.load_request_bodies(&[id.to_owned()]).await?;
+        bodies.pop().expect("one result per id").map(Vec::from)
+    }
+
+    /// The ready-to-send request bodies of `ids`, in order, each or its own error: the bodies
+    /// sealed at capture, read in one query and opened in place on the blocking pool (in
+    /// parallel, so a batch uses every core). Queues written before sealed bodies existed get
+    /// theirs built from the separately sealed images. A purged enrollment has none.
+    pub async fn load_request_bodies(&self, ids: &[String]) -> Result<Vec<Result<bytes::Bytes, QueueError>>, QueueError> {
+        let placeholders = vec!["?"; ids.len()].join(", ");
+        let sql = format!(
+            "SELECT e.id, e.purged_at, b.sealed FROM enrollments e LEFT JOIN enrollment_bodies b ON b.enrollment_id = e.id WHERE e.id IN ({placeholders})"
+        );
+        let mut query = sqlx::query_as::<_, (String, Option<i64>, Option<Vec<u8>>)>(&sql);
+        for id in ids {
+            query = query.bind(id);
         }
-        let sealed_body: Option<(Vec<u8>,)> = sqlx::query_as("SELECT sealed FROM enrollment_bodies WHERE enrollment_id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let key = self.key.clone();
-        let open = match sealed_body {
-            Some((sealed,)) => {
-                let aad = body_aad(id);
-                Box::new(move || Ok(crypto::open(&key, &aad, &sealed)?)) as Box<dyn FnOnce() -> Result<Vec<u8>, QueueError> + Send>
-            }
-            None => {
-                let sealed = self.load_sealed(id).await?;
-                Box::new(move || {
-                    let tx = sealed.unseal(&key)?;
-                    serde_json::to_vec(&wire::Envelope::new(&tx)).map_err(|e| QueueError::Corrupt(e.to_string()))
-                })
-            }
-        };
-        tokio::task::spawn_blocking(open)
-            .await
-            .map_err(|e| QueueError::Corrupt(format!("encoding task failed: {e}")))?
+        let mut rows: std::collections::HashMap<String, (Option<i64>, Option<Vec<u8>>)> =
+            query.fetch_all(&self.pool).await?.into_iter().map(|(id, purged, sealed)| (id, (purged, sealed))).collect();
+        // Start every opening before awaiting any, so they run side by side.
+        let mut pending = Vec::with_capacity(ids.len());
+        for id in ids {
+            let key = self.key.clone();
+            let opening = match rows.remove(id) {
+                None => Err(QueueError::NotFound(id.clone())),
+                Some((Some(_), _)) => Err(QueueError::Purged(id.clone())),
+                Some((None, Some(sealed))) => {
+                    let aad = body_aad(id);
+                    Ok(tokio::task::spawn_blocking(move || Ok(crypto::open_owned(&key, &aad, sealed)?)))
+                }
+                Some((None, None)) => match self.load_sealed(id).await {
+                    Ok(legacy) => Ok(tokio::task::spawn_blocking(move || {
+                        let tx = legacy.unseal(&key)?;
+                        serde_json::to_vec(&wire::Envelope::new(&tx)).map(bytes::Bytes::from).map_err(|e| QueueError::Corrupt(e.to_string()))
+                    })),
+                    Err(e) => Err(e),
+                },
+            };
+            pending.push(opening);
+        }
+        let mut bodies = Vec::with_capacity(ids.len());
+        for opening in pending {
+            bodies.push(match opening {
+                Ok(task) => task.await.unwrap_or_else(|e| Err(QueueError::Corrupt(format!("opening task failed: {e}")))),
+                Err(e) => Err(e),
+            });
+        }
+        Ok(bodies)
     }
 
     async fn load_sealed(&self, id: &str) -> Result<SealedEnrollment, QueueError> {
@@ -909,8 +929,10 @@ impl Queue {
     }
 }
 
-/// One state change inside the caller's write transaction: checks the current state, updates
-/// the row (plus `extra` columns) and records the event.
+/// One state change inside the caller's write transaction: checks the current state, records the
+/// event and updates the row (plus `extra` columns). Two statements when the state fits (the event
+/// is inserted from the row itself, only if its state is one of `from`); the state is read back
+/// only to explain a refusal.
 async fn transition_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     id: &str,
@@ -919,23 +941,22 @@ async fn transition_in(
     detail: Option<&str>,
     extra: Option<(&str, Vec<Option<String>>)>,
 ) -> Result<(), QueueError> {
-    let current: Option<(String,)> = sqlx::query_as("SELECT state FROM enrollments WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let current = EnrollmentState::parse(
-        &current
-            .ok_or_else(|| QueueError::NotFound(id.to_owned()))?
-            .0,
-    )?;
-    if !from.contains(&current) {
-        return Err(QueueError::InvalidState {
-            id: id.to_owned(),
-            state: current,
-            action: action_name(to),
-        });
-    }
     let now = now_ms();
+    let allowed = vec!["?"; from.len()].join(", ");
+    let sql = format!(
+        "INSERT INTO enrollment_events (enrollment_id, at, from_state, to_state, detail) \
+         SELECT id, ?, state, ?, ? FROM enrollments WHERE id = ? AND state IN ({allowed})"
+    );
+    let mut event = sqlx::query(&sql).bind(now).bind(to.as_str()).bind(detail).bind(id);
+    for state in from {
+        event = event.bind(state.as_str());
+    }
+    if event.execute(&mut **tx).await?.rows_affected() == 0 {
+        let current: Option<(String,)> =
+            sqlx::query_as("SELECT state FROM enrollments WHERE id = ?").bind(id).fetch_optional(&mut **tx).await?;
+        let current = EnrollmentState::parse(&current.ok_or_else(|| QueueError::NotFound(id.to_owned()))?.0)?;
+        return Err(QueueError::InvalidState { id: id.to_owned(), state: current, action: action_name(to) });
+    }
     let (extra_sql, extra_values) = extra.unwrap_or(("", vec![]));
     let sql = format!("UPDATE enrollments SET state = ?, updated_at = ?{extra_sql} WHERE id = ?");
     let mut q = sqlx::query(&sql).bind(to.as_str()).bind(now);
@@ -943,14 +964,6 @@ async fn transition_in(
         q = q.bind(v);
     }
     q.bind(id).execute(&mut **tx).await?;
-    sqlx::query("INSERT INTO enrollment_events (enrollment_id, at, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?)")
-        .bind(id)
-        .bind(now)
-        .bind(current.as_str())
-        .bind(to.as_str())
-        .bind(detail)
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 

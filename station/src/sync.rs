@@ -291,13 +291,21 @@ impl Syncer {
                 if ids.is_empty() {
                     break;
                 }
-                let bodies = futures_join_all(ids.iter().map(|id| self.queue.load_request_body(id))).await;
+                let bodies = match self.queue.load_request_bodies(&ids).await {
+                    Ok(bodies) => bodies,
+                    Err(e) => {
+                        for id in &ids {
+                            self.queue.release_claim(id).await?;
+                        }
+                        return Err(e.into());
+                    }
+                };
                 let mut unreadable = None;
                 for (id, body) in ids.into_iter().zip(bodies) {
                     match body {
                         // The lanes drain until this sender is dropped, so sending cannot fail.
                         Ok(body) => {
-                            let _ = ready_tx.send((id, Bytes::from(body))).await;
+                            let _ = ready_tx.send((id, body)).await;
                         }
                         Err(e) => {
                             self.queue.release_claim(&id).await?;

@@ -525,3 +525,31 @@ async fn purging_synced_enrollments_removes_their_personal_data_and_nothing_else
     }
     server.shutdown().await;
 }
+
+/// A state change that does not fit the enrollment's state is refused with the state it is in, and
+/// writes nothing (no event, no update), whether it comes from an operator or from a batch of
+/// server answers.
+#[tokio::test]
+async fn transitions_that_do_not_fit_the_state_are_refused_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::open(&dir.path().join("queue.sqlite"), DataKey::generate()).await.unwrap();
+    let queued = queue.add(capture("52998224725", 0), true).await.unwrap();
+    let before = queue.show(&queued).await.unwrap();
+    let refused = |r: Result<(), station::queue::QueueError>| match r {
+        Err(station::queue::QueueError::InvalidState { state, .. }) => assert_eq!(state, EnrollmentState::Queued),
+        other => panic!("expected InvalidState, got {other:?}"),
+    };
+    refused(queue.submit(&queued).await);
+    refused(queue.mark_synced(&queued, "ENROLL_OK", "ok").await);
+    // A batch is all or nothing: the first answer fits nothing either.
+    refused(
+        queue
+            .record_answers(&[
+                (queued.clone(), station::queue::ServerAnswer::Accepted { tguid: "t".into(), status: "ENROLL_ENQUEUED".into(), message: String::new() }),
+                (queued.clone(), station::queue::ServerAnswer::Synced { status: "ENROLL_OK".into(), message: String::new() }),
+            ])
+            .await,
+    );
+    assert_eq!(queue.show(&queued).await.unwrap(), before, "nothing written");
+    assert!(matches!(queue.submit("no-such-id").await, Err(station::queue::QueueError::NotFound(_))));
+}
