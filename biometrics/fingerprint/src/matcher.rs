@@ -549,6 +549,13 @@ pub struct Matcher {
     tx: Vec<f32>,
     ty: Vec<f32>,
     tol: Vec<f32>,
+    /// Probe minutiae (indices) whose tolerance disc meets the candidate's
+    /// bounding box in the current pairing pass.
+    reach: Vec<u8>,
+    /// First-pass pair sets of the seeds refined so far in this comparison:
+    /// (signature, start and length in `refined_pairs`).
+    refined: Vec<(u64, usize, usize)>,
+    refined_pairs: Vec<(u16, u16)>,
 }
 
 /// Compares two templates; convenience wrapper allocating a fresh [`Matcher`].
@@ -667,6 +674,8 @@ impl Matcher {
         // Seeds: the best-voted correspondences.
         let seeds = top_votes(&self.votes);
         let mut best = 0.0f32;
+        self.refined.clear();
+        self.refined_pairs.clear();
         // Most pairs any seed's first pass found so far.
         let mut most_first = 0usize;
         for &(v, idx) in seeds.iter() {
@@ -685,13 +694,43 @@ impl Matcher {
                 continue;
             }
             most_first = most_first.max(first);
+            // Refinement depends only on the set of first-pass pairs: a seed
+            // pairing exactly the same minutiae as an earlier refined seed
+            // would give the same alignment and score (up to the order of
+            // floating-point sums), so its second pass is saved.
+            if self.refined_before() {
+                continue;
+            }
             // Refine alignment on the pairs found, then pair again.
-            let t2 = self.refine(p, c);
-            let anchor = self.centroid(c);
+            let (t2, anchor) = self.refine(p, c);
             self.pair(p, c, &t2, anchor);
-            best = best.max(self.evaluate(p, c, &t2));
+            best = best.max(self.evaluate(p, c));
         }
         best
+    }
+
+    /// Whether the current pairs (a seed's first pass) are, as a set, those
+    /// of an earlier refined seed's first pass; if not, records them. Sets
+    /// are compared by size and an order-independent signature first, so the
+    /// usual answer costs one pass over the pairs.
+    fn refined_before(&mut self) -> bool {
+        let signature = self.matched.iter().fold(0u64, |acc, &(i, j)| {
+            acc.wrapping_add((((i as u64) << 8 | j as u64) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        });
+        let (start, len) = (self.refined_pairs.len(), self.matched.len());
+        let seen = self.refined.iter().any(|&(sig, from, count)| {
+            sig == signature
+                && count == len
+                && self
+                    .matched
+                    .iter()
+                    .all(|p| self.refined_pairs[from..from + count].contains(p))
+        });
+        if !seen {
+            self.refined.push((signature, start, len));
+            self.refined_pairs.extend_from_slice(&self.matched);
+        }
+        seen
     }
 
     /// Stage 1: edge compatibility votes into the n1×n2 matrix, visiting
@@ -731,24 +770,19 @@ impl Matcher {
         add_votes(p, c, &self.hits[..found], &mut self.votes);
     }
 
-    /// Average position of the current pairs' candidate minutiae.
-    fn centroid(&self, c: &MatchTemplate) -> (f32, f32) {
-        let m = self.matched.len() as f32;
-        let (mut x, mut y) = (0.0, 0.0);
-        for &(_, j) in &self.matched {
-            x += c.xs[j as usize];
-            y += c.ys[j as usize];
-        }
-        (x / m, y / m)
-    }
-
     /// Greedy one-to-one pairing of minutiae under transform `t`: every
     /// (probe, candidate) couple within the position tolerance (growing with
     /// the distance from `anchor`) and [`PAIR_ANGLE`] is a candidate pair;
     /// pairs are taken cheapest first.
     fn pair(&mut self, p: &MatchTemplate, c: &MatchTemplate, t: &Rigid, anchor: (f32, f32)) {
         let n1 = p.len();
-        self.pairs.clear();
+        // Every couple within reach is written and the count advances only
+        // for those within the angle tolerance (a branch there would
+        // mispredict often); at most n1·n2 couples are within reach.
+        if self.pairs.len() < n1 * c.n {
+            self.pairs.resize(n1 * c.n, 0);
+        }
+        let mut count = 0usize;
         // Transformed probe positions and their tolerances first, in a loop
         // the compiler vectorises; then one exact distance test per couple.
         let (tx, ty, tol) = (&mut self.tx, &mut self.ty, &mut self.tol);
@@ -766,16 +800,24 @@ impl Matcher {
             *oy = y;
             *ot = (PAIR_DIST + PAIR_GROW * r).min(PAIR_DIST_MAX);
         }
-        let inv_angle = 1.0 / PAIR_ANGLE_Q as f32;
+        // Nothing to pair with outside the candidate's bounding box: the
+        // probe minutiae that can pair are listed first, without branching
+        // (where two prints overlap partly, a branch per minutia mispredicts).
+        let [minx, maxx, miny, maxy] = c.bbox;
+        self.reach.resize(n1, 0);
+        let mut reachable = 0usize;
         for i in 0..n1 {
+            let (x, y, tol) = (self.tx[i], self.ty[i], self.tol[i]);
+            let outside = (x + tol < minx) | (x - tol > maxx) | (y + tol < miny) | (y - tol > maxy);
+            self.reach[reachable] = i as u8;
+            reachable += !outside as usize;
+        }
+        let inv_angle = 1.0 / PAIR_ANGLE_Q as f32;
+        for r in 0..reachable {
+            let i = self.reach[r] as usize;
             let a = p.angles_q[i].wrapping_add(t.rot_q);
             let tol = self.tol[i];
             let (x, y) = (self.tx[i], self.ty[i]);
-            // Nothing to pair with outside the candidate's bounding box.
-            let [minx, maxx, miny, maxy] = c.bbox;
-            if x + tol < minx || x - tol > maxx || y + tol < miny || y - tol > maxy {
-                continue;
-            }
             // Column window from the x lookup table (a little wide: the exact
             // distance test decides). Negative values saturate to 0 in the casts.
             let last_bin = c.x_start.len() - 1;
@@ -793,17 +835,17 @@ impl Matcher {
             let pairs = &mut self.pairs;
             within_radius(c, start..end, (x, y), tol * tol, |j, d2| {
                 let da = c.angles_q[j].wrapping_sub(a).unsigned_abs();
-                if da <= PAIR_ANGLE_Q {
-                    let cost = d2.sqrt() / tol + da as f32 * inv_angle;
-                    pairs.push(((cost.to_bits() as u64) << 16) | ((i as u64) << 8) | j as u64);
-                }
+                let cost = d2.sqrt() / tol + da as f32 * inv_angle;
+                pairs[count] = ((cost.to_bits() as u64) << 16) | ((i as u64) << 8) | j as u64;
+                count += (da <= PAIR_ANGLE_Q) as usize;
             });
         }
-        self.pairs.sort_unstable();
+        let pairs = &mut self.pairs[..count];
+        pairs.sort_unstable();
         // Minutia indices are < MAX_MATCH_MINUTIAE ≤ 256: four words per side.
         let (mut used_p, mut used_c) = ([0u64; 4], [0u64; 4]);
         self.matched.clear();
-        for &key in &self.pairs {
+        for &key in pairs.iter() {
             let (i, j) = ((key >> 8) as usize & 0xff, key as usize & 0xff);
             if used_p[i >> 6] & (1 << (i & 63)) == 0 && used_c[j >> 6] & (1 << (j & 63)) == 0 {
                 used_p[i >> 6] |= 1 << (i & 63);
@@ -813,8 +855,10 @@ impl Matcher {
         }
     }
 
-    /// Least-squares rigid transform (2-D Procrustes) over the current pairs.
-    fn refine(&self, p: &MatchTemplate, c: &MatchTemplate) -> Rigid {
+    /// Least-squares rigid transform (2-D Procrustes) over the current pairs,
+    /// and the centroid of their candidate minutiae (the anchor of the next
+    /// pairing pass).
+    fn refine(&self, p: &MatchTemplate, c: &MatchTemplate) -> (Rigid, (f32, f32)) {
         let m = self.matched.len() as f32;
         let (mut px, mut py, mut cx, mut cy) = (0.0, 0.0, 0.0, 0.0);
         for &(i, j) in &self.matched {
@@ -836,18 +880,20 @@ impl Matcher {
         }
         let rot = sxy.atan2(sxx);
         let (sin, cos) = rot.sin_cos();
-        Rigid {
+        let t = Rigid {
             cos,
             sin,
             rot_q: quant(rot),
             tx: cx - (cos * px - sin * py),
             ty: cy - (sin * px + cos * py),
-        }
+        };
+        (t, (cx, cy))
     }
 
     /// Score of the current pairing: pairs supported by local edge votes count
-    /// fully, others half; normalised by the minutiae inside the common area.
-    fn evaluate(&self, p: &MatchTemplate, c: &MatchTemplate, t: &Rigid) -> f32 {
+    /// fully, others half; normalised by the minutiae inside the common area
+    /// under the alignment of the last pairing pass.
+    fn evaluate(&self, p: &MatchTemplate, c: &MatchTemplate) -> f32 {
         let n2 = c.len();
         let mut m = 0.0f32;
         for &(i, j) in &self.matched {
@@ -866,8 +912,8 @@ impl Matcher {
         let [minx, maxx, miny, maxy] = c.bbox;
         let (mut qminx, mut qmaxx, mut qminy, mut qmaxy) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
         let mut n1o = 0usize;
-        for i in 0..p.len() {
-            let (x, y) = t.apply(p.xs[i], p.ys[i]);
+        // Probe minutiae as the last pairing pass transformed them.
+        for (&x, &y) in self.tx[..p.len()].iter().zip(&self.ty[..p.len()]) {
             qminx = qminx.min(x);
             qmaxx = qmaxx.max(x);
             qminy = qminy.min(y);
