@@ -157,6 +157,22 @@ pub async fn load_gallery(state: &AppState) -> ApiResult<()> {
     Ok(())
 }
 
+/// Rebuilds the gallery from SQLite when deleted people's entries have piled up
+/// ([`crate::gallery::PeopleGallery::needs_compaction`]). Runs on the decision worker between two
+/// decisions, the only place people are added, so nobody admitted meanwhile can be missed.
+pub async fn compact_gallery_if_needed(state: &AppState) -> ApiResult<()> {
+    if !state.gallery.needs_compaction() {
+        return Ok(());
+    }
+    let retired = state.gallery.retired_entries();
+    state.gallery.begin_rebuild();
+    let people = crate::gallery::stored_people(&state.db).await?;
+    let gallery = state.gallery.clone();
+    blocking(move || gallery.rebuild(people)).await?;
+    tracing::info!(retired, people = state.gallery.people(), "fingerprint gallery compacted");
+    Ok(())
+}
+
 async fn backfill(state: &AppState) -> ApiResult<()> {
     let missing: Vec<(String, String)> = sqlx::query_as(
         "SELECT DISTINCT p.person_guid, p.tguid FROM people p JOIN biometrics b ON b.tguid = p.tguid

@@ -284,6 +284,9 @@ pub async fn run_worker(state: AppState) {
         if let Err(e) = process_pending(&state).await {
             tracing::warn!(error = %e, "enrollment processing failed; will retry");
         }
+        if let Err(e) = crate::dedup::compact_gallery_if_needed(&state).await {
+            tracing::warn!(error = %e, "compacting the fingerprint gallery failed; searches still skip deleted people");
+        }
         tokio::select! {
             _ = state.enrollment_work.notified() => {}
             _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}

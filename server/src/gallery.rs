@@ -7,10 +7,12 @@
 //! loses nothing the next start does not rebuild.
 //!
 //! The engine's gallery cannot remove entries, so a deletion retires the person's id: their
-//! entries stay in memory until the next start but are filtered out of every search, and each
-//! search asks the engine for as many extra candidates as there are retired entries so the
-//! filter never crowds out a live mate. Deletions are rare admin actions; memory is reclaimed by
-//! the reload at the next start.
+//! entries stay in memory but are filtered out of every search, and each search asks the engine
+//! for as many extra candidates as there are retired entries so the filter never crowds out a live
+//! mate. Once retired entries are a quarter of the gallery, the decision worker rebuilds it from
+//! SQLite between two decisions ([`PeopleGallery::needs_compaction`], [`PeopleGallery::rebuild`]):
+//! it is the only caller of `add`, so no admission can be missed, and deletions that land while
+//! the rebuild reads are remembered and applied to the new gallery.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -50,7 +52,42 @@ struct Inner {
     retired_entries: usize,
     /// Gallery entries each live person has, so retiring them counts what stays behind.
     entries_of: HashMap<u64, usize>,
+    /// While a rebuild reads SQLite: the people removed since it began (None otherwise).
+    removed_during_rebuild: Option<Vec<String>>,
 }
+
+impl Inner {
+    fn empty() -> Self {
+        Inner { fingers: (0..10).map(|_| Gallery::new()).collect(), ..Inner::default() }
+    }
+
+    fn add(&mut self, person: EnrolledPerson, fingers: &[FingerTemplate], min_minutiae: usize) {
+        if self.ids.contains_key(&person.person_guid) {
+            return;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut added = 0;
+        for f in fingers.iter().filter(|f| f.is_usable(min_minutiae)) {
+            self.fingers[f.index.code() as usize].insert(id, &f.template);
+            added += 1;
+        }
+        self.entries_of.insert(id, added);
+        self.ids.insert(person.person_guid.clone(), id);
+        self.people.insert(id, person);
+    }
+
+    fn retire(&mut self, person_guid: &str) {
+        if let Some(id) = self.ids.remove(person_guid) {
+            self.people.remove(&id);
+            let entries = self.entries_of.remove(&id).unwrap_or(0);
+            self.retired_entries += entries;
+        }
+    }
+}
+
+/// Retired entries from which a rebuild pays, whatever the gallery's size.
+const MIN_RETIRED_TO_COMPACT: usize = 64;
 
 /// The gallery of every enrolled person's usable fingers, safe to share between tasks.
 pub struct PeopleGallery {
@@ -64,8 +101,7 @@ const CANDIDATES_PER_FINGER: usize = 8;
 impl PeopleGallery {
     /// An empty gallery that admits only templates with at least `min_minutiae` minutiae.
     pub fn new(min_minutiae: usize) -> Self {
-        let inner = Inner { fingers: (0..10).map(|_| Gallery::new()).collect(), ..Inner::default() };
-        Self { inner: RwLock::new(inner), min_minutiae }
+        Self { inner: RwLock::new(Inner::empty()), min_minutiae }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -79,30 +115,50 @@ impl PeopleGallery {
     /// Adds a person's fingers (CPU: one edge table per finger; call on the blocking pool).
     /// Fingers below the minutiae floor are left out; a person already present is ignored.
     pub fn add(&self, person: EnrolledPerson, fingers: &[FingerTemplate]) {
-        let mut inner = self.write();
-        if inner.ids.contains_key(&person.person_guid) {
-            return;
-        }
-        let id = inner.next_id;
-        inner.next_id += 1;
-        let mut added = 0;
-        for f in fingers.iter().filter(|f| f.is_usable(self.min_minutiae)) {
-            inner.fingers[f.index.code() as usize].insert(id, &f.template);
-            added += 1;
-        }
-        inner.entries_of.insert(id, added);
-        inner.ids.insert(person.person_guid.clone(), id);
-        inner.people.insert(id, person);
+        self.write().add(person, fingers, self.min_minutiae);
     }
 
     /// Retires a deleted person: they are never returned by a search again.
     pub fn remove(&self, person_guid: &str) {
         let mut inner = self.write();
-        if let Some(id) = inner.ids.remove(person_guid) {
-            inner.people.remove(&id);
-            let entries = inner.entries_of.remove(&id).unwrap_or(0);
-            inner.retired_entries += entries;
+        inner.retire(person_guid);
+        if let Some(removed) = inner.removed_during_rebuild.as_mut() {
+            removed.push(person_guid.to_owned());
         }
+    }
+
+    /// Whether retired entries are numerous enough (a quarter of all entries, and at least
+    /// [`MIN_RETIRED_TO_COMPACT`]) that searches pay more for them than a rebuild costs once.
+    pub fn needs_compaction(&self) -> bool {
+        let inner = self.read();
+        let live: usize = inner.entries_of.values().sum();
+        inner.retired_entries >= MIN_RETIRED_TO_COMPACT && inner.retired_entries * 4 >= live + inner.retired_entries
+    }
+
+    /// Starts remembering removals; call just before reading the people to rebuild from.
+    pub fn begin_rebuild(&self) {
+        self.write().removed_during_rebuild = Some(Vec::new());
+    }
+
+    /// Replaces the gallery with one holding `people` (read from SQLite after
+    /// [`PeopleGallery::begin_rebuild`]), minus anyone removed since: retired entries are gone.
+    /// CPU-bound; call on the blocking pool. The caller must be the only one adding people
+    /// meanwhile (the decision worker).
+    pub fn rebuild(&self, people: Vec<(EnrolledPerson, Vec<FingerTemplate>)>) {
+        let mut fresh = Inner::empty();
+        for (person, fingers) in people {
+            fresh.add(person, &fingers, self.min_minutiae);
+        }
+        let mut inner = self.write();
+        for person_guid in inner.removed_during_rebuild.take().unwrap_or_default() {
+            fresh.retire(&person_guid);
+        }
+        *inner = fresh;
+    }
+
+    /// Entries of deleted people still held (they are skipped by every search).
+    pub fn retired_entries(&self) -> usize {
+        self.read().retired_entries
     }
 
     /// Live people in the gallery.
@@ -170,5 +226,77 @@ pub fn decode_row(person_guid: &str, idx: i64, bytes: &[u8]) -> Option<FingerTem
             tracing::warn!(person = person_guid, idx, "stored template at a non-finger index; skipped");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fingerprint::{Minutia, MinutiaKind, Template};
+    use rand::{Rng, SeedableRng};
+
+    /// A different finger for every `seed`: 40 minutiae at least 12 px apart on a 400×400 print.
+    fn finger(seed: u64) -> FingerTemplate {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut minutiae: Vec<Minutia> = Vec::new();
+        while minutiae.len() < 40 {
+            let (x, y) = (rng.gen_range(20.0..380.0f32), rng.gen_range(20.0..380.0f32));
+            if minutiae.iter().all(|m| (m.x as f32 - x).hypot(m.y as f32 - y) > 12.0) {
+                let kind = if rng.gen() { MinutiaKind::Ending } else { MinutiaKind::Bifurcation };
+                minutiae.push(Minutia { x: x as u16, y: y as u16, angle: rng.gen_range(0.0..std::f32::consts::TAU), kind, quality: 60 });
+            }
+        }
+        FingerTemplate { index: BiometricIndex::RightIndex, template: Template { width: 400, height: 400, dpi: 500, minutiae } }
+    }
+
+    fn person(i: u64) -> (EnrolledPerson, Vec<FingerTemplate>) {
+        (EnrolledPerson { person_guid: format!("guid-{i}"), key: format!("key-{i}"), tguid: format!("tx-{i}") }, vec![finger(i)])
+    }
+
+    /// The same finger pressed again (moved, some minutiae lost or added).
+    fn mate(i: u64) -> Vec<FingerTemplate> {
+        let f = finger(i);
+        vec![FingerTemplate { index: f.index, template: fingerprint::perturb(&f.template, 1000 + i) }]
+    }
+
+    fn found(g: &PeopleGallery, i: u64) -> bool {
+        g.search(&mate(i), fingerprint::matcher::FMR_1_IN_10000_THRESHOLD).iter().any(|h| h.person.person_guid == format!("guid-{i}"))
+    }
+
+    #[test]
+    fn deleted_people_pile_up_until_a_rebuild_drops_them_and_removals_during_it_are_kept() {
+        let g = PeopleGallery::new(12);
+        for i in 0..100 {
+            let (p, f) = person(i);
+            g.add(p, &f);
+        }
+        assert!(found(&g, 90) && found(&g, 10));
+        for i in 0..50 {
+            g.remove(&format!("guid-{i}"));
+        }
+        assert!(!found(&g, 10), "a retired person is never returned");
+        assert_eq!(g.retired_entries(), 50);
+        assert!(!g.needs_compaction(), "50 of 100 entries retired, but under the floor of 64");
+        for i in 50..80 {
+            g.remove(&format!("guid-{i}"));
+        }
+        assert!(g.needs_compaction(), "80 of 100 entries retired");
+
+        // The rebuild reads the people still enrolled; one more is deleted while it reads.
+        g.begin_rebuild();
+        let snapshot: Vec<_> = (80..100).map(person).collect();
+        g.remove("guid-85");
+        g.rebuild(snapshot);
+
+        assert_eq!(g.retired_entries(), 1, "only the person deleted during the rebuild is still held");
+        assert!(!g.needs_compaction());
+        assert_eq!(g.people(), 19);
+        assert!(found(&g, 90), "live people are still found");
+        assert!(!found(&g, 85), "a deletion during the rebuild is not undone");
+        assert!(!found(&g, 10));
+        // Later removals are ordinary again.
+        g.remove("guid-90");
+        assert!(!found(&g, 90));
+        assert_eq!(g.retired_entries(), 2);
     }
 }
