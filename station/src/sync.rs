@@ -18,6 +18,10 @@ use wire::{Envelope, ErrorResponse};
 use crate::config::SyncConfig;
 use crate::queue::{now_ms, Queue, QueueError, ServerAnswer};
 
+/// The `server_code` recorded on an enrollment whose stored data this station cannot read (so it
+/// was never sent): shown to the operator beside the server's own codes.
+pub const LOCAL_DATA_UNREADABLE: &str = "LOCAL_DATA_UNREADABLE";
+
 /// Sync failures that stop a sync run (per-enrollment failures are recorded in the queue).
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -300,21 +304,25 @@ impl Syncer {
                         return Err(e.into());
                     }
                 };
-                let mut unreadable = None;
                 for (id, body) in ids.into_iter().zip(bodies) {
                     match body {
                         // The lanes drain until this sender is dropped, so sending cannot fail.
                         Ok(body) => {
                             let _ = ready_tx.send((id, body)).await;
                         }
+                        // This enrollment's own data cannot be read (altered on disk, or opened
+                        // with another station's key): it can never be sent, so it is rejected
+                        // here with the reason, instead of stopping every later sync at it.
+                        Err(e @ (QueueError::Sealed(_) | QueueError::Corrupt(_))) => {
+                            tracing::warn!(%id, error = %e, "enrollment data unreadable; rejected locally");
+                            let reason = format!("this station cannot read the enrollment's stored data: {e}");
+                            self.queue.mark_rejected(&id, None, Some(LOCAL_DATA_UNREADABLE), &reason).await?;
+                        }
                         Err(e) => {
                             self.queue.release_claim(&id).await?;
-                            unreadable.get_or_insert(e);
+                            return Err(e.into());
                         }
                     }
-                }
-                if let Some(e) = unreadable {
-                    return Err(e.into());
                 }
             }
             Ok::<_, SyncError>(())

@@ -553,3 +553,31 @@ async fn transitions_that_do_not_fit_the_state_are_refused_and_write_nothing() {
     assert_eq!(queue.show(&queued).await.unwrap(), before, "nothing written");
     assert!(matches!(queue.submit("no-such-id").await, Err(station::queue::QueueError::NotFound(_))));
 }
+
+/// An enrollment whose stored data was altered on disk can never be sent: it is rejected locally
+/// with the reason, and the sync carries on with the others instead of stopping at it forever.
+#[tokio::test]
+async fn an_unreadable_enrollment_is_rejected_with_its_reason_and_the_others_sync() {
+    let (dir, server, queue) = server_and_queue().await;
+    let damaged = queue.add(capture("52998224725", 0), true).await.unwrap();
+    let fine = queue.add(capture("39053344705", 0), true).await.unwrap();
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("queue.sqlite"));
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await.unwrap();
+    // Flip one byte in the middle of the sealed body: the authentication tag no longer matches.
+    sqlx::query("UPDATE enrollment_bodies SET sealed = substr(sealed, 1, 100) || X'FF' || substr(sealed, 102) WHERE enrollment_id = ?")
+        .bind(&damaged)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+
+    let progress = syncer(&queue, &server.base_url()).run_until_drained(Some(Duration::from_secs(30)), |_| {}).await.unwrap();
+    assert_eq!(progress.synced, 1);
+    assert_eq!(queue.show(&fine).await.unwrap().summary.state, EnrollmentState::Synced);
+    let d = queue.show(&damaged).await.unwrap().summary;
+    assert_eq!(d.state, EnrollmentState::Rejected);
+    assert_eq!(d.server_code.as_deref(), Some(station::sync::LOCAL_DATA_UNREADABLE));
+    assert!(d.server_message.unwrap().contains("cannot read"));
+    assert_eq!(people(&server).await, 1, "nothing of the damaged enrollment reached the server");
+    server.shutdown().await;
+}
