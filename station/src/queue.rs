@@ -24,9 +24,10 @@ use wire::BiometricIndex;
 
 use crate::crypto::{self, DataKey};
 
-/// Where an enrollment is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Where an enrollment is in its life. Stored as its [`EnrollmentState::as_str`] text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
 pub enum EnrollmentState {
     /// Captured, not yet submitted by the operator (still under review).
     Captured,
@@ -131,8 +132,8 @@ pub struct NewEnrollment {
     pub captured_at: i64,
 }
 
-/// A queue row for listings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A queue row for listings (read straight from the row: the fields are the column names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct EnrollmentSummary {
     pub id: String,
     pub state: EnrollmentState,
@@ -202,58 +203,9 @@ struct SealedDetails {
     missing: Vec<MissingBiometric>,
 }
 
-type SummaryRow = (
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
-);
-
 const SUMMARY_COLUMNS: &str =
     "id, state, user_id, operator_id, captured_at, attempts, next_attempt_at, last_error, \
      server_tguid, server_status, server_code, server_message, updated_at";
-
-fn summary(row: SummaryRow) -> Result<EnrollmentSummary, QueueError> {
-    let (
-        id,
-        state,
-        user_id,
-        operator_id,
-        captured_at,
-        attempts,
-        next_attempt_at,
-        last_error,
-        server_tguid,
-        server_status,
-        server_code,
-        server_message,
-        updated_at,
-    ) = row;
-    Ok(EnrollmentSummary {
-        id,
-        state: EnrollmentState::parse(&state)?,
-        user_id,
-        operator_id,
-        captured_at,
-        attempts,
-        next_attempt_at,
-        last_error,
-        server_tguid,
-        server_status,
-        server_code,
-        server_message,
-        updated_at,
-    })
-}
 
 /// An enrollment as stored: personal data and images still sealed.
 struct SealedEnrollment {
@@ -866,22 +818,17 @@ impl Queue {
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM enrollments WHERE (?1 IS NULL OR state = ?1) ORDER BY captured_at DESC, id LIMIT ?2"
         );
-        let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
-            .bind(state.map(|s| s.as_str()))
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(summary).collect()
+        Ok(sqlx::query_as(&sql).bind(state.map(|s| s.as_str())).bind(limit as i64).fetch_all(&self.pool).await?)
     }
 
     /// One enrollment with its images and history.
     pub async fn show(&self, id: &str) -> Result<EnrollmentDetail, QueueError> {
         let sql = format!("SELECT {SUMMARY_COLUMNS} FROM enrollments WHERE id = ?");
-        let row: Option<SummaryRow> = sqlx::query_as(&sql)
+        let summary: EnrollmentSummary = sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?;
-        let summary = summary(row.ok_or_else(|| QueueError::NotFound(id.to_owned()))?)?;
+            .await?
+            .ok_or_else(|| QueueError::NotFound(id.to_owned()))?;
         let images: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
             "SELECT idx, width, height, COALESCE(image_bytes, length(sealed)) FROM enrollment_images WHERE enrollment_id = ? ORDER BY idx",
         )
