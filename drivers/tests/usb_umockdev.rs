@@ -185,19 +185,7 @@ fn sequential_pcapng_script(device: &str, dir: &Path) -> [String; 2] {
         kind: DeviceKind::FingerprintScanner,
         driver: "uru4000".into(),
     };
-    let mut scanner = uru4000::Uru4000::open(
-        Box::new(recorder.clone()),
-        info,
-        uru_profile(device),
-        uru4000::Seed::Fixed(URU_RECORDED_SEED),
-    )
-    .expect("in-process replay opens");
-    let image = scanner
-        .capture(Duration::from_secs(10), &mut |_| {})
-        .expect("in-process replay captures");
-    common::assert_image_eq(&image, &common::file(device, "capture.png"));
-    scanner.close().unwrap();
-    drop(scanner);
+    uru_capture_matches_recording(Box::new(recorder.clone()), info, device);
     let exchanged = recorder.lock().unwrap().recording().clone();
     let path: PathBuf = dir.join("sequential.pcapng");
     std::fs::write(&path, exchanged.to_pcapng(desc.bus, desc.address)).unwrap();
@@ -210,9 +198,19 @@ fn sequential_pcapng_script(device: &str, dir: &Path) -> [String; 2] {
     ]
 }
 
+/// Runs the U.are.U driver over `transport` with the recorded scramble seed (the only setting
+/// that differs from [`drivers::usb::open`], which draws a fresh seed) and checks the captured
+/// image against the recording's expected pixels.
+fn uru_capture_matches_recording(transport: Box<dyn drivers::usb::UsbTransport>, info: DeviceInfo, device: &str) {
+    let mut scanner =
+        uru4000::Uru4000::open(transport, info, uru_profile(device), uru4000::Seed::Fixed(URU_RECORDED_SEED)).expect("power-up");
+    let image = scanner.capture(Duration::from_secs(10), &mut |_| {}).expect("capture");
+    common::assert_image_eq(&image, &common::file(device, "capture.png"));
+    scanner.close().unwrap();
+}
+
 /// Child side for the U.are.U models: enumerate and open the libusb transport by id, then run
-/// the driver with the recorded scramble seed (the only setting that differs from
-/// [`drivers::usb::open`], which draws a fresh seed).
+/// the driver as recorded.
 fn uru_capture_through_libusb(device: &str, vid: u16, pid: u16) {
     let entries = list_devices().expect("libusb enumeration under umockdev");
     let entry = entries
@@ -223,18 +221,7 @@ fn uru_capture_through_libusb(device: &str, vid: u16, pid: u16) {
     let info = entry.scanner_info().unwrap();
     let (known, transport) = drivers::usb::open_transport(&info.id).expect("open by id");
     assert_eq!(known.driver, "uru4000");
-    let mut scanner = uru4000::Uru4000::open(
-        Box::new(transport),
-        info,
-        uru_profile(device),
-        uru4000::Seed::Fixed(URU_RECORDED_SEED),
-    )
-    .expect("power-up over libusb");
-    let image = scanner
-        .capture(Duration::from_secs(10), &mut |_| {})
-        .expect("capture over libusb");
-    common::assert_image_eq(&image, &common::file(device, "capture.png"));
-    scanner.close().unwrap();
+    uru_capture_matches_recording(Box::new(transport), info, device);
     println!("umockdev-child-ok {device}");
 }
 

@@ -603,15 +603,6 @@ impl Queue {
         })
     }
 
-    /// The server took the upload: `sending` → `accepted` with its TGUID.
-    pub async fn mark_accepted(&self, id: &str, tguid: &str, status: &str, message: &str) -> Result<(), QueueError> {
-        self.record_answers(&[(
-            id.to_owned(),
-            ServerAnswer::Accepted { tguid: tguid.to_owned(), status: status.to_owned(), message: message.to_owned() },
-        )])
-        .await
-    }
-
     /// The server refused the enrollment (validation error, or a final rejection).
     pub async fn mark_rejected(&self, id: &str, status: Option<&str>, code: Option<&str>, message: &str) -> Result<(), QueueError> {
         self.record_answers(&[(
