@@ -423,10 +423,28 @@ async fn bad_requests_get_the_spec_error_codes() {
     assert_eq!(resp.error.error_code, SbiErrorCode::DeviceNotFound);
 }
 
+/// Binds 127.0.0.1:4501, retrying for up to 30 s; `None` when something else holds it throughout.
+async fn hold_port_4501() -> Option<tokio::net::TcpListener> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match tokio::net::TcpListener::bind(("127.0.0.1", 4501)).await {
+            Ok(listener) => return Some(listener),
+            Err(_) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
 #[tokio::test]
 async fn port_falls_back_when_4501_is_taken_and_a_full_range_is_a_clear_error() {
-    // Hold 4501 (or find it already held by someone else): either way it is taken.
-    let _held = tokio::net::TcpListener::bind(("127.0.0.1", 4501)).await;
+    // 4501 must be taken while our service starts. The other tests in this binary run in
+    // parallel and their services bind 4501 for a moment, so a single failed bind proves
+    // nothing: the port may be free again when our service starts (CI saw exactly that).
+    // Take it ourselves, waiting out the other tests; a port held for the whole wait is held
+    // by something outside this test binary, which makes it just as taken.
+    let _held = hold_port_4501().await;
     let svc = Service::start().await;
     assert!(
         (4502..=4600).contains(&svc.running.port),
