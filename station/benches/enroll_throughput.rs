@@ -63,6 +63,44 @@ fn settle_disk() {
     let _ = std::process::Command::new("sync").status();
 }
 
+/// Opening one sealed request body, as the sync does for every enrollment: the station's
+/// `crypto::open_owned` (ring's assembly ChaCha20-Poly1305) against the portable
+/// `chacha20poly1305` crate it replaced, on the same blob (both read the same format).
+fn compare_body_opening(body: &[u8]) {
+    use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+    let key = station::crypto::DataKey::generate();
+    let sealed = station::crypto::seal(&key, b"bench", body);
+    let reference = chacha20poly1305::XChaCha20Poly1305::new(key.as_bytes().into());
+    let rounds = 300;
+    let time = |f: &dyn Fn()| {
+        (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                for _ in 0..rounds {
+                    f();
+                }
+                t.elapsed().as_secs_f64() * 1e3 / rounds as f64
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let ours = time(&|| {
+        std::hint::black_box(station::crypto::open_owned(&key, b"bench", sealed.clone()).unwrap());
+    });
+    let portable = time(&|| {
+        let mut buf = sealed.clone();
+        let (nonce, rest) = buf.split_at_mut(24);
+        let (ciphertext, tag) = rest.split_at_mut(rest.len() - 16);
+        reference
+            .decrypt_in_place_detached(nonce[..].into(), b"bench", ciphertext, tag[..].into())
+            .unwrap();
+        std::hint::black_box(&buf);
+    });
+    println!(
+        "open one sealed {} KB body: station crypto (ring) {ours:.3} ms, chacha20poly1305 crate {portable:.3} ms (best of 3 × {rounds})",
+        body.len() / 1024
+    );
+}
+
 async fn start(dir: &std::path::Path, name: &str) -> (server::RunningServer, String) {
     let mut config = ServerConfig::new(dir.join(format!("{name}.sqlite")));
     config.bootstrap_admin = Some(BootstrapAdmin { document: "admin".into(), password: PASSWORD.into() });
@@ -133,6 +171,7 @@ fn main() {
         let payload: usize = imgs.iter().map(|i| i.3.len()).sum();
         let one_body = body("00000000000", &imgs).len();
         println!("machine: {} cores; payload {} KB of images, {} KB JSON per enrollment", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), payload / 1024, one_body / 1024);
+        compare_body_opening(&body("00000000000", &imgs));
 
         // 1. Server enroll throughput and latency.
         let (s, token) = start(dir.path(), "throughput").await;
