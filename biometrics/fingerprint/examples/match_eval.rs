@@ -6,7 +6,11 @@
 //! Exists so that matcher changes can be judged in seconds without paying for
 //! extraction on every run; `fingerprint eval` remains the end-to-end figure.
 //!
-//!     cargo run --release --example match_eval -- [cache-dir]
+//!     cargo run --release --example match_eval -- [cache-dir [scores.tsv]]
+//!
+//! With a second argument every score is also written, one line per pair
+//! (database, probe and candidate file, score), so that two matchers meant to
+//! score alike can be compared pair by pair with `cmp`.
 use fingerprint::eval::{extract_all, list_fvc, rates, threshold_for_fmr};
 use fingerprint::{MatchTemplate, Matcher, Template};
 use std::path::PathBuf;
@@ -31,6 +35,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/data/fingerprint"
     ));
+    let mut scores_out = match std::env::args().nth(2) {
+        Some(path) => Some(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => None,
+    };
     let mut pooled_imp = Vec::new();
     let mut pooled_gen = Vec::new();
     let (mut comparisons, mut cpu_s) = (0usize, 0.0f64);
@@ -67,6 +75,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for b in a + 1..imgs.len() {
                 let s = m.score(&prepared[a], &prepared[b]);
                 comparisons += 1;
+                if let Some(out) = scores_out.as_mut() {
+                    use std::io::Write;
+                    let name = |i: usize| {
+                        imgs[i]
+                            .path
+                            .file_name()
+                            .unwrap_or_default()
+                            .to_string_lossy()
+                    };
+                    writeln!(out, "{db}\t{}\t{}\t{s:?}", name(a), name(b))?;
+                }
                 if imgs[a].finger == imgs[b].finger {
                     gen.push(s);
                 } else {

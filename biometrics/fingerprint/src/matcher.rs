@@ -132,19 +132,46 @@ struct ProbeEdge {
     na: u8,
 }
 
-/// Candidate edges of one scanned block compatible with a probe edge: the
-/// block's first edge and a mask with bit 2·k set for edge `start + k`.
-#[derive(Debug, Clone, Copy, Default)]
-struct HitBlock {
-    start: u16,
-    lanes: u16,
-    /// Index of the probe edge in the probe's [`ProbeEdge`] table.
-    probe: u16,
-}
+/// One candidate edge compatible with a probe edge: the candidate edge's
+/// index in the low 16 bits, the probe edge's index in the probe's
+/// [`ProbeEdge`] table in the high 16 (both < [`MAX_MATCH_MINUTIAE`] ·
+/// [`NEIGHBOURS`] = 1,600).
+type Hit = u32;
 
-/// Hit blocks gathered before they are turned into votes: about one typical
+/// Hits gathered before they are turned into votes: about one typical
 /// comparison's worth, and a bound on the buffer whatever the templates.
 const HIT_BUFFER: usize = 1024;
+
+/// For every 8-lane hit mask of the vector edge scan, the lanes set, in
+/// increasing order (padded with zeros), and how many there are: one table
+/// lookup then compacts a block's hits without a branch per lane. A loop over
+/// the set bits instead exits after 1–3 rounds at random and mispredicts about
+/// once per block holding a hit.
+const LANE_POS: [[u16; SCAN_LANES]; 256] = {
+    let mut t = [[0u16; SCAN_LANES]; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        let (mut lane, mut k) = (0, 0);
+        while lane < SCAN_LANES {
+            if mask & (1 << lane) != 0 {
+                t[mask][k] = lane as u16;
+                k += 1;
+            }
+            lane += 1;
+        }
+        mask += 1;
+    }
+    t
+};
+const LANE_COUNT: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        t[mask] = (mask as u32).count_ones() as u8;
+        mask += 1;
+    }
+    t
+};
 
 /// Edge angle tolerance (radians) of the vote stage and in 1/65536 turns.
 const EDGE_ATOL: f32 = 0.45;
@@ -194,10 +221,10 @@ fn len_fixed(len: f32) -> i16 {
 /// within `atol` of `q.1` and `q.2`, in increasing order, and returns the new
 /// count. `|d| ≤ t` is tested as the unsigned `d + t ≤ 2t`, which is exact for
 /// wrapping i16 angle differences too. About half the blocks of eight hold a
-/// hit, at random, so blocks are appended without branching (each block is
-/// written, the count advances only when it has hits): a data-dependent
-/// branch here would mispredict half the time.
-/// `hits` must hold `found + (s1 - s0) + 1` entries.
+/// hit, at random, so nothing here branches on the data: every block writes
+/// eight compacted entries (see [`LANE_POS`]) and the count advances by the
+/// number of hits; the entries past the count are overwritten by the next block.
+/// `hits` must hold `found + (s1 - s0) + SCAN_LANES` entries.
 #[inline]
 fn scan_edges(
     c: &MatchTemplate,
@@ -205,22 +232,27 @@ fn scan_edges(
     q: (i16, i16, i16),
     (tol, atol): (i16, i16),
     probe: u16,
-    hits: &mut [HitBlock],
+    hits: &mut [Hit],
     mut found: usize,
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         // SSE2 is part of the x86_64 baseline, so no runtime detection is needed.
         use std::arch::x86_64::*;
-        // The columns are padded by SCAN_LANES entries past the last edge.
+        // The columns are padded by SCAN_LANES entries past the last edge;
+        // every block of the range adds at most SCAN_LANES hits and writes
+        // SCAN_LANES entries.
         assert!(
             s0 <= s1
                 && s1 + SCAN_LANES <= c.e_len.len()
                 && c.e_len.len() == c.e_from_angle.len()
                 && c.e_len.len() == c.e_to_angle.len()
+                && found + (s1 - s0) + SCAN_LANES <= hits.len()
         );
         // SAFETY: SSE2 is always available on x86_64; every load reads 8 i16
-        // at k < s1, within the columns' length checked above.
+        // at k < s1, within the columns' length checked above; every store
+        // writes 8 entries at `found`, which stays below
+        // found₀ + (k - s0) + SCAN_LANES ≤ hits.len() (checked above).
         unsafe {
             let l = _mm_set1_epi16(q.0);
             let a = _mm_set1_epi16(q.1);
@@ -230,11 +262,13 @@ fn scan_edges(
             let l2 = _mm_set1_epi16(2 * tol);
             let a2 = _mm_set1_epi16(2 * atol);
             let zero = _mm_setzero_si128();
+            let probe_v = _mm_set1_epi16(probe as i16);
             let (lens, fa, ta) = (
                 c.e_len.as_ptr(),
                 c.e_from_angle.as_ptr(),
                 c.e_to_angle.as_ptr(),
             );
+            let out = hits.as_mut_ptr();
             let mut k = s0;
             while k < s1 {
                 let vl = _mm_loadu_si128(lens.add(k) as *const __m128i);
@@ -244,19 +278,18 @@ fn scan_edges(
                 let da = _mm_subs_epu16(_mm_add_epi16(_mm_sub_epi16(a, va), at), a2);
                 let db = _mm_subs_epu16(_mm_add_epi16(_mm_sub_epi16(b, vb), at), a2);
                 let ok = _mm_cmpeq_epi16(_mm_or_si128(_mm_or_si128(dl, da), db), zero);
-                let mut bits = _mm_movemask_epi8(ok) as u32 & 0x5555;
-                let left = s1 - k;
-                if left < SCAN_LANES {
-                    bits &= (1u32 << (2 * left)) - 1;
-                }
-                // Branch-free append of (block, lane mask); empty masks are
-                // overwritten by the next block.
-                hits[found] = HitBlock {
-                    start: k as u16,
-                    lanes: bits as u16,
-                    probe,
-                };
-                found += (bits != 0) as usize;
+                // One bit per lane, lanes past s1 cleared.
+                let bits = (_mm_movemask_epi8(_mm_packs_epi16(ok, ok)) as usize & 0xff)
+                    & (0xff >> (SCAN_LANES - (s1 - k).min(SCAN_LANES)));
+                let lanes = _mm_add_epi16(
+                    _mm_loadu_si128(LANE_POS[bits].as_ptr() as *const __m128i),
+                    _mm_set1_epi16(k as i16),
+                );
+                // (edge, probe) pairs of u16 are the little-endian u32 hits.
+                let dst = out.add(found) as *mut __m128i;
+                _mm_storeu_si128(dst, _mm_unpacklo_epi16(lanes, probe_v));
+                _mm_storeu_si128(dst.add(1), _mm_unpackhi_epi16(lanes, probe_v));
+                found += LANE_COUNT[bits] as usize;
                 k += SCAN_LANES;
             }
         }
@@ -266,17 +299,10 @@ fn scan_edges(
     {
         let within = |d: i16, t: i16| (d.wrapping_add(t) as u16) <= 2 * t as u16;
         for k in s0..s1 {
-            if within(q.0.wrapping_sub(c.e_len[k]), tol)
+            hits[found] = (probe as u32) << 16 | k as u32;
+            found += (within(q.0.wrapping_sub(c.e_len[k]), tol)
                 && within(q.1.wrapping_sub(c.e_from_angle[k]), atol)
-                && within(q.2.wrapping_sub(c.e_to_angle[k]), atol)
-            {
-                hits[found] = HitBlock {
-                    start: k as u16,
-                    lanes: 1,
-                    probe,
-                };
-                found += 1;
-            }
+                && within(q.2.wrapping_sub(c.e_to_angle[k]), atol)) as usize;
         }
         found
     }
@@ -547,7 +573,7 @@ pub struct Matcher {
     pairs: Vec<u64>,
     matched: Vec<(u16, u16)>,
     /// Candidate edges compatible with the current probe edge.
-    hits: Vec<HitBlock>,
+    hits: Vec<Hit>,
     /// Probe minutiae under the current transform, and their pairing tolerance.
     tx: Vec<f32>,
     ty: Vec<f32>,
@@ -602,24 +628,18 @@ fn top_votes(votes: &[f32]) -> [(f32, u32); SEEDS] {
 /// Adds each hit's edge similarity to the votes of the two minutia
 /// correspondences it implies: 1 for identical edges, falling linearly to 0
 /// at each tolerance, the three factors multiplied.
-fn add_votes(p: &MatchTemplate, c: &MatchTemplate, hits: &[HitBlock], votes: &mut [f32]) {
+fn add_votes(p: &MatchTemplate, c: &MatchTemplate, hits: &[Hit], votes: &mut [f32]) {
     let n2 = c.len();
     let inv_atol = 1.0 / EDGE_ATOL_Q as f32;
-    for h in hits {
-        let e = &p.probe[h.probe as usize];
-        let row_from = e.from as usize * n2;
-        let row_to = e.to as usize * n2;
-        let mut lanes = h.lanes;
-        while lanes != 0 {
-            let q = h.start as usize + (lanes.trailing_zeros() as usize >> 1);
-            lanes &= lanes - 1;
-            let dl = (e.len as i32 - c.e_len[q] as i32).unsigned_abs() as f32;
-            let da = e.from_angle.wrapping_sub(c.e_from_angle[q]).unsigned_abs() as f32;
-            let db = e.to_angle.wrapping_sub(c.e_to_angle[q]).unsigned_abs() as f32;
-            let sim = (1.0 - dl * e.inv_tol) * (1.0 - da * inv_atol) * (1.0 - db * inv_atol);
-            votes[row_from + c.e_from[q] as usize] += sim;
-            votes[row_to + c.e_to[q] as usize] += sim;
-        }
+    for &h in hits {
+        let e = &p.probe[(h >> 16) as usize];
+        let q = (h & 0xffff) as usize;
+        let dl = (e.len as i32 - c.e_len[q] as i32).unsigned_abs() as f32;
+        let da = e.from_angle.wrapping_sub(c.e_from_angle[q]).unsigned_abs() as f32;
+        let db = e.to_angle.wrapping_sub(c.e_to_angle[q]).unsigned_abs() as f32;
+        let sim = (1.0 - dl * e.inv_tol) * (1.0 - da * inv_atol) * (1.0 - db * inv_atol);
+        votes[e.from as usize * n2 + c.e_from[q] as usize] += sim;
+        votes[e.to as usize * n2 + c.e_to[q] as usize] += sim;
     }
 }
 
@@ -741,12 +761,12 @@ impl Matcher {
     /// tolerances (precomputed in [`ProbeEdge`]).
     fn vote(&mut self, p: &MatchTemplate, c: &MatchTemplate) {
         let atol = EDGE_ATOL_Q as i16;
-        // Hit blocks of many probe edges are gathered, then turned into votes
-        // in one loop: per-edge loops of 0–4 blocks would mispredict at
-        // every exit. One probe edge adds at most one block per candidate
-        // edge, plus one the branch-free append may write past the count.
+        // Hits of many probe edges are gathered, then turned into votes in
+        // one loop: per-edge loops of 0–4 hits would mispredict at every
+        // exit. One probe edge adds at most one hit per candidate edge, plus
+        // the block the branch-free append writes past the count.
         self.hits
-            .resize(HIT_BUFFER + c.edge_count() + 1, HitBlock::default());
+            .resize(HIT_BUFFER + c.edge_count() + SCAN_LANES, 0);
         let mut found = 0;
         for (k, e) in p.probe.iter().enumerate() {
             let (lq, pa, pb) = (e.len, e.from_angle, e.to_angle);
