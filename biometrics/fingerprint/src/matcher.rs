@@ -83,8 +83,11 @@ pub struct MatchTemplate {
     bbox: [f32; 4],
     angles: Vec<f32>,
     kinds: Vec<MinutiaKind>,
-    /// Directions in 1/65536 turns, for branch-free wrapped differences.
-    angles_q: Vec<i16>,
+    /// Directions in 1/65536 turns, for branch-free wrapped differences;
+    /// widened to i32 lanes (values stay in i16 range) and padded like the
+    /// coordinates so the vector pairing scan tests direction and distance
+    /// together.
+    angles_q: Vec<i32>,
     /// `x_start[k]`: index of the first minutia with x ≥ k·[`X_BIN`] (minutiae
     /// are sorted by x), so pairing finds its column window by lookup instead
     /// of a binary search.
@@ -308,33 +311,46 @@ fn scan_edges(
     }
 }
 
-/// Calls `on_hit(j, d²)` for each candidate minutia `j` whose squared
-/// distance to `(x, y)` is at most `tol2`, among `range` (lanes past its end
-/// are tested too: they are either padding, never within reach, or further
-/// in x than the window allows), in increasing order. Tests four candidates
-/// per instruction group without branching and only then visits the few
-/// within reach.
+/// Calls `on_hit(j, d², |Δθ|)` for each candidate minutia `j` whose squared
+/// distance to `(x, y)` is at most `tol2` and whose direction differs from
+/// `angle` by at most [`PAIR_ANGLE`] (both in 1/65536 turns, wrapped), among
+/// `range` (lanes past its end are tested too: they are either padding, never
+/// within reach, or further in x than the window allows), in increasing order.
+/// Tests four candidates per instruction group without branching and only
+/// then visits the few within reach: about half of those within the distance
+/// fail the direction test, so testing it in the vector saves their visits.
 #[inline]
-fn within_radius(
+fn within_reach(
     c: &MatchTemplate,
     range: std::ops::Range<usize>,
     (x, y): (f32, f32),
     tol2: f32,
-    mut on_hit: impl FnMut(usize, f32),
+    angle: i16,
+    mut on_hit: impl FnMut(usize, f32, u16),
 ) {
+    let angle_diff = |j: usize| (c.angles_q[j] as i16).wrapping_sub(angle).unsigned_abs();
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
         let n = range.end;
-        // Coordinates are padded by PAIR_LANES far entries past the last minutia.
-        assert!(n <= c.n && c.xs.len() == c.n + PAIR_LANES && c.ys.len() == c.xs.len());
-        // SAFETY: SSE2 is always available on x86_64; each load reads 4 f32 at
-        // j < n, within the padded columns checked above.
+        // Coordinates and directions are padded by PAIR_LANES entries past
+        // the last minutia (far away, so never within reach).
+        assert!(
+            n <= c.n
+                && c.xs.len() == c.n + PAIR_LANES
+                && c.ys.len() == c.xs.len()
+                && c.angles_q.len() == c.xs.len()
+        );
+        // SAFETY: SSE2 is always available on x86_64; each load reads 4
+        // lanes at j < n, within the padded columns checked above.
         unsafe {
             let vx = _mm_set1_ps(x);
             let vy = _mm_set1_ps(y);
             let vt = _mm_set1_ps(tol2);
-            let (xs, ys) = (c.xs.as_ptr(), c.ys.as_ptr());
+            let va = _mm_set1_epi32(angle as i32);
+            let amax = _mm_set1_epi32(PAIR_ANGLE_Q as i32);
+            let amin = _mm_set1_epi32(-(PAIR_ANGLE_Q as i32));
+            let (xs, ys, angles) = (c.xs.as_ptr(), c.ys.as_ptr(), c.angles_q.as_ptr());
             let mut base = range.start;
             while base < n {
                 // One 64-bit mask per 64 candidates (16 blocks).
@@ -345,14 +361,20 @@ fn within_radius(
                     let dx = _mm_sub_ps(_mm_loadu_ps(xs.add(j)), vx);
                     let dy = _mm_sub_ps(_mm_loadu_ps(ys.add(j)), vy);
                     let d2 = _mm_add_ps(_mm_mul_ps(dx, dx), _mm_mul_ps(dy, dy));
-                    mask |= (_mm_movemask_ps(_mm_cmple_ps(d2, vt)) as u64) << (j - base);
+                    // Direction difference wrapped to i16 (shift up, then
+                    // arithmetic shift down), then |d| ≤ PAIR_ANGLE_Q.
+                    let da = _mm_sub_epi32(_mm_loadu_si128(angles.add(j) as *const __m128i), va);
+                    let da = _mm_srai_epi32(_mm_slli_epi32(da, 16), 16);
+                    let off = _mm_or_si128(_mm_cmpgt_epi32(da, amax), _mm_cmplt_epi32(da, amin));
+                    let ok = _mm_andnot_ps(_mm_castsi128_ps(off), _mm_cmple_ps(d2, vt));
+                    mask |= (_mm_movemask_ps(ok) as u64) << (j - base);
                     j += PAIR_LANES;
                 }
                 while mask != 0 {
                     let k = base + mask.trailing_zeros() as usize;
                     let (dx, dy) = (c.xs[k] - x, c.ys[k] - y);
                     // Same operations as the vector lane: the same value.
-                    on_hit(k, dx * dx + dy * dy);
+                    on_hit(k, dx * dx + dy * dy, angle_diff(k));
                     mask &= mask - 1;
                 }
                 base = stop;
@@ -364,8 +386,9 @@ fn within_radius(
         for j in range {
             let (dx, dy) = (c.xs[j] - x, c.ys[j] - y);
             let d2 = dx * dx + dy * dy;
-            if d2 <= tol2 {
-                on_hit(j, d2);
+            let da = angle_diff(j);
+            if d2 <= tol2 && da <= PAIR_ANGLE_Q {
+                on_hit(j, d2, da);
             }
         }
     }
@@ -507,7 +530,11 @@ impl MatchTemplate {
             ys: far(ys),
             bbox,
             probe,
-            angles_q: angles.iter().map(|&a| quant(a)).collect(),
+            angles_q: angles
+                .iter()
+                .map(|&a| quant(a) as i32)
+                .chain(std::iter::repeat_n(0, PAIR_LANES))
+                .collect(),
             angles,
             kinds,
             x_start,
@@ -799,9 +826,7 @@ impl Matcher {
     /// pairs are taken cheapest first.
     fn pair(&mut self, p: &MatchTemplate, c: &MatchTemplate, t: &Rigid, anchor: (f32, f32)) {
         let n1 = p.len();
-        // Every couple within reach is written and the count advances only
-        // for those within the angle tolerance (a branch there would
-        // mispredict often); at most n1·n2 couples are within reach.
+        // At most n1·n2 couples are within reach.
         if self.pairs.len() < n1 * c.n {
             self.pairs.resize(n1 * c.n, 0);
         }
@@ -838,7 +863,7 @@ impl Matcher {
         let inv_angle = 1.0 / PAIR_ANGLE_Q as f32;
         for r in 0..reachable {
             let i = self.reach[r] as usize;
-            let a = p.angles_q[i].wrapping_add(t.rot_q);
+            let a = (p.angles_q[i] as i16).wrapping_add(t.rot_q);
             let tol = self.tol[i];
             let (x, y) = (self.tx[i], self.ty[i]);
             // Column window from the x lookup table (a little wide: the exact
@@ -856,11 +881,10 @@ impl Matcher {
                 }
             };
             let pairs = &mut self.pairs;
-            within_radius(c, start..end, (x, y), tol * tol, |j, d2| {
-                let da = c.angles_q[j].wrapping_sub(a).unsigned_abs();
+            within_reach(c, start..end, (x, y), tol * tol, a, |j, d2, da| {
                 let cost = d2.sqrt() / tol + da as f32 * inv_angle;
                 pairs[count] = ((cost.to_bits() as u64) << 16) | ((i as u64) << 8) | j as u64;
-                count += (da <= PAIR_ANGLE_Q) as usize;
+                count += 1;
             });
         }
         let pairs = &mut self.pairs[..count];
