@@ -433,18 +433,20 @@ fn face_stream(
     }
     let Some(pipe) = guard.as_mut() else { return failed("face pipeline unavailable".into()) };
     // The simulated subject stands too far away for a moment, steps up, looks straight at the
-    // camera and turns their head now and then (the drivers' head-turn sequence).
-    let (portrait, face_box) = match app_face::frontal_subject() {
+    // camera and does what the prompt on the screen asks (turns the head, blinks).
+    let portrait = match app_face::frontal_subject() {
         Ok(s) => s,
         Err(e) => return failed(e.to_string()),
     };
     let mut camera = app_support::WalkUpCamera::new(Duration::from_millis(2500), Duration::from_millis(1500))
-        .with_motion(Motion::HeadTurn)
-        .with_subject(portrait, face_box);
+        .with_motion(Motion::Cooperative)
+        .with_portrait(portrait);
+    let subject = camera.subject();
     let sent = AtomicU64::new(0);
     let mut last: Option<AnalysisView> = None;
     let outcome = app_face::run_face_step(
         &mut camera,
+        subject.as_ref(),
         pipe,
         &FaceStepConfig::default(),
         stop,

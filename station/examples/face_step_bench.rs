@@ -57,6 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t0 = Instant::now();
         app_face::run_face_step(
             &mut camera,
+            None,
             &mut pipeline,
             &cfg,
             &stop,
@@ -103,16 +104,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The app's face step, as the app runs it, until the capture fires (or a minute passes).
 fn time_to_capture(pipeline: &mut face::FacePipeline, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let (portrait, face_box) = app_face::frontal_subject()?;
+    let portrait = app_face::frontal_subject()?;
     for subject in ["astronaut", "frontal portrait"] {
         for run in 0..runs {
             let walk_up = WalkUpCamera::new(Duration::from_millis(2500), Duration::from_millis(1500)).with_motion(Motion::HeadTurn);
-            let mut camera = if subject == "astronaut" { walk_up } else { walk_up.with_subject(portrait.clone(), face_box) };
+            let mut camera = if subject == "astronaut" { walk_up } else { walk_up.with_portrait(portrait.clone()) };
             let stop = AtomicBool::new(false);
             let t0 = Instant::now();
             let (mut in_position, mut capturing) = (None, None);
             let mut pitches = Vec::new();
-            let outcome = app_face::run_face_step(&mut camera, pipeline, &FaceStepConfig::default(), &stop, |_, _| Ok(()), |v| {
+            let outcome = app_face::run_face_step(&mut camera, None, pipeline, &FaceStepConfig::default(), &stop, |_, _| Ok(()), |v| {
                 if v.phase != app_face::FacePhase::Positioning {
                     in_position.get_or_insert(t0.elapsed());
                     if let Some(p) = v.pose.filter(|p| p.yaw.abs() < 5.0) {

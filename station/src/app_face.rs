@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use drivers::simulated::{CooperativeSubject, EyeOutline, Portrait, SubjectAction};
 use drivers::{Camera, RgbFrame};
 use face::{Challenge, Decision, LivenessConfig, LivenessResult, LivenessSession};
 use wire::BiometricIndex;
@@ -147,6 +148,18 @@ pub fn describe_liveness_feedback(code: &str) -> String {
     }
 }
 
+/// What a cooperative simulated person ([`CooperativeSubject`]) does while the window shows
+/// `challenge`: the movement asked for, or looking straight at the camera when no challenge is on
+/// the screen (positioning, capture).
+pub fn subject_action(challenge: Option<Challenge>) -> SubjectAction {
+    match challenge {
+        None => SubjectAction::Neutral,
+        Some(Challenge::Blink) => SubjectAction::Blink,
+        Some(Challenge::TurnLeft) => SubjectAction::TurnLeft,
+        Some(Challenge::TurnRight) => SubjectAction::TurnRight,
+    }
+}
+
 /// The decision's wire spelling (LIVE, SPOOF, UNABLE_TO_CALCULATE_LIVENESS).
 pub fn decision_code(d: Decision) -> &'static str {
     match d {
@@ -207,10 +220,15 @@ pub fn describe_decision(d: Decision) -> &'static str {
 /// autocapture waited on pose-estimate noise (docs/benchmarks/app.md). Halved once (face ~138 px
 /// wide): the walk-up renders every frame from a copy of it. The head sits near the top of the
 /// photo, so its top rows are repeated upward (plain curtain) to give the frame and the ISO crop
-/// room above the head.
-pub fn frontal_subject() -> Result<(Arc<image::RgbImage>, (f32, f32, f32, f32)), CaptureError> {
+/// room above the head. The eyes are given too, so that the subject can blink.
+pub fn frontal_subject() -> Result<Portrait, CaptureError> {
     const PORTRAIT: &[u8] = include_bytes!("../../biometrics/face/tests/data/obama.jpg");
     const FACE: (f32, f32, f32, f32) = (348.3, 142.3, 276.9, 276.9);
+    /// Eyes (subject's right, left) in the full-size photo, measured with the face mesh.
+    const EYES: [EyeOutline; 2] = [
+        EyeOutline { outer: [417.9, 216.7], inner: [465.3, 217.6], upper: 7.9, lower: 3.3 },
+        EyeOutline { outer: [569.9, 213.8], inner: [523.1, 216.4], upper: 8.0, lower: 3.3 },
+    ];
     const HEADROOM: u32 = 64;
     let img = image::load_from_memory(PORTRAIT).map_err(|e| CaptureError::Face(format!("simulated subject: {e}")))?.to_rgb8();
     let half = image::imageops::resize(&img, img.width() / 2, img.height() / 2, image::imageops::FilterType::Triangle);
@@ -218,7 +236,8 @@ pub fn frontal_subject() -> Result<(Arc<image::RgbImage>, (f32, f32, f32, f32)),
         *half.get_pixel(x, y.saturating_sub(HEADROOM))
     });
     let face = (FACE.0 / 2.0, FACE.1 / 2.0 + HEADROOM as f32, FACE.2 / 2.0, FACE.3 / 2.0);
-    Ok((Arc::new(padded), face))
+    let eyes = EYES.map(|e| e.scaled(0.5, [0.0, HEADROOM as f32]));
+    Ok(Portrait { image: Arc::new(padded), face, eyes: Some(eyes) })
 }
 
 /// The newest camera frame, waiting for the analysis.
@@ -269,8 +288,13 @@ pub fn preview_jpeg(frame: &RgbFrame, max_width: u32, quality: u8) -> Result<(Ve
 /// caller's thread analyses the newest frame with `pipeline`, asks the challenge, autocaptures and
 /// reports each analysis to `on_analysis`, until the capture fires, `stop` is raised or
 /// `max_duration` passes.
+///
+/// `subject` is the simulated person in front of a simulated camera, who is shown each prompt as
+/// the window shows it ([`subject_action`]); `None` for a real camera, where a real person reads
+/// the prompt on the screen.
 pub fn run_face_step(
     camera: &mut dyn Camera,
+    subject: Option<&CooperativeSubject>,
     pipeline: &mut face::FacePipeline,
     cfg: &FaceStepConfig,
     stop: &AtomicBool,
@@ -293,7 +317,7 @@ pub fn run_face_step(
             newest.arrived.notify_all();
             r
         });
-        let r = analysis_loop(pipeline, cfg, &newest, &finished, stop, &taken, started, &mut on_analysis);
+        let r = analysis_loop(pipeline, subject, cfg, &newest, &finished, stop, &taken, started, &mut on_analysis);
         finished.store(true, Ordering::SeqCst);
         let c = camera_thread.join().unwrap_or_else(|_| Err(CaptureError::Face("the camera thread panicked".into())));
         (c, r)
@@ -346,6 +370,7 @@ struct Steps {
 #[allow(clippy::too_many_arguments)] // private: the two loops share these by reference
 fn analysis_loop(
     pipeline: &mut face::FacePipeline,
+    subject: Option<&CooperativeSubject>,
     cfg: &FaceStepConfig,
     newest: &Newest,
     finished: &AtomicBool,
@@ -418,6 +443,9 @@ fn analysis_loop(
         let elapsed = started.elapsed().as_secs_f32().max(1e-3);
         let progress = steps.liveness.as_ref().map(|s| s.progress());
         let challenge = if steps.phase == FacePhase::Challenge { progress.as_ref().and_then(|p| p.current) } else { None };
+        if let Some(subject) = subject {
+            subject.ask(subject_action(challenge));
+        }
         let feedback = result.as_ref().map(|r| r.feedback.clone()).unwrap_or_else(|| analysis.feedback.clone());
         let prompt = prompt_for(&steps, challenge, &analysis, &feedback);
         on_analysis(&AnalysisView {
@@ -533,10 +561,10 @@ mod tests {
         }
     }
 
-    /// The real pipeline on the simulated subject: the preview runs at the camera's rate while the
-    /// analysis takes the newest frame; the challenge is asked and the face is captured after it.
-    /// The scripted subject turns right first, so a left turn asked first is answered the wrong
-    /// way and the decision is SPOOF (`tests/simulated_liveness.rs` shows the LIVE side).
+    /// The real pipeline on a scripted subject who does not read the prompts: the preview runs at
+    /// the camera's rate while the analysis takes the newest frame; the challenge is asked and the
+    /// face is captured after it. The scripted subject turns right first, so a left turn asked
+    /// first is answered the wrong way and the decision is SPOOF.
     #[test]
     fn challenge_then_capture_on_the_simulated_subject() {
         let Some(mut pipe) = pipeline() else { return };
@@ -558,6 +586,7 @@ mod tests {
         let mut views: Vec<AnalysisView> = Vec::new();
         let outcome = run_face_step(
             &mut camera,
+            None,
             &mut pipe,
             &cfg,
             &stop,
@@ -583,13 +612,54 @@ mod tests {
         assert!(views.len() <= previews.len() + 1, "{} analyses, {} previews", views.len(), previews.len());
     }
 
+    /// The app's simulated person, stepping up in real time, is shown the prompts of both turn
+    /// challenges in random order and does what they say: LIVE, then the capture. (Blinks are
+    /// rendered too, but the face mesh does not follow closing eyelids: `tests/simulated_liveness.rs`.)
+    #[test]
+    fn the_cooperative_subject_passes_the_turns_and_is_captured() {
+        let Some(mut pipe) = pipeline() else { return };
+        let mut camera = WalkUpCamera::new(Duration::ZERO, Duration::from_millis(500))
+            .with_motion(Motion::Cooperative)
+            .with_portrait(frontal_subject().unwrap());
+        let subject = camera.subject().expect("a cooperative subject");
+        let stop = AtomicBool::new(false);
+        let mut views: Vec<AnalysisView> = Vec::new();
+        let cfg = FaceStepConfig {
+            liveness: Some(LivenessConfig { challenges: vec![Challenge::TurnLeft, Challenge::TurnRight], ..LivenessConfig::default() }),
+            max_duration: Duration::from_secs(40),
+            ..FaceStepConfig::default()
+        };
+        let outcome = run_face_step(&mut camera, Some(&subject), &mut pipe, &cfg, &stop, |_, _| Ok(()), |v| views.push(v.clone())).unwrap();
+        let trace: Vec<String> = views.iter().step_by(5).map(|v| format!("{} {} {:?}", v.frame, v.phase.as_str(), v.prompt)).collect();
+        let FaceStepOutcome::Captured { liveness, .. } = outcome else { panic!("no capture: {trace:#?}") };
+        let liveness = liveness.expect("a challenge was asked");
+        assert_eq!(liveness.decision, Decision::Live, "{liveness:#?}\n{trace:#?}");
+        assert!(liveness.challenges.iter().all(|c| c.passed && c.elapsed_ms.is_some_and(|ms| ms >= 300)), "{liveness:?}");
+        // Once the challenge is over the person is asked nothing more.
+        assert_eq!(subject.asked(), SubjectAction::Neutral);
+    }
+
+    #[test]
+    fn challenges_map_to_what_the_simulated_person_does() {
+        assert_eq!(subject_action(None), SubjectAction::Neutral);
+        assert_eq!(subject_action(Some(Challenge::Blink)), SubjectAction::Blink);
+        assert_eq!(subject_action(Some(Challenge::TurnLeft)), SubjectAction::TurnLeft);
+        assert_eq!(subject_action(Some(Challenge::TurnRight)), SubjectAction::TurnRight);
+    }
+
     #[test]
     fn frontal_subject_is_the_halved_portrait() {
-        let (portrait, (x, y, w, h)) = frontal_subject().unwrap();
+        let Portrait { image: portrait, face: (x, y, w, h), eyes } = frontal_subject().unwrap();
         assert_eq!((portrait.width(), portrait.height()), (455, 568 + 64));
         assert!(x > 0.0 && y > 64.0 && x + w < 455.0 && y + h < 568.0 + 64.0);
         // The rows above the photo repeat its top row.
         assert_eq!(portrait.get_pixel(10, 0), portrait.get_pixel(10, 64));
+        // The eyes lie in the upper half of the face box, the subject's right eye image-left.
+        let [right, left] = eyes.expect("eyes known");
+        for e in [right, left] {
+            assert!(e.outer[0] > x && e.outer[0] < x + w && e.outer[1] > y && e.outer[1] < y + h / 2.0, "{e:?}");
+        }
+        assert!(right.outer[0] < left.outer[0]);
     }
 
     /// Why the app's simulated subject is the frontal portrait: at the app's walk-up distance the
@@ -597,7 +667,7 @@ mod tests {
     #[test]
     fn the_app_subject_looks_straight_and_the_astronaut_looks_down() {
         let Some(mut pipe) = pipeline() else { return };
-        let (portrait, face_box) = frontal_subject().unwrap();
+        let portrait = frontal_subject().unwrap();
         let mut pitch_of = |camera: WalkUpCamera| {
             let mut camera = camera.with_motion(Motion::Natural);
             camera.start(camera.formats().unwrap()[0]).unwrap();
@@ -609,7 +679,7 @@ mod tests {
             (a.face.expect("a face").pose.pitch, look_straight)
         };
         let near = || WalkUpCamera::new(Duration::ZERO, Duration::ZERO);
-        let (frontal, frontal_flagged) = pitch_of(near().with_subject(portrait, face_box));
+        let (frontal, frontal_flagged) = pitch_of(near().with_portrait(portrait));
         assert!(frontal.abs() < 3.0 && !frontal_flagged, "frontal portrait: pitch {frontal}");
         let (astronaut, astronaut_flagged) = pitch_of(near());
         assert!(astronaut > 4.0 && astronaut_flagged, "astronaut: pitch {astronaut}");
@@ -621,7 +691,7 @@ mod tests {
         let mut camera = SimulatedCamera::astronaut(Motion::Natural).unwrap();
         let stop = AtomicBool::new(false);
         let mut n = 0;
-        let outcome = run_face_step(&mut camera, &mut pipe, &FaceStepConfig::default(), &stop, |_, _| Ok(()), |_| {
+        let outcome = run_face_step(&mut camera, None, &mut pipe, &FaceStepConfig::default(), &stop, |_, _| Ok(()), |_| {
             n += 1;
             if n == 3 {
                 stop.store(true, Ordering::SeqCst);

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use drivers::simulated::{Motion, ScanTiming, SimulatedCamera, SimulatedScanner};
+use drivers::simulated::{CooperativeSubject, Motion, Portrait, ScanTiming, SimulatedCamera, SimulatedScanner};
 use drivers::{Camera, DeviceInfo, FingerprintScanner, RgbFrame, ScanEvent};
 use serde::{Deserialize, Serialize};
 use wire::spid::{KeyValue, MissingBiometric, MissingType};
@@ -268,9 +268,10 @@ pub fn simulated_camera_info() -> DeviceInfo {
 /// rendered by the drivers' [`SimulatedCamera`] and paced at the stream's frame rate.
 pub struct WalkUpCamera {
     motion: Motion,
-    /// The subject's portrait and its face box (x, y, width, height); `None` = the drivers'
-    /// astronaut.
-    subject: Option<(std::sync::Arc<image::RgbImage>, (f32, f32, f32, f32))>,
+    /// The subject's portrait; `None` = the drivers' astronaut.
+    portrait: Option<Portrait>,
+    /// The person who follows the prompts, in [`Motion::Cooperative`] (the same one in every frame).
+    subject: Option<CooperativeSubject>,
     far: Duration,
     approach: Duration,
     format: Option<drivers::FrameFormat>,
@@ -285,23 +286,31 @@ impl WalkUpCamera {
 
     /// A subject who stays far for `far`, then approaches during `approach`.
     pub fn new(far: Duration, approach: Duration) -> Self {
-        Self { motion: Motion::Natural, subject: None, far, approach, format: None, started: None, sequence: 0 }
+        Self { motion: Motion::Natural, portrait: None, subject: None, far, approach, format: None, started: None, sequence: 0 }
     }
 
     /// The same walk-up with another behaviour once there: [`Motion::HeadTurn`] turns the head
-    /// left and right every few seconds (a 2-D rendering of a turn, see the drivers' camera).
+    /// left and right every few seconds on a fixed script, [`Motion::Cooperative`] does what the
+    /// prompts ask (see [`Self::subject`]); both render a 3-D head turn (see the drivers' camera).
     pub fn with_motion(mut self, motion: Motion) -> Self {
         self.motion = motion;
+        self.subject = (motion == Motion::Cooperative).then(|| CooperativeSubject::new(0x5eed));
         self
     }
 
-    /// The same walk-up by the person of another portrait (`face`: its face box, x, y, width,
-    /// height in the portrait's pixels). The astronaut's head is pitched about 5° down in her
-    /// photo, at the ISO limit: a subject who looks straight at the camera lets autocapture behave
-    /// as it would with a person who follows the prompt (docs/benchmarks/app.md).
-    pub fn with_subject(mut self, portrait: std::sync::Arc<image::RgbImage>, face: (f32, f32, f32, f32)) -> Self {
-        self.subject = Some((portrait, face));
+    /// The same walk-up by the person of another portrait. The astronaut's head is pitched about
+    /// 5° down in her photo, at the ISO limit: a subject who looks straight at the camera lets
+    /// autocapture behave as it would with a person who follows the prompt
+    /// (docs/benchmarks/app.md).
+    pub fn with_portrait(mut self, portrait: Portrait) -> Self {
+        self.portrait = Some(portrait);
         self
+    }
+
+    /// The person stepping up, when they follow the prompts ([`Motion::Cooperative`]): the face
+    /// step shows them each prompt (`app_face::run_face_step`).
+    pub fn subject(&self) -> Option<CooperativeSubject> {
+        self.subject.clone()
     }
 
     /// How much of the frame width the face fills `t` into the stream.
@@ -322,6 +331,7 @@ impl Camera for WalkUpCamera {
         });
         info.name = match self.motion {
             Motion::HeadTurn => "Simulated camera (subject stepping up, turning their head)",
+            Motion::Cooperative => "Simulated camera (subject stepping up, following the prompts)",
             _ => "Simulated camera (live subject stepping up)",
         }
         .into();
@@ -360,11 +370,15 @@ impl Camera for WalkUpCamera {
         // A consumer slower than the frame rate gets the newest frame, as from a real camera.
         let t = started.elapsed().max(due);
         self.sequence = (t.as_secs_f64() * format.fps as f64).floor() as u64;
+        let portrait = match &self.portrait {
+            Some(p) => p.clone(),
+            None => Portrait::astronaut()?,
+        };
+        let camera = SimulatedCamera::from_portrait(portrait, self.motion).with_face_fraction(self.face_fraction(t));
         let camera = match &self.subject {
-            Some((portrait, face)) => SimulatedCamera::from_image(portrait.as_ref().clone(), *face, self.motion),
-            None => SimulatedCamera::astronaut(self.motion)?,
-        }
-        .with_face_fraction(self.face_fraction(t));
+            Some(subject) => camera.with_subject(subject.clone()),
+            None => camera,
+        };
         let frame = camera.frame_at(t, self.sequence);
         self.sequence += 1;
         Ok(frame)

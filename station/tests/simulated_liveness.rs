@@ -2,12 +2,22 @@
 //! face pipeline (ONNX). The head-turning subject is rendered as a 3-D head, so its turns show the
 //! non-rigid landmark motion a flat photo cannot: LIVE when its turns come in the order asked.
 //! A subject that turns the wrong way first (a replay of another order), or does not turn at all,
-//! is not LIVE.
+//! is not LIVE. The cooperative subject (the app's) is shown each prompt as the app's face step
+//! shows it and acts on it: LIVE for the turns in any order; a still photo is SPOOF.
+//!
+//! Blinks: the simulated subject closes its eyelids convincingly (a shut lid of skin with its lash
+//! line), but the face mesh the pipeline runs (MediaPipe Face Mesh without its attention/iris
+//! refinement) barely follows closing eyelids — a known limitation of that model
+//! (google-ai-edge/mediapipe issues 965, 1538, 1919) — so the eye aspect ratio drops to about
+//! 0.9 of open, not below the 0.55 the blink challenge asks. `a_rendered_blink_closes_the_eyes_only`
+//! measures it.
 
 use std::time::Duration;
 
-use drivers::simulated::{Motion, SimulatedCamera};
+use drivers::simulated::{Motion, Pose, SimulatedCamera, SubjectAction};
 use face::{Challenge, Decision, LivenessConfig, LivenessResult, LivenessSession};
+use rand::SeedableRng;
+use station::app_face::{frontal_subject, subject_action};
 
 /// The public-domain portrait the app's simulated subject uses, with its face box.
 const PORTRAIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../biometrics/face/tests/data/obama.jpg");
@@ -60,4 +70,126 @@ fn a_turning_head_is_live_and_the_wrong_order_or_no_turn_is_not() {
 
     let no_turn = challenge(&mut pipe, Motion::Natural, &[Challenge::TurnRight], 8);
     assert_ne!(no_turn.decision, Decision::Live, "{no_turn:#?}");
+}
+
+/// Asks the default-configured challenges `challenges` in the session's own random order (drawn
+/// from `seed`) of the app's subject moving as `motion`, showing a cooperative subject each prompt
+/// the way the app's face step does; at most `seconds` of simulated time.
+fn prompted(pipe: &mut face::FacePipeline, motion: Motion, challenges: &[Challenge], seed: u64, seconds: u64) -> (Vec<Challenge>, LivenessResult) {
+    let camera = SimulatedCamera::from_portrait(frontal_subject().unwrap(), motion).with_seed(seed);
+    let subject = camera.subject();
+    let cfg = LivenessConfig { challenges: challenges.to_vec(), ..LivenessConfig::default() };
+    let mut session = LivenessSession::new(cfg, &mut rand::rngs::StdRng::seed_from_u64(seed));
+    let order = session.order();
+    for sequence in 0..seconds * ANALYSED_FPS {
+        let at = Duration::from_millis(sequence * 1000 / ANALYSED_FPS);
+        let frame = camera.frame_at(at, sequence);
+        let rgb = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb).unwrap();
+        let analysis = pipe.analyze(&rgb).unwrap();
+        let progress = session.feed(&analysis, at.as_millis() as u64);
+        if progress.done {
+            break;
+        }
+        if let Some(subject) = &subject {
+            subject.ask(subject_action(progress.current));
+        }
+    }
+    (order, session.finish())
+}
+
+#[test]
+fn the_cooperative_subject_turns_as_asked_in_any_order_and_a_photo_does_not() {
+    let Some(mut pipe) = pipeline() else { return };
+    let turns = [Challenge::TurnLeft, Challenge::TurnRight];
+    let mut orders = std::collections::HashSet::new();
+    for seed in 1..=4 {
+        let (order, live) = prompted(&mut pipe, Motion::Cooperative, &turns, seed, 14);
+        assert_eq!(live.decision, Decision::Live, "seed {seed}, order {order:?}: {live:#?}");
+        for step in &live.challenges {
+            // A person's reaction, then a real 3-D turn.
+            assert!(step.elapsed_ms.is_some_and(|ms| (300..3000).contains(&ms)), "{step:?}");
+            assert!(step.nonrigid > 2.0 * face::DEFAULT_TURN_MIN_NONRIGID, "{step:?}");
+        }
+        orders.insert(order);
+    }
+    assert_eq!(orders.len(), 2, "both orders were asked");
+
+    // A photo held up does not react to anything.
+    let (_, photo) = prompted(&mut pipe, Motion::Static, &turns, 1, 8);
+    assert_eq!(photo.decision, Decision::Spoof, "{photo:#?}");
+    assert!(photo.feedback.iter().any(|f| f == "REPEATED_FRAMES"), "{photo:?}");
+}
+
+#[test]
+fn a_scripted_subject_that_ignores_the_prompts_is_not_live_when_the_order_differs() {
+    let Some(mut pipe) = pipeline() else { return };
+    // The scripted subject turns right first; seeds whose random order asks left first.
+    let turns = [Challenge::TurnLeft, Challenge::TurnRight];
+    let mut checked = 0;
+    for seed in 1..=8 {
+        let cfg = LivenessConfig { challenges: turns.to_vec(), ..LivenessConfig::default() };
+        let order = LivenessSession::new(cfg, &mut rand::rngs::StdRng::seed_from_u64(seed)).order();
+        if order[0] != Challenge::TurnLeft {
+            continue;
+        }
+        let (_, r) = prompted(&mut pipe, Motion::HeadTurn, &turns, seed, 12);
+        assert_ne!(r.decision, Decision::Live, "seed {seed}: {r:#?}");
+        checked += 1;
+        if checked == 2 {
+            break;
+        }
+    }
+    assert_eq!(checked, 2);
+}
+
+#[test]
+fn the_cooperative_subject_blinks_when_asked_but_the_mesh_barely_sees_it() {
+    let Some(mut pipe) = pipeline() else { return };
+    let (order, r) = prompted(&mut pipe, Motion::Cooperative, &[Challenge::Blink], 3, 8);
+    assert_eq!(order, vec![Challenge::Blink]);
+    let blink = &r.challenges[0];
+    // The eye aspect ratio dipped while the eyelids were shut, without deforming the face (the
+    // step would then have ended early as CHALLENGE_FACE_DEFORMED_BLINK)...
+    assert!(blink.peak < 0.97, "{blink:?}");
+    assert!(!r.feedback.iter().any(|f| f.starts_with("CHALLENGE_FACE_DEFORMED")), "{r:?}");
+    // ...but not to the challenge's 0.55 of open: the mesh model's limitation (module doc).
+    assert!(r.feedback.iter().any(|f| f == "CHALLENGE_NOT_COMPLETED_BLINK"), "{r:?}");
+    eprintln!("blink challenge: lowest EAR {:.3} of open", blink.peak);
+}
+
+/// The rendered blink changes the eyes and nothing else: measured with the real pipeline on the
+/// app's subject, the face's aspect (forehead–chin over eye corners, the blink check's guard
+/// against a bent photo) changes by under half the guard's limit (measured: 3 %, from the mesh's
+/// eye corners moving), and the eye aspect ratio drops (measured: to 0.90 of open).
+#[test]
+fn a_rendered_blink_closes_the_eyes_only() {
+    let Some(mut pipe) = pipeline() else { return };
+    let camera = SimulatedCamera::from_portrait(frontal_subject().unwrap(), Motion::Static);
+    let still = camera.pose(0.0, 0);
+    let guard = LivenessConfig::default().blink_max_aspect_change;
+    let measure = |pipe: &mut face::FacePipeline, eyelids: f32| {
+        let rgb = camera.render_pose(Pose { eyelids, ..still });
+        let a = pipe.analyze(&image::RgbImage::from_raw(640, 480, rgb).unwrap()).unwrap();
+        let f = a.face.expect("a face");
+        let d = |i: usize, j: usize| face::landmarks::dist(f.mesh.p(i), f.mesh.p(j));
+        ((f.eye_openness[0] + f.eye_openness[1]) / 2.0, d(10, 152) / d(33, 263))
+    };
+    let (open_ear, open_aspect) = measure(&mut pipe, 0.0);
+    let mut figures = Vec::new();
+    for eyelids in [0.5, 1.0] {
+        let (ear, aspect) = measure(&mut pipe, eyelids);
+        let change = (aspect / open_aspect - 1.0).abs();
+        assert!(change < 0.5 * guard, "eyelids {eyelids}: face aspect changed by {change}");
+        figures.push(format!("eyelids {eyelids}: EAR {ear:.3} = {:.3} of open, face aspect {change:+.3}", ear / open_ear));
+        if eyelids == 1.0 {
+            assert!(ear / open_ear < 0.95, "{figures:?}");
+        }
+    }
+    eprintln!("open EAR {open_ear:.3}; {}", figures.join("; "));
+    // The subject's own blink: eyes shut for a few frames, nothing else moves.
+    let subject = SimulatedCamera::from_portrait(frontal_subject().unwrap(), Motion::Cooperative);
+    let person = subject.subject().unwrap();
+    person.ask(SubjectAction::Blink);
+    let shut = (0..60).filter(|&k| subject.pose(k as f32 / 30.0, k).eyelids > 0.99).count();
+    assert!(shut >= 3, "shut for {shut} frames");
 }
