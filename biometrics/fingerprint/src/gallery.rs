@@ -121,7 +121,9 @@ impl Gallery {
         let tpl = MatchTemplate::new(t).into_candidate_only();
         let e = self.entries.len() as u32;
         let cells = &mut self.cells;
+        let mut edges = 0u32;
         tpl.for_each_edge(|len, a, b, dir| {
+            edges += 1;
             let lb = ((len / IDX_LEN_BIN) as usize).min(IDX_LEN_BINS - 1);
             let ab = (a as i32 + 32768) as usize >> 12;
             let bb = (b as i32 + 32768) as usize >> 12;
@@ -129,7 +131,7 @@ impl Gallery {
             c.entry.push(e);
             c.dir.push((dir as u16 >> 8) as u8);
         });
-        let edges = tpl.edge_count().max(1) as u32;
+        let edges = edges.max(1);
         self.entries.push(Entry { id, tpl, edges });
     }
 

@@ -7,7 +7,9 @@
 //!    described by its length and the two angles it makes with its end minutiae's
 //!    directions — all invariant to rotation and translation. Edges of the two
 //!    templates with compatible descriptors vote for the minutia correspondences
-//!    they imply.
+//!    they imply. (Two minutiae that are each other's neighbours give an edge in
+//!    each direction; the probe side scans one of them and counts the pair
+//!    twice, see [`EdgeDirs`].)
 //! 2. **Global consolidation**: the best-voted correspondences seed a rigid
 //!    alignment; minutiae are paired greedily under it, the alignment is refined
 //!    by least squares on the pairs and pairing is repeated. The score grows with
@@ -92,8 +94,9 @@ pub struct MatchTemplate {
     /// are sorted by x), so pairing finds its column window by lookup instead
     /// of a binary search.
     x_start: Vec<u8>,
-    /// Edge lengths in 1/16 pixel, one entry per directed edge (k nearest
-    /// neighbours of each minutia), ordered by (start-angle bin, length).
+    /// Edge lengths in 1/16 pixel, one entry per orientation of every edge
+    /// (the k nearest neighbours of each minutia, both ways round: see
+    /// [`EdgeDirs`]), ordered by (start-angle bin, length).
     /// The i16 columns are padded with [`SCAN_LANES`] never-matching entries so
     /// the vector scan may read a whole block past the last edge.
     e_len: Vec<i16>,
@@ -107,12 +110,47 @@ pub struct MatchTemplate {
     /// [`MAX_MATCH_MINUTIAE`] ≤ 255 minutiae).
     e_from: Vec<u8>,
     e_to: Vec<u8>,
+    /// Which of each entry's two orientations are neighbour edges.
+    e_dirs: Vec<EdgeDirs>,
     /// CSR offsets of the edges per (start-angle bin, length bin) cell, angle
     /// major, so that one angle bin's length range is one contiguous slice.
     cells: Vec<u16>,
-    /// Each edge's lookup parameters when this template is the probe, in edge
+    /// Lookup parameters of each edge when this template is the probe (one
+    /// orientation per pair of minutiae, lower index first), in edge-table
     /// order: computed once here instead of in every comparison.
     probe: Vec<ProbeEdge>,
+}
+
+/// Which orientations of an edge table entry `a → b` are neighbour edges:
+/// [`EdgeDirs::FORWARD`] when `b` is among `a`'s nearest neighbours,
+/// [`EdgeDirs::REVERSE`] when `a` is among `b`'s.
+///
+/// The vote stage compares every probe edge with every candidate edge, each
+/// direction on its own. An edge and its reverse have the same length and
+/// swapped angles turned by half a turn (they are built that way, exactly), so
+/// the reversed probe edge against the reversed candidate edge is the same
+/// comparison, with the same similarity, as the forward one. The probe
+/// therefore scans one orientation per pair of minutiae (about two thirds of
+/// its directed edges, as most neighbours are mutual) and each hit counts
+/// for the directed comparisons it stands for: `FORWARD` of both plus
+/// `REVERSE` of both ([`EdgeDirs::multiplicity`]). For that the candidate
+/// holds both orientations of every edge, the missing one of a one-way edge
+/// as an entry with only `REVERSE` set. The votes are those of the all-directed
+/// comparison up to floating-point summation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct EdgeDirs(u8);
+
+impl EdgeDirs {
+    const FORWARD: u8 = 1;
+    const REVERSE: u8 = 2;
+
+    /// Directed comparisons a hit of probe entry `self` with candidate entry
+    /// `c` stands for (0, 1 or 2).
+    #[inline]
+    fn multiplicity(self, c: EdgeDirs) -> u8 {
+        let both = self.0 & c.0;
+        (both & Self::FORWARD) + (both >> 1)
+    }
 }
 
 /// What the vote stage needs of one probe edge: its descriptor, tolerance,
@@ -127,6 +165,7 @@ struct ProbeEdge {
     inv_tol: f32,
     from: u8,
     to: u8,
+    dirs: EdgeDirs,
     /// Length bins `lb0..lb1` (exclusive) and start-angle bins `a0`, `a0 + 1`,
     /// … (`na` of them, wrapping) of the candidate cells to scan.
     lb0: u8,
@@ -137,8 +176,8 @@ struct ProbeEdge {
 
 /// One candidate edge compatible with a probe edge: the candidate edge's
 /// index in the low 16 bits, the probe edge's index in the probe's
-/// [`ProbeEdge`] table in the high 16 (both < [`MAX_MATCH_MINUTIAE`] ·
-/// [`NEIGHBOURS`] = 1,600).
+/// [`ProbeEdge`] table in the high 16 (both < 2 · [`MAX_MATCH_MINUTIAE`] ·
+/// [`NEIGHBOURS`] = 3,200).
 type Hit = u32;
 
 /// Hits gathered before they are turned into votes: about one typical
@@ -443,8 +482,8 @@ impl MatchTemplate {
             })
             .collect();
         let kinds: Vec<MinutiaKind> = t.minutiae.iter().take(n).map(|m| m.kind).collect();
-        // (cell, length, from, to, from-angle, to-angle): sorted, then split into columns.
-        let mut edges: Vec<(usize, f32, u8, u8, i16, i16)> = Vec::with_capacity(n * NEIGHBOURS);
+        // Neighbour edges (from, to, length): each minutia's k nearest.
+        let mut directed: Vec<(u8, u8, f32)> = Vec::with_capacity(n * NEIGHBOURS);
         let mut near: Vec<(f32, usize)> = Vec::with_capacity(n);
         for i in 0..n {
             near.clear();
@@ -452,18 +491,52 @@ impl MatchTemplate {
                 if i == j {
                     continue;
                 }
+                // Symmetric in i and j (squares of opposite differences).
                 let d = ((xs[j] - xs[i]).powi(2) + (ys[j] - ys[i]).powi(2)).sqrt();
                 if d > 4.0 && d < MAX_EDGE {
                     near.push((d, j));
                 }
             }
             near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            for &(d, j) in near.iter().take(NEIGHBOURS) {
-                let dir = (ys[j] - ys[i]).atan2(xs[j] - xs[i]);
-                let a_from = quant(wrap(dir - angles[i]));
-                let a_to = quant(wrap(dir - angles[j]));
+            directed.extend(
+                near.iter()
+                    .take(NEIGHBOURS)
+                    .map(|&(d, j)| (i as u8, j as u8, d)),
+            );
+        }
+        let mut is_edge = vec![false; n * n];
+        for &(i, j, _) in &directed {
+            is_edge[i as usize * n + j as usize] = true;
+        }
+        // Edge angles, computed once per pair of minutiae (lower index first)
+        // so that the reverse orientation's are exactly the swapped angles
+        // turned by half a turn (see EdgeDirs).
+        let edge_angles = |i: usize, j: usize| -> (i16, i16) {
+            let (lo, hi) = (i.min(j), i.max(j));
+            let dir = (ys[hi] - ys[lo]).atan2(xs[hi] - xs[lo]);
+            let (from, to) = (quant(wrap(dir - angles[lo])), quant(wrap(dir - angles[hi])));
+            if i < j {
+                (from, to)
+            } else {
+                (to.wrapping_add(i16::MIN), from.wrapping_add(i16::MIN))
+            }
+        };
+        // (cell, length, from, to, from-angle, to-angle, dirs), both
+        // orientations of every edge: sorted, then split into columns.
+        let mut edges: Vec<(usize, f32, u8, u8, i16, i16, EdgeDirs)> =
+            Vec::with_capacity(2 * directed.len());
+        for &(i, j, d) in &directed {
+            let reverse = is_edge[j as usize * n + i as usize];
+            let mut push = |from: u8, to: u8, dirs: u8| {
+                let (a_from, a_to) = edge_angles(from as usize, to as usize);
                 let cell = ang_bin(a_from) * LEN_BINS + len_bin(d);
-                edges.push((cell, d, i as u8, j as u8, a_from, a_to));
+                edges.push((cell, d, from, to, a_from, a_to, EdgeDirs(dirs)));
+            };
+            if reverse {
+                push(i, j, EdgeDirs::FORWARD | EdgeDirs::REVERSE);
+            } else {
+                push(i, j, EdgeDirs::FORWARD);
+                push(j, i, EdgeDirs::REVERSE);
             }
         }
         edges.sort_by(|a, b| {
@@ -486,6 +559,7 @@ impl MatchTemplate {
         };
         let probe = edges
             .iter()
+            .filter(|e| e.2 < e.3)
             .map(|e| {
                 let lq = len_fixed(e.1);
                 let len = lq as f32 / 16.0;
@@ -502,6 +576,7 @@ impl MatchTemplate {
                     inv_tol: 1.0 / tol_q as f32,
                     from: e.2,
                     to: e.3,
+                    dirs: e.6,
                     lb0: len_bin((len - tol).max(0.0)) as u8,
                     lb1: (len_bin(len + tol) + 1) as u8,
                     a0: a0 as u8,
@@ -540,6 +615,7 @@ impl MatchTemplate {
             x_start,
             e_len: pad(edges.iter().map(|e| len_fixed(e.1)).collect()),
             e_from: edges.iter().map(|e| e.2).collect(),
+            e_dirs: edges.iter().map(|e| e.6).collect(),
             e_to: edges.iter().map(|e| e.3).collect(),
             e_from_angle: pad(edges.iter().map(|e| e.4).collect()),
             e_to_angle: pad(edges.iter().map(|e| e.5).collect()),
@@ -557,12 +633,17 @@ impl MatchTemplate {
         self.n == 0
     }
 
-    /// Calls `f(length px, from-angle, to-angle, direction)` for every edge,
-    /// angles in 1/65536 turns; `direction` is the edge vector's absolute
-    /// direction, so that two mated edges differ in it by the rotation between
-    /// the impressions. Used by the 1:N index.
+    /// Calls `f(length px, from-angle, to-angle, direction)` for every
+    /// neighbour edge (minutia to one of its nearest neighbours; not the
+    /// reverse entries only the vote stage needs), angles in 1/65536 turns;
+    /// `direction` is the edge vector's absolute direction, so that two mated
+    /// edges differ in it by the rotation between the impressions. Used by the
+    /// 1:N index.
     pub(crate) fn for_each_edge(&self, mut f: impl FnMut(f32, i16, i16, i16)) {
         for k in 0..self.e_from.len() {
+            if self.e_dirs[k].0 & EdgeDirs::FORWARD == 0 {
+                continue;
+            }
             let dir =
                 self.e_from_angle[k].wrapping_add(quant(self.angles[self.e_from[k] as usize]));
             f(
@@ -574,7 +655,7 @@ impl MatchTemplate {
         }
     }
 
-    /// Number of directed edges in the edge table.
+    /// Number of entries in the edge table (both orientations of every edge).
     pub(crate) fn edge_count(&self) -> usize {
         self.e_from.len()
     }
@@ -654,7 +735,9 @@ fn top_votes(votes: &[f32]) -> [(f32, u32); SEEDS] {
 
 /// Adds each hit's edge similarity to the votes of the two minutia
 /// correspondences it implies: 1 for identical edges, falling linearly to 0
-/// at each tolerance, the three factors multiplied.
+/// at each tolerance, the three factors multiplied, times the directed
+/// comparisons the hit stands for ([`EdgeDirs`]; a hit standing for none adds
+/// +0.0, which leaves a vote unchanged).
 fn add_votes(p: &MatchTemplate, c: &MatchTemplate, hits: &[Hit], votes: &mut [f32]) {
     let n2 = c.len();
     let inv_atol = 1.0 / EDGE_ATOL_Q as f32;
@@ -665,6 +748,7 @@ fn add_votes(p: &MatchTemplate, c: &MatchTemplate, hits: &[Hit], votes: &mut [f3
         let da = e.from_angle.wrapping_sub(c.e_from_angle[q]).unsigned_abs() as f32;
         let db = e.to_angle.wrapping_sub(c.e_to_angle[q]).unsigned_abs() as f32;
         let sim = (1.0 - dl * e.inv_tol) * (1.0 - da * inv_atol) * (1.0 - db * inv_atol);
+        let sim = sim * e.dirs.multiplicity(c.e_dirs[q]) as f32;
         votes[e.from as usize * n2 + c.e_from[q] as usize] += sim;
         votes[e.to as usize * n2 + c.e_to[q] as usize] += sim;
     }
@@ -712,8 +796,9 @@ impl Matcher {
         if n1 < 3 || n2 < 3 {
             return 0.0;
         }
+        // One probe entry per pair of minutiae, two table entries.
         debug_assert_eq!(
-            p.probe.len(),
+            2 * p.probe.len(),
             p.edge_count(),
             "probe without its probe-side table"
         );
