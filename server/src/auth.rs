@@ -8,7 +8,7 @@ use argon2::Argon2;
 use base64::Engine as _;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use wire::gbds::{GrantType, TokenRequest, TokenResponse};
 use wire::spid::{OperatorRole, OperatorStatus};
 use wire::ErrorCode;
@@ -35,7 +35,7 @@ fn token_hash(token: &str) -> String {
 }
 
 /// Handles `POST /gbds/v2/tokens`: a user/password login or the renewal of a valid token.
-pub async fn issue_token(db: &SqlitePool, req: &TokenRequest, ttl: std::time::Duration) -> ApiResult<TokenResponse> {
+pub async fn issue_token(db: &AnyPool, req: &TokenRequest, ttl: std::time::Duration) -> ApiResult<TokenResponse> {
     let (document, role) = match req.grant_type {
         GrantType::Credentials => {
             let user = req.user_name.as_deref().filter(|s| !s.is_empty());
@@ -44,7 +44,7 @@ pub async fn issue_token(db: &SqlitePool, req: &TokenRequest, ttl: std::time::Du
                 return Err(ApiError::new(ErrorCode::MissingField, "userName and userPassword are required for grantType CREDENTIALS"));
             };
             let row: Option<(String, String, Option<String>)> =
-                sqlx::query_as("SELECT role, status, password_hash FROM operators WHERE document = ?")
+                sqlx::query_as("SELECT role, status, password_hash FROM operators WHERE document = $1")
                     .bind(user)
                     .fetch_optional(db)
                     .await?;
@@ -77,7 +77,7 @@ pub async fn issue_token(db: &SqlitePool, req: &TokenRequest, ttl: std::time::Du
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
     let now = now_ms();
     let ttl_ms = ttl.as_millis() as i64;
-    sqlx::query("INSERT INTO tokens (token_hash, document, role, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO tokens (token_hash, document, role, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(token_hash(&token))
         .bind(&document)
         .bind(role.as_str())
@@ -89,9 +89,9 @@ pub async fn issue_token(db: &SqlitePool, req: &TokenRequest, ttl: std::time::Du
 }
 
 /// Resolves a bearer token to its operator, refusing unknown, revoked and expired tokens.
-pub async fn authenticate(db: &SqlitePool, token: &str) -> ApiResult<Caller> {
+pub async fn authenticate(db: &AnyPool, token: &str) -> ApiResult<Caller> {
     let row: Option<(String, String, i64, i64)> =
-        sqlx::query_as("SELECT document, role, expires_at, revoked FROM tokens WHERE token_hash = ?")
+        sqlx::query_as("SELECT document, role, expires_at, revoked FROM tokens WHERE token_hash = $1")
             .bind(token_hash(token))
             .fetch_optional(db)
             .await?;
@@ -108,13 +108,15 @@ pub async fn authenticate(db: &SqlitePool, token: &str) -> ApiResult<Caller> {
 }
 
 /// Creates the first admin when no operator with that document exists yet.
-pub async fn ensure_bootstrap_admin(db: &SqlitePool, admin: &crate::config::BootstrapAdmin) -> ApiResult<()> {
+pub async fn ensure_bootstrap_admin(db: &AnyPool, admin: &crate::config::BootstrapAdmin) -> ApiResult<()> {
     let exists: Option<(String,)> =
-        sqlx::query_as("SELECT document FROM operators WHERE document = ?").bind(&admin.document).fetch_optional(db).await?;
+        sqlx::query_as("SELECT document FROM operators WHERE document = $1").bind(&admin.document).fetch_optional(db).await?;
     if exists.is_none() {
         let now = now_ms();
         sqlx::query(
-            "INSERT INTO operators (document, status, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            // ON CONFLICT: two servers starting at once on one PostgreSQL database both get here.
+            "INSERT INTO operators (document, status, role, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (document) DO NOTHING",
         )
         .bind(&admin.document)
         .bind(OperatorStatus::GodMode.as_str())

@@ -6,8 +6,9 @@ use std::time::Duration;
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// SQLite database file; created (with its directory) when missing.
-    pub database_path: PathBuf,
+    /// The database: a SQLite file (created with its directory when missing; the default) or a
+    /// PostgreSQL URL for a standalone server shared by many stations.
+    pub database: crate::db::DatabaseLocation,
     /// How long a bearer token stays valid.
     pub token_ttl: Duration,
     /// Largest accepted request body, bytes (a 10-print + face enrollment is ~1–3 MB).
@@ -109,10 +110,16 @@ pub struct BootstrapAdmin {
 }
 
 impl ServerConfig {
-    /// Defaults suitable for an embedded station server storing into `database_path`.
+    /// Defaults suitable for an embedded station server storing into the SQLite file
+    /// `database_path`.
     pub fn new(database_path: impl Into<PathBuf>) -> Self {
+        Self::with_database(crate::db::DatabaseLocation::Sqlite(database_path.into()))
+    }
+
+    /// The same defaults on any database, e.g. `DatabaseLocation::parse("postgres://…")`.
+    pub fn with_database(database: crate::db::DatabaseLocation) -> Self {
         Self {
-            database_path: database_path.into(),
+            database,
             token_ttl: Duration::from_secs(8 * 3600),
             max_body_bytes: 32 * 1024 * 1024,
             limits: wire::validate::Limits::default(),

@@ -9,7 +9,7 @@
 //! details). After the commit, [`admit`] adds the person to the gallery. The worker decides one
 //! enrollment at a time, so two captures of one person submitted together cannot both pass.
 
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Any, AnyPool, Transaction};
 use wire::search::Candidate;
 use wire::BiometricIndex;
 use wire::ErrorCode;
@@ -52,9 +52,9 @@ pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
 
 type ImageRow = (i64, Option<i64>, Vec<u8>);
 
-async fn finger_images(db: &SqlitePool, tguid: &str) -> sqlx::Result<Vec<(BiometricIndex, Option<u32>, Vec<u8>)>> {
+async fn finger_images(db: &AnyPool, tguid: &str) -> sqlx::Result<Vec<(BiometricIndex, Option<u32>, Vec<u8>)>> {
     let rows: Vec<ImageRow> =
-        sqlx::query_as("SELECT idx, resolution, content FROM biometrics WHERE tguid = ? AND idx BETWEEN 0 AND 9 ORDER BY idx")
+        sqlx::query_as("SELECT idx, resolution, content FROM biometrics WHERE tguid = $1 AND idx BETWEEN 0 AND 9 ORDER BY idx")
             .bind(tguid)
             .fetch_all(db)
             .await?;
@@ -107,7 +107,7 @@ pub async fn screen(state: &AppState, tguid: &str) -> ApiResult<Screening> {
 /// Stores, inside the decision transaction, the new person's templates (when `person_guid` is
 /// the person just created) or the match details of a rejection.
 pub async fn record(
-    dbtx: &mut Transaction<'_, Sqlite>,
+    dbtx: &mut Transaction<'_, Any>,
     tguid: &str,
     person_guid: Option<&str>,
     screening: &Screening,
@@ -120,9 +120,10 @@ pub async fn record(
     Ok(())
 }
 
-async fn store_templates(dbtx: &mut Transaction<'_, Sqlite>, person_guid: &str, fingers: &[FingerTemplate]) -> ApiResult<()> {
+async fn store_templates(dbtx: &mut Transaction<'_, Any>, person_guid: &str, fingers: &[FingerTemplate]) -> ApiResult<()> {
     for f in fingers {
-        sqlx::query("INSERT OR REPLACE INTO finger_templates (person_guid, idx, template, minutiae) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO finger_templates (person_guid, idx, template, minutiae) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (person_guid, idx) DO UPDATE SET template = excluded.template, minutiae = excluded.minutiae")
             .bind(person_guid)
             .bind(f.index.code() as i64)
             .bind(f.to_bytes())
@@ -157,7 +158,7 @@ pub async fn load_gallery(state: &AppState) -> ApiResult<()> {
     Ok(())
 }
 
-/// Rebuilds the gallery from SQLite when deleted people's entries have piled up
+/// Rebuilds the gallery from the database when deleted people's entries have piled up
 /// ([`crate::gallery::PeopleGallery::needs_compaction`]). Runs on the decision worker between two
 /// decisions, the only place people are added, so nobody admitted meanwhile can be missed.
 pub async fn compact_gallery_if_needed(state: &AppState) -> ApiResult<()> {
@@ -183,9 +184,9 @@ async fn backfill(state: &AppState) -> ApiResult<()> {
     .await?;
     for (person_guid, tguid) in missing {
         let fingers = extract_from_images(finger_images(&state.db, &tguid).await?).await?;
-        let mut dbtx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut dbtx = crate::db::begin_write(&state.db).await?;
         let still_enrolled: Option<(String,)> =
-            sqlx::query_as("SELECT person_guid FROM people WHERE person_guid = ?").bind(&person_guid).fetch_optional(&mut *dbtx).await?;
+            sqlx::query_as("SELECT person_guid FROM people WHERE person_guid = $1").bind(&person_guid).fetch_optional(&mut *dbtx).await?;
         if still_enrolled.is_some() {
             store_templates(&mut dbtx, &person_guid, &fingers).await?;
         }

@@ -1,7 +1,7 @@
 //! Enrollment: accept a transaction (validated, stored, idempotent), then process it in the
 //! background into a person or a rejection the client can poll.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use uuid::Uuid;
 use wire::spid::{EnrollStatus, ExternalResult, TransactionStatus, TransactionType, UserTransaction};
 use wire::ErrorCode;
@@ -92,10 +92,10 @@ pub enum WriteOutcome {
 const MAX_GROUP: usize = 64;
 
 /// Group commit: the only task that writes new enrollments. It takes every enrollment that is
-/// waiting, stores them in one `BEGIN IMMEDIATE` transaction and answers each after the shared
-/// commit — so one WAL fsync (`synchronous=FULL`) makes a whole group durable instead of one
-/// request each, and no request is answered before its data is on disk.
-pub async fn run_writer(db: SqlitePool, work: std::sync::Arc<tokio::sync::Notify>, mut inbox: tokio::sync::mpsc::Receiver<PendingWrite>) {
+/// waiting, stores them in one write transaction ([`crate::db::begin_write`]) and answers each after
+/// the shared commit — so one WAL fsync (SQLite `synchronous=FULL`; one WAL flush on PostgreSQL)
+/// makes a whole group durable instead of one request each, and no request is answered before its data is on disk.
+pub async fn run_writer(db: AnyPool, work: std::sync::Arc<tokio::sync::Notify>, mut inbox: tokio::sync::mpsc::Receiver<PendingWrite>) {
     while let Some(first) = inbox.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -121,15 +121,15 @@ pub async fn run_writer(db: SqlitePool, work: std::sync::Arc<tokio::sync::Notify
     }
 }
 
-async fn write_group(db: &SqlitePool, group: &[PendingWrite]) -> ApiResult<Vec<WriteOutcome>> {
+async fn write_group(db: &AnyPool, group: &[PendingWrite]) -> ApiResult<Vec<WriteOutcome>> {
     let now = now_ms();
-    let mut dbtx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut dbtx = crate::db::begin_write(db).await?;
     let mut outcomes = Vec::with_capacity(group.len());
     for p in group {
-        // Inside BEGIN IMMEDIATE this check cannot race: the write lock is ours.
+        // Inside the write transaction this check cannot race: the write lock is ours.
         if let Some(key) = &p.idempotency_key {
             let taken: Option<(String,)> =
-                sqlx::query_as("SELECT tguid FROM idempotency_keys WHERE key = ?").bind(key).fetch_optional(&mut *dbtx).await?;
+                sqlx::query_as("SELECT tguid FROM idempotency_keys WHERE key = $1").bind(key).fetch_optional(&mut *dbtx).await?;
             if taken.is_some() {
                 outcomes.push(WriteOutcome::KeyTaken);
                 continue;
@@ -137,7 +137,7 @@ async fn write_group(db: &SqlitePool, group: &[PendingWrite]) -> ApiResult<Vec<W
         }
         sqlx::query(
             "INSERT INTO transactions (tguid, kind, status, message, user_id, operator_id, client_timestamp, biographics, missing, submitted_by, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&p.tguid)
         .bind(TransactionType::Enroll.as_str())
@@ -154,7 +154,7 @@ async fn write_group(db: &SqlitePool, group: &[PendingWrite]) -> ApiResult<Vec<W
         .execute(&mut *dbtx)
         .await?;
         for img in &p.images {
-            sqlx::query("INSERT INTO biometrics (tguid, idx, format, width, height, resolution, content) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO biometrics (tguid, idx, format, width, height, resolution, content) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(&p.tguid)
                 .bind(img.index as i64)
                 .bind(img.format.as_str())
@@ -166,7 +166,7 @@ async fn write_group(db: &SqlitePool, group: &[PendingWrite]) -> ApiResult<Vec<W
                 .await?;
         }
         if let Some(key) = &p.idempotency_key {
-            sqlx::query("INSERT INTO idempotency_keys (key, body_sha256, tguid, created_at) VALUES (?, ?, ?, ?)")
+            sqlx::query("INSERT INTO idempotency_keys (key, body_sha256, tguid, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(key)
                 .bind(&p.body_sha256)
                 .bind(&p.tguid)
@@ -180,8 +180,8 @@ async fn write_group(db: &SqlitePool, group: &[PendingWrite]) -> ApiResult<Vec<W
     Ok(outcomes)
 }
 
-async fn replay(db: &SqlitePool, key: &str, body_sha256: &str) -> ApiResult<Option<ExternalResult>> {
-    let row: Option<(String, String)> = sqlx::query_as("SELECT body_sha256, tguid FROM idempotency_keys WHERE key = ?")
+async fn replay(db: &AnyPool, key: &str, body_sha256: &str) -> ApiResult<Option<ExternalResult>> {
+    let row: Option<(String, String)> = sqlx::query_as("SELECT body_sha256, tguid FROM idempotency_keys WHERE key = $1")
         .bind(key)
         .fetch_optional(db)
         .await?;
@@ -196,9 +196,9 @@ async fn replay(db: &SqlitePool, key: &str, body_sha256: &str) -> ApiResult<Opti
 }
 
 /// The current `ExternalResult` of any transaction.
-pub async fn result(db: &SqlitePool, tguid: &str) -> ApiResult<ExternalResult> {
+pub async fn result(db: &AnyPool, tguid: &str) -> ApiResult<ExternalResult> {
     let row: Option<(String, String)> =
-        sqlx::query_as("SELECT status, message FROM transactions WHERE tguid = ?").bind(tguid).fetch_optional(db).await?;
+        sqlx::query_as("SELECT status, message FROM transactions WHERE tguid = $1").bind(tguid).fetch_optional(db).await?;
     let (status, message) =
         row.ok_or_else(|| ApiError::new(ErrorCode::TransactionNotFound, format!("no transaction with id {tguid}")))?;
     let status = TransactionStatus::parse(&status)
@@ -222,9 +222,9 @@ pub async fn process_pending(state: &AppState) -> ApiResult<usize> {
     let mut decided = 0;
     for (tguid, user_id) in pending {
         let screening = crate::dedup::screen(state, &tguid).await?;
-        let mut dbtx = db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut dbtx = crate::db::begin_write(db).await?;
         let existing: Option<(String,)> =
-            sqlx::query_as("SELECT person_guid FROM people WHERE user_id = ?").bind(&user_id).fetch_optional(&mut *dbtx).await?;
+            sqlx::query_as("SELECT person_guid FROM people WHERE user_id = $1").bind(&user_id).fetch_optional(&mut *dbtx).await?;
         let now = now_ms();
         let (status, message, person_guid) = match existing {
             Some((person,)) => (
@@ -237,7 +237,7 @@ pub async fn process_pending(state: &AppState) -> ApiResult<usize> {
             }
             None => {
                 let person = Uuid::new_v4().to_string();
-                sqlx::query("INSERT INTO people (person_guid, user_id, tguid, enroll_status, created_at) VALUES (?, ?, ?, ?, ?)")
+                sqlx::query("INSERT INTO people (person_guid, user_id, tguid, enroll_status, created_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&person)
                     .bind(&user_id)
                     .bind(&tguid)
@@ -249,7 +249,7 @@ pub async fn process_pending(state: &AppState) -> ApiResult<usize> {
             }
         };
         let updated = sqlx::query(
-            "UPDATE transactions SET status = ?, message = ?, person_guid = ?, updated_at = ? WHERE tguid = ? AND status IN ('ENROLL_ENQUEUED', 'ENROLL_PENDING')",
+            "UPDATE transactions SET status = $1, message = $2, person_guid = $3, updated_at = $4 WHERE tguid = $5 AND status IN ('ENROLL_ENQUEUED', 'ENROLL_PENDING')",
         )
         .bind(status.as_str())
         .bind(&message)

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use fingerprint::Gallery;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use wire::BiometricIndex;
 
 use crate::templates::FingerTemplate;
@@ -193,7 +193,7 @@ impl PeopleGallery {
 type TemplateRow = (String, String, String, i64, Vec<u8>);
 
 /// Reads every stored template of every enrolled person, grouped by person, in enrollment order.
-pub async fn stored_people(db: &SqlitePool) -> sqlx::Result<Vec<(EnrolledPerson, Vec<FingerTemplate>)>> {
+pub async fn stored_people(db: &AnyPool) -> sqlx::Result<Vec<(EnrolledPerson, Vec<FingerTemplate>)>> {
     let rows: Vec<TemplateRow> = sqlx::query_as(
         "SELECT p.person_guid, p.user_id, p.tguid, f.idx, f.template
          FROM people p JOIN finger_templates f ON f.person_guid = p.person_guid

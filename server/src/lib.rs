@@ -1,9 +1,9 @@
 //! `server`: the SPID-compatible enrollment server.
 //!
 //! It runs embedded in the station (one binary, SQLite file in the station's data dir) or as a
-//! standalone service. Handlers in [`api`] are thin: they parse and authorise, then call domain
-//! functions in [`enrollment`], [`people`], [`operators`], [`verify`] and [`auth`], which own the
-//! SQL. Fingerprint templates ([`templates`]), the 1:N gallery ([`gallery`]), 1:1 scoring
+//! standalone service, on SQLite or on a shared PostgreSQL database ([`db`]). Handlers in [`api`]
+//! are thin: they parse and authorise, then call domain functions in [`enrollment`], [`people`],
+//! [`operators`], [`verify`] and [`auth`], which own the SQL (one copy for both databases). Fingerprint templates ([`templates`]), the 1:N gallery ([`gallery`]), 1:1 scoring
 //! ([`matching`]) and deduplication in the enrollment worker ([`dedup`]) use the `fingerprint`
 //! engine on the blocking pool.
 //! Only `wire` knows the JSON shapes; this crate knows no devices and no station queue.
@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod db;
 pub mod dedup;
 pub mod enrollment;
 pub mod error;
@@ -26,25 +27,22 @@ pub mod templates;
 pub mod verify;
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 
-
-
 use axum::Router;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tokio::sync::Notify;
 use wire::ErrorCode;
 
 pub use config::{BootstrapAdmin, FingerprintConfig, ServerConfig};
+pub use db::DatabaseLocation;
 pub use error::ApiError;
 
 /// Shared state of every request.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    /// SQLite or PostgreSQL ([`db`]); every query is written for both.
+    pub db: AnyPool,
     pub config: Arc<ServerConfig>,
     /// Wakes the enrollment worker when a transaction is accepted.
     pub enrollment_work: Arc<Notify>,
@@ -59,10 +57,8 @@ pub struct AppState {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open database {path}: {source}")]
-    Database { path: String, source: sqlx::Error },
-    #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Database(#[from] db::OpenError),
     #[error("cannot create bootstrap admin: {0}")]
     Bootstrap(ApiError),
     #[error("cannot listen on {addr}: {source}")]
@@ -71,48 +67,9 @@ pub enum StartError {
     Io(#[from] std::io::Error),
 }
 
-/// Opens (creating when missing) the SQLite database in WAL mode and applies migrations.
-pub async fn open_database(path: &Path) -> Result<SqlitePool, StartError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let db_err = |source| StartError::Database { path: path.display().to_string(), source };
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-        .map_err(db_err)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        // FULL: once the server answers 201 the enrollment is on disk, power cut or not — the
-        // station may mark it synced and stop resending it. In WAL mode that is one fsync of
-        // the log per commit.
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(std::time::Duration::from_secs(10))
-        .foreign_keys(true)
-        // Checkpoints copy the WAL into the database and fsync; done inside a commit they stall
-        // that request (the p99). A background task does them instead.
-        .pragma("wal_autocheckpoint", "0");
-    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(db_err)?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
-    tokio::spawn(checkpoint_in_background(pool.clone()));
-    Ok(pool)
-}
-
-/// Checkpoints the WAL every quarter second (PASSIVE: never blocks writers) until the pool closes.
-async fn checkpoint_in_background(pool: SqlitePool) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
-    while !pool.is_closed() {
-        tick.tick().await;
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            if pool.is_closed() {
-                break;
-            }
-            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
-        }
-    }
-}
-
 /// Builds the state and the complete router (API, `/openapi.json`, JSON fallbacks).
 pub async fn build(config: ServerConfig) -> Result<(Router, AppState), StartError> {
-    let db = open_database(&config.database_path).await?;
+    let db = db::open(&config.database).await?;
     if let Some(admin) = &config.bootstrap_admin {
         auth::ensure_bootstrap_admin(&db, admin).await.map_err(StartError::Bootstrap)?;
     }

@@ -12,7 +12,7 @@
 //! candidate search may use the threshold as its floor.
 
 use fingerprint::Matcher;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use wire::search::{Candidate, MatchInfo, MatchResult};
 use wire::spid::ExternalResult;
 use wire::ErrorCode;
@@ -63,9 +63,9 @@ pub fn candidate(person: &EnrolledPerson, match_info: Vec<MatchInfo>) -> Candida
 }
 
 /// The stored templates of one person.
-pub async fn templates_of(db: &SqlitePool, person_guid: &str) -> sqlx::Result<Vec<FingerTemplate>> {
+pub async fn templates_of(db: &AnyPool, person_guid: &str) -> sqlx::Result<Vec<FingerTemplate>> {
     let rows: Vec<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT idx, template FROM finger_templates WHERE person_guid = ? ORDER BY idx")
+        sqlx::query_as("SELECT idx, template FROM finger_templates WHERE person_guid = $1 ORDER BY idx")
             .bind(person_guid)
             .fetch_all(db)
             .await?;
@@ -87,13 +87,14 @@ pub fn describe(c: &Candidate) -> String {
 
 /// Stores the match details of a transaction (inside the caller's write transaction).
 pub async fn store_match_result(
-    dbtx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    dbtx: &mut sqlx::Transaction<'_, sqlx::Any>,
     tguid: &str,
     threshold: f32,
     candidates: &[Candidate],
 ) -> sqlx::Result<()> {
     let json = serde_json::to_string(candidates).unwrap_or_else(|_| "[]".into());
-    sqlx::query("INSERT OR REPLACE INTO match_results (tguid, threshold, candidates) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO match_results (tguid, threshold, candidates) VALUES ($1, $2, $3)
+         ON CONFLICT (tguid) DO UPDATE SET threshold = excluded.threshold, candidates = excluded.candidates")
         .bind(tguid)
         .bind(f64::from(threshold))
         .bind(json)
@@ -103,9 +104,9 @@ pub async fn store_match_result(
 }
 
 /// `result` with the match details stored for its transaction, if any.
-pub async fn with_match_details(db: &SqlitePool, result: ExternalResult) -> ApiResult<MatchResult> {
+pub async fn with_match_details(db: &AnyPool, result: ExternalResult) -> ApiResult<MatchResult> {
     let row: Option<(f64, String)> =
-        sqlx::query_as("SELECT threshold, candidates FROM match_results WHERE tguid = ?").bind(&result.id).fetch_optional(db).await?;
+        sqlx::query_as("SELECT threshold, candidates FROM match_results WHERE tguid = $1").bind(&result.id).fetch_optional(db).await?;
     let mut out = MatchResult::plain(result);
     if let Some((threshold, candidates)) = row {
         out.threshold = Some(threshold as f32);

@@ -1,6 +1,6 @@
 //! Operators: the people allowed to capture (and, as admins, to manage the others).
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use wire::spid::{OperatorEnrollPayload, OperatorInsert, OperatorListItem, OperatorRole, OperatorStatus};
 use wire::ErrorCode;
 
@@ -13,7 +13,7 @@ fn parse_status(s: &str) -> OperatorStatus {
 }
 
 /// All operators that are not deleted, by document.
-pub async fn list(db: &SqlitePool) -> ApiResult<Vec<OperatorListItem>> {
+pub async fn list(db: &AnyPool) -> ApiResult<Vec<OperatorListItem>> {
     let rows: Vec<(String, String, Option<String>)> =
         sqlx::query_as("SELECT document, status, tguid FROM operators WHERE status != 'DELETED' ORDER BY document")
             .fetch_all(db)
@@ -22,9 +22,9 @@ pub async fn list(db: &SqlitePool) -> ApiResult<Vec<OperatorListItem>> {
 }
 
 /// One operator by document.
-pub async fn get(db: &SqlitePool, document: &str) -> ApiResult<OperatorEnrollPayload> {
+pub async fn get(db: &AnyPool, document: &str) -> ApiResult<OperatorEnrollPayload> {
     let row: Option<(String, String, Option<String>)> =
-        sqlx::query_as("SELECT status, role, tguid FROM operators WHERE document = ? AND status != 'DELETED'")
+        sqlx::query_as("SELECT status, role, tguid FROM operators WHERE document = $1 AND status != 'DELETED'")
             .bind(document)
             .fetch_optional(db)
             .await?;
@@ -41,7 +41,7 @@ pub async fn get(db: &SqlitePool, document: &str) -> ApiResult<OperatorEnrollPay
 
 /// Adds an operator. Without a password the operator exists (status `PENDING`) but cannot log
 /// in until one is set; with one it is `VERIFIED` at once.
-pub async fn insert(db: &SqlitePool, op: &OperatorInsert) -> ApiResult<()> {
+pub async fn insert(db: &AnyPool, op: &OperatorInsert) -> ApiResult<()> {
     let document = op.document.trim();
     if document.is_empty() || document.len() > 128 || document.contains('/') {
         return Err(ApiError::new(ErrorCode::InvalidField, "document must be 1-128 characters without '/'"));
@@ -57,7 +57,7 @@ pub async fn insert(db: &SqlitePool, op: &OperatorInsert) -> ApiResult<()> {
     let now = now_ms();
     // A deleted operator's document may be reused: the row is replaced.
     let result = sqlx::query(
-        "INSERT INTO operators (document, status, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+        "INSERT INTO operators (document, status, role, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT(document) DO UPDATE SET status = excluded.status, role = excluded.role,
              password_hash = excluded.password_hash, updated_at = excluded.updated_at
          WHERE operators.status = 'DELETED'",
@@ -77,9 +77,9 @@ pub async fn insert(db: &SqlitePool, op: &OperatorInsert) -> ApiResult<()> {
 }
 
 /// Marks an operator deleted and revokes their tokens (the row stays for audit).
-pub async fn delete(db: &SqlitePool, document: &str) -> ApiResult<()> {
-    let mut dbtx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let updated = sqlx::query("UPDATE operators SET status = 'DELETED', updated_at = ? WHERE document = ? AND status != 'DELETED'")
+pub async fn delete(db: &AnyPool, document: &str) -> ApiResult<()> {
+    let mut dbtx = crate::db::begin_write(db).await?;
+    let updated = sqlx::query("UPDATE operators SET status = 'DELETED', updated_at = $1 WHERE document = $2 AND status != 'DELETED'")
         .bind(now_ms())
         .bind(document)
         .execute(&mut *dbtx)
@@ -87,7 +87,7 @@ pub async fn delete(db: &SqlitePool, document: &str) -> ApiResult<()> {
     if updated.rows_affected() == 0 {
         return Err(ApiError::new(ErrorCode::OperatorNotFound, format!("no operator with document {document}")));
     }
-    sqlx::query("UPDATE tokens SET revoked = 1 WHERE document = ?").bind(document).execute(&mut *dbtx).await?;
+    sqlx::query("UPDATE tokens SET revoked = 1 WHERE document = $1").bind(document).execute(&mut *dbtx).await?;
     dbtx.commit().await?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! People: the enrolled record as SPID returns it, the raw transaction data, and deletion.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use uuid::Uuid;
 use wire::spid::{
     Approvement, Biometric, EnrollStatus, ExternalResult, KeyValue, MissingBiometric, Person, TransactionData,
@@ -15,9 +15,9 @@ use crate::AppState;
 
 type BiometricRow = (i64, i64, i64, Option<i64>, Vec<u8>);
 
-async fn biometrics_of(db: &SqlitePool, tguid: &str) -> ApiResult<Vec<Biometric>> {
+async fn biometrics_of(db: &AnyPool, tguid: &str) -> ApiResult<Vec<Biometric>> {
     let rows: Vec<BiometricRow> =
-        sqlx::query_as("SELECT idx, width, height, resolution, content FROM biometrics WHERE tguid = ? ORDER BY idx")
+        sqlx::query_as("SELECT idx, width, height, resolution, content FROM biometrics WHERE tguid = $1 ORDER BY idx")
             .bind(tguid)
             .fetch_all(db)
             .await?;
@@ -37,10 +37,10 @@ async fn biometrics_of(db: &SqlitePool, tguid: &str) -> ApiResult<Vec<Biometric>
 }
 
 /// `GET /people/{key}`: the enrolled person whose key (userId / CPF) is `key`.
-pub async fn get_person(db: &SqlitePool, key: &str) -> ApiResult<Person> {
+pub async fn get_person(db: &AnyPool, key: &str) -> ApiResult<Person> {
     let row: Option<(String, String, String, i64, String, String, i64, String)> = sqlx::query_as(
         "SELECT p.person_guid, p.tguid, p.enroll_status, p.created_at, t.biographics, t.missing, t.created_at, t.submitted_by
-         FROM people p JOIN transactions t ON t.tguid = p.tguid WHERE p.user_id = ?",
+         FROM people p JOIN transactions t ON t.tguid = p.tguid WHERE p.user_id = $1",
     )
     .bind(key)
     .fetch_optional(db)
@@ -66,9 +66,9 @@ pub async fn get_person(db: &SqlitePool, key: &str) -> ApiResult<Person> {
 }
 
 /// `GET /transaction/biometrics/{tguid}`: what a transaction carried.
-pub async fn transaction_data(db: &SqlitePool, tguid: &str) -> ApiResult<TransactionData> {
+pub async fn transaction_data(db: &AnyPool, tguid: &str) -> ApiResult<TransactionData> {
     let row: Option<(String, String, String, String, Option<i64>, i64)> = sqlx::query_as(
-        "SELECT kind, status, user_id, operator_id, client_timestamp, created_at FROM transactions WHERE tguid = ?",
+        "SELECT kind, status, user_id, operator_id, client_timestamp, created_at FROM transactions WHERE tguid = $1",
     )
     .bind(tguid)
     .fetch_optional(db)
@@ -126,9 +126,9 @@ pub async fn delete_person(
     motive: Option<DeletionMotive>,
 ) -> ApiResult<ExternalResult> {
     let db = &state.db;
-    let mut dbtx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut dbtx = crate::db::begin_write(db).await?;
     let person: Option<(String, String)> =
-        sqlx::query_as("SELECT person_guid, tguid FROM people WHERE user_id = ?").bind(cpf).fetch_optional(&mut *dbtx).await?;
+        sqlx::query_as("SELECT person_guid, tguid FROM people WHERE user_id = $1").bind(cpf).fetch_optional(&mut *dbtx).await?;
     let (person_guid, enroll_tguid) =
         person.ok_or_else(|| ApiError::new(ErrorCode::PersonNotFound, format!("no person with key {cpf}")))?;
     let now = now_ms();
@@ -136,7 +136,7 @@ pub async fn delete_person(
     let message = format!("Person {cpf} deleted");
     sqlx::query(
         "INSERT INTO transactions (tguid, kind, status, message, user_id, operator_id, person_guid, submitted_by, created_at, updated_at)
-         VALUES (?, 'DELETE', ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, 'DELETE', $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&tguid)
     .bind(TransactionStatus::DeleteOk.as_str())
@@ -149,16 +149,16 @@ pub async fn delete_person(
     .bind(now)
     .execute(&mut *dbtx)
     .await?;
-    sqlx::query("DELETE FROM biometrics WHERE tguid IN (SELECT tguid FROM transactions WHERE user_id = ? AND kind = 'ENROLL')")
+    sqlx::query("DELETE FROM biometrics WHERE tguid IN (SELECT tguid FROM transactions WHERE user_id = $1 AND kind = 'ENROLL')")
         .bind(cpf)
         .execute(&mut *dbtx)
         .await?;
-    sqlx::query("UPDATE transactions SET biographics = '[]', missing = '[]' WHERE tguid = ?")
+    sqlx::query("UPDATE transactions SET biographics = '[]', missing = '[]' WHERE tguid = $1")
         .bind(&enroll_tguid)
         .execute(&mut *dbtx)
         .await?;
-    sqlx::query("DELETE FROM people WHERE person_guid = ?").bind(&person_guid).execute(&mut *dbtx).await?;
-    sqlx::query("INSERT INTO deletions (tguid, user_id, person_guid, motive, deleted_by, deleted_at) VALUES (?, ?, ?, ?, ?, ?)")
+    sqlx::query("DELETE FROM people WHERE person_guid = $1").bind(&person_guid).execute(&mut *dbtx).await?;
+    sqlx::query("INSERT INTO deletions (tguid, user_id, person_guid, motive, deleted_by, deleted_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&tguid)
         .bind(cpf)
         .bind(&person_guid)
@@ -173,8 +173,8 @@ pub async fn delete_person(
 }
 
 /// `GET /delete/{id}`: the result of a deletion.
-pub async fn delete_result(db: &SqlitePool, tguid: &str) -> ApiResult<ExternalResult> {
-    let kind: Option<(String,)> = sqlx::query_as("SELECT kind FROM transactions WHERE tguid = ?").bind(tguid).fetch_optional(db).await?;
+pub async fn delete_result(db: &AnyPool, tguid: &str) -> ApiResult<ExternalResult> {
+    let kind: Option<(String,)> = sqlx::query_as("SELECT kind FROM transactions WHERE tguid = $1").bind(tguid).fetch_optional(db).await?;
     match kind {
         Some((k,)) if k == TransactionType::Delete.as_str() => crate::enrollment::result(db, tguid).await,
         _ => Err(ApiError::new(ErrorCode::TransactionNotFound, format!("no deletion with id {tguid}"))),

@@ -237,8 +237,8 @@ fn from_row(r: Row) -> ApiResult<RemoteCapture> {
 const SELECT: &str = "SELECT tguid, kind, status, client_id, operator_id, expires_at, captured_at, spoof_attempts FROM remote_captures";
 
 /// Moves every open capture past its TTL to EXPIRED.
-async fn expire_overdue(db: &sqlx::SqlitePool) -> ApiResult<()> {
-    sqlx::query("UPDATE remote_captures SET status = 'EXPIRED' WHERE status IN ('AWAITING_CAPTURE', 'AWAITING_APPROVAL') AND expires_at <= ?")
+async fn expire_overdue(db: &sqlx::AnyPool) -> ApiResult<()> {
+    sqlx::query("UPDATE remote_captures SET status = 'EXPIRED' WHERE status IN ('AWAITING_CAPTURE', 'AWAITING_APPROVAL') AND expires_at <= $1")
         .bind(now_ms())
         .execute(db)
         .await?;
@@ -246,9 +246,9 @@ async fn expire_overdue(db: &sqlx::SqlitePool) -> ApiResult<()> {
 }
 
 /// Loads a capture by tguid (404 when unknown), expiring it first when its TTL has passed.
-pub async fn load(db: &sqlx::SqlitePool, tguid: &str) -> ApiResult<RemoteCapture> {
+pub async fn load(db: &sqlx::AnyPool, tguid: &str) -> ApiResult<RemoteCapture> {
     expire_overdue(db).await?;
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE tguid = ?"))
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE tguid = $1"))
         .bind(tguid)
         .fetch_optional(db)
         .await?;
@@ -265,9 +265,9 @@ fn token_hash(token: &str) -> String {
 }
 
 /// Loads a capture by its phone token (404 when unknown).
-async fn load_by_token(db: &sqlx::SqlitePool, token: &str) -> ApiResult<RemoteCapture> {
+async fn load_by_token(db: &sqlx::AnyPool, token: &str) -> ApiResult<RemoteCapture> {
     expire_overdue(db).await?;
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE token_hash = ?"))
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE token_hash = $1"))
         .bind(token_hash(token))
         .fetch_optional(db)
         .await?;
@@ -354,7 +354,7 @@ pub async fn create(
         }
     }
     let person: Option<(String,)> =
-        sqlx::query_as("SELECT person_guid FROM people WHERE user_id = ?")
+        sqlx::query_as("SELECT person_guid FROM people WHERE user_id = $1")
             .bind(client_id)
             .fetch_optional(&state.db)
             .await?;
@@ -383,7 +383,7 @@ pub async fn create(
     let ttl = state.config.remote.ttl.as_millis() as i64;
     sqlx::query(
         "INSERT INTO remote_captures (tguid, kind, status, token_hash, client_id, operator_id, client_email, created_by, created_at, expires_at, liveness_mode)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&tguid)
     .bind(kind.as_str())
@@ -449,9 +449,9 @@ pub async fn decide(
         RemoteCaptureStatus::Rejected
     };
     let now = now_ms();
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     let updated = sqlx::query(
-        "UPDATE remote_captures SET status = ?, decided_by = ?, decided_at = ?, reason = ? WHERE tguid = ? AND status = 'AWAITING_APPROVAL'",
+        "UPDATE remote_captures SET status = $1, decided_by = $2, decided_at = $3, reason = $4 WHERE tguid = $5 AND status = 'AWAITING_APPROVAL'",
     )
     .bind(status.as_str())
     .bind(&caller.document)
@@ -483,7 +483,7 @@ pub async fn decide(
         };
         sqlx::query(
             "INSERT INTO transactions (tguid, kind, status, message, user_id, operator_id, client_timestamp, biographics, missing, submitted_by, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, '[]', '[]', ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, '[]', '[]', $8, $9, $10)",
         )
         .bind(tguid)
         .bind(kind.as_str())
@@ -499,7 +499,7 @@ pub async fn decide(
         .await?;
         sqlx::query(
             "INSERT INTO biometrics (tguid, idx, format, width, height, resolution, content)
-             SELECT tguid, idx, format, width, height, resolution, content FROM remote_capture_images WHERE tguid = ?",
+             SELECT tguid, idx, format, width, height, resolution, content FROM remote_capture_images WHERE tguid = $1",
         )
         .bind(tguid)
         .execute(&mut *tx)
@@ -514,13 +514,13 @@ pub async fn decide(
 
 /// One stored biometric of a capture: the face when `index` is absent, else that index.
 pub async fn biometric(
-    db: &sqlx::SqlitePool,
+    db: &sqlx::AnyPool,
     tguid: &str,
     index: Option<BiometricIndex>,
 ) -> ApiResult<Biometric> {
     let rc = load(db, tguid).await?;
     let rows: Vec<ImageRow> =
-        sqlx::query_as("SELECT idx, content, width, height, resolution FROM remote_capture_images WHERE tguid = ? ORDER BY idx")
+        sqlx::query_as("SELECT idx, content, width, height, resolution FROM remote_capture_images WHERE tguid = $1 ORDER BY idx")
             .bind(tguid)
             .fetch_all(db)
             .await?;
@@ -569,7 +569,7 @@ pub async fn biometric(
 }
 
 /// Remote captures for the admin view: open ones (or all with `all`), newest first.
-pub async fn list(db: &sqlx::SqlitePool, all: bool) -> ApiResult<Vec<RemoteCaptureSummary>> {
+pub async fn list(db: &sqlx::AnyPool, all: bool) -> ApiResult<Vec<RemoteCaptureSummary>> {
     expire_overdue(db).await?;
     let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
         "SELECT tguid, kind, status, client_id, operator_id, client_email, created_at, expires_at, captured_at, face_quality, eye_distance,
@@ -894,7 +894,7 @@ pub async fn process_frame(
                 )
             })??;
     if out.spoof_attempts != rc.spoof_attempts {
-        sqlx::query("UPDATE remote_captures SET spoof_attempts = ? WHERE tguid = ?")
+        sqlx::query("UPDATE remote_captures SET spoof_attempts = $1 WHERE tguid = $2")
             .bind(out.spoof_attempts as i64)
             .bind(&rc.tguid)
             .execute(&state.db)
@@ -921,10 +921,10 @@ pub async fn process_frame(
     } = &out.step
     {
         let now = now_ms();
-        let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::db::begin_write(&state.db).await?;
         let updated = sqlx::query(
-            "UPDATE remote_captures SET status = 'AWAITING_APPROVAL', captured_at = ?, face_quality = ?, eye_distance = ?, liveness_decision = ?,
-                    liveness_score = ?, liveness_feedback = ? WHERE tguid = ? AND status = 'AWAITING_CAPTURE' AND expires_at > ?",
+            "UPDATE remote_captures SET status = 'AWAITING_APPROVAL', captured_at = $1, face_quality = $2, eye_distance = $3, liveness_decision = $4,
+                    liveness_score = $5, liveness_feedback = $6 WHERE tguid = $7 AND status = 'AWAITING_CAPTURE' AND expires_at > $8",
         )
         .bind(now)
         .bind(*quality as f64)
@@ -943,7 +943,7 @@ pub async fn process_frame(
                 "the capture for this link is already done or expired",
             ));
         }
-        sqlx::query("INSERT INTO remote_capture_images (tguid, idx, format, width, height, resolution, content) VALUES (?, ?, 'PNG', ?, ?, NULL, ?)")
+        sqlx::query("INSERT INTO remote_capture_images (tguid, idx, format, width, height, resolution, content) VALUES ($1, $2, 'PNG', $3, $4, NULL, $5)")
             .bind(&rc.tguid)
             .bind(BiometricIndex::Face.code() as i64)
             .bind(*width as i64)
@@ -1170,7 +1170,7 @@ async fn notification(
         )),
         RemoteCaptureStatus::Expired => Err(expired(&format!("remote capture {guid}"))),
         _ => {
-            let r = sqlx::query("UPDATE remote_captures SET notified_at = ? WHERE tguid = ? AND notified_at IS NULL")
+            let r = sqlx::query("UPDATE remote_captures SET notified_at = $1 WHERE tguid = $2 AND notified_at IS NULL")
                 .bind(now_ms())
                 .bind(guid)
                 .execute(&state.db)

@@ -8,7 +8,7 @@
 //! progression suggests simply finds the final answer on its first poll. Probe images are not
 //! stored (they served one comparison); the transaction keeps the scores.
 
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use uuid::Uuid;
 use wire::search::MatchResult;
 use wire::spid::{TransactionStatus, TransactionType, UserTransaction};
@@ -25,7 +25,7 @@ use crate::{images, matching, templates, AppState};
 pub async fn verify(state: &AppState, caller: &Caller, tx: UserTransaction) -> ApiResult<MatchResult> {
     let checked = images::check_transaction(&tx, &state.config.limits, state.config.max_image_pixels)?;
     let config = &state.config.fingerprint;
-    let person: Option<(String, String)> = sqlx::query_as("SELECT person_guid, tguid FROM people WHERE user_id = ?")
+    let person: Option<(String, String)> = sqlx::query_as("SELECT person_guid, tguid FROM people WHERE user_id = $1")
         .bind(&tx.user_id)
         .fetch_optional(&state.db)
         .await?;
@@ -68,12 +68,12 @@ pub async fn verify(state: &AppState, caller: &Caller, tx: UserTransaction) -> A
     Ok(result)
 }
 
-async fn store(db: &SqlitePool, caller: &Caller, tx: &UserTransaction, result: &MatchResult) -> ApiResult<()> {
+async fn store(db: &AnyPool, caller: &Caller, tx: &UserTransaction, result: &MatchResult) -> ApiResult<()> {
     let now = now_ms();
-    let mut dbtx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut dbtx = crate::db::begin_write(db).await?;
     sqlx::query(
         "INSERT INTO transactions (tguid, kind, status, message, user_id, operator_id, client_timestamp, person_guid, submitted_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&result.id)
     .bind(TransactionType::Verify.as_str())
@@ -96,8 +96,8 @@ async fn store(db: &SqlitePool, caller: &Caller, tx: &UserTransaction, result: &
 }
 
 /// `GET /verify/{tguid}`: a verify transaction's result with its scores.
-pub async fn result(db: &SqlitePool, tguid: &str) -> ApiResult<MatchResult> {
-    let kind: Option<(String,)> = sqlx::query_as("SELECT kind FROM transactions WHERE tguid = ?").bind(tguid).fetch_optional(db).await?;
+pub async fn result(db: &AnyPool, tguid: &str) -> ApiResult<MatchResult> {
+    let kind: Option<(String,)> = sqlx::query_as("SELECT kind FROM transactions WHERE tguid = $1").bind(tguid).fetch_optional(db).await?;
     match kind {
         Some((k,)) if k == TransactionType::Verify.as_str() => {
             matching::with_match_details(db, crate::enrollment::result(db, tguid).await?).await

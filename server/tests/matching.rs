@@ -1,5 +1,5 @@
-//! Fingerprint verify (1:1) and deduplication (1:N) through the real HTTP API, on real SQLite,
-//! with real prints: FVC2002 DB1_B from `../shared` (skipped with a message when absent) and
+//! Fingerprint verify (1:1) and deduplication (1:N) through the real HTTP API, on real SQLite (or
+//! PostgreSQL, see `common`), with real prints: FVC2002 DB1_B from `../shared` (skipped with a message when absent) and
 //! synthetic fingers from `drivers::simulated` (always available).
 
 mod common;
@@ -7,9 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{b64, login, ADMIN, ADMIN_PASSWORD};
+use common::{b64, login, TestDatabase, ADMIN, ADMIN_PASSWORD};
 use serde_json::{json, Value};
-use server::{BootstrapAdmin, RunningServer, ServerConfig};
+use server::{BootstrapAdmin, RunningServer};
 
 const A: &str = "11111111111";
 const B: &str = "22222222222";
@@ -47,27 +47,25 @@ fn transaction(user: &str, biometrics: Vec<Value>) -> Value {
     json!({"data": {"biometrics": biometrics, "userId": user, "operatorId": ADMIN, "timestamp": 1763889123456i64}})
 }
 
-/// A server on a database file that outlives it, so a test can restart it.
+/// A server on a database that outlives it, so a test can restart it.
 struct Harness {
     server: Option<RunningServer>,
     http: reqwest::Client,
     token: String,
-    db: PathBuf,
+    db: TestDatabase,
     dedup: bool,
-    _dir: tempfile::TempDir,
 }
 
 impl Harness {
     async fn start(dedup: bool) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("server.sqlite");
-        let mut h = Self { server: None, http: reqwest::Client::new(), token: String::new(), db, dedup, _dir: dir };
+        let db = TestDatabase::new().await;
+        let mut h = Self { server: None, http: reqwest::Client::new(), token: String::new(), db, dedup };
         h.boot().await;
         h
     }
 
     async fn boot(&mut self) {
-        let mut config = ServerConfig::new(&self.db);
+        let mut config = self.db.config();
         config.bootstrap_admin = Some(BootstrapAdmin { document: ADMIN.into(), password: ADMIN_PASSWORD.into() });
         config.fingerprint.dedup = self.dedup;
         let server = server::spawn(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
@@ -169,7 +167,7 @@ async fn fvc_prints_verify_dedup_survive_restart_and_deletion() {
     let c = h.enroll(&transaction("33333333333", vec![fvc(&dir, 6, "105_1"), fvc(&dir, 3, "106_1")])).await;
     assert_eq!(status(&c), "ENROLL_OK", "{c}");
 
-    // After a restart the gallery comes back from SQLite: dedup still finds A.
+    // After a restart the gallery comes back from the database: dedup still finds A.
     h.restart().await;
     let d = h.enroll(&transaction("44444444444", vec![fvc(&dir, 6, "101_5"), fvc(&dir, 3, "102_4")])).await;
     assert_eq!(status(&d), "ENROLL_REJECTED", "{d}");
@@ -203,6 +201,38 @@ async fn synthetic_fingers_verify_and_dedup() {
     assert_eq!(b["candidates"][0]["key"], A, "{b}");
     let c = h.enroll(&transaction("33333333333", vec![synthetic(6, 3003, 0), synthetic(3, 3003, 0)])).await;
     assert_eq!(status(&c), "ENROLL_OK", "{c}");
+}
+
+/// Everything the server knows lives in its database: a new process on the same database (the
+/// standalone PostgreSQL deployment's normal restart) has the people, the operators, their
+/// tokens and — rebuilt from the stored templates — the deduplication gallery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_on_the_same_database_keeps_people_operators_and_the_gallery() {
+    let mut h = Harness::start(true).await;
+    let a = h.enroll(&transaction(A, vec![synthetic(6, 1001, 0), synthetic(3, 1001, 0)])).await;
+    assert_eq!(status(&a), "ENROLL_OK", "{a}");
+    let operator = json!({"data": {"document": "11144477735", "password": "operator-pass", "role": "OPERATOR"}});
+    let (code, body) = h.send(h.http.post(h.url("/gbs-spid-server/operator")).json(&operator)).await;
+    assert_eq!(code, 201, "{body}");
+    let admin_token = h.token.clone();
+
+    h.restart().await;
+
+    let person = h.http.get(h.url(&format!("/gbs-spid-server/people/{A}"))).bearer_auth(&admin_token).send().await.unwrap();
+    assert_eq!(person.status(), 200, "the token issued before the restart still works");
+    let person: Value = person.json().await.unwrap();
+    assert_eq!(person["transaction-guid"], a["id"]);
+    let (code, list) = h.send(h.http.get(h.url("/gbs-spid-server/operator/list"))).await;
+    assert_eq!(code, 200, "{list}");
+    assert!(list.to_string().contains("11144477735"), "{list}");
+    let base = h.server.as_ref().unwrap().base_url();
+    login(&h.http, &base, "11144477735", "operator-pass").await.expect("the operator still logs in");
+
+    let b = h.enroll(&transaction(B, vec![synthetic(6, 1001, 2), synthetic(3, 1001, 2)])).await;
+    assert_eq!(status(&b), "ENROLL_REJECTED", "the gallery was reloaded: {b}");
+    assert_eq!(b["candidates"][0]["key"], A, "{b}");
+    let v = h.verify(&transaction(A, vec![synthetic(6, 1001, 1)])).await;
+    assert_eq!(status(&v), "SEARCH_MATCH", "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

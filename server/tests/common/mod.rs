@@ -1,10 +1,65 @@
-//! Test harness: a real server on an ephemeral loopback port with a temporary SQLite file.
+//! Test harness: a real server on an ephemeral loopback port with a fresh database of its own:
+//! a temporary SQLite file, or — when `SERVER_TEST_POSTGRES_URL` names a PostgreSQL server (as
+//! `scripts/ci/postgres.sh` does) — a new database created on it for this one test.
 #![allow(dead_code)]
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use server::{BootstrapAdmin, RunningServer, ServerConfig};
+use server::{BootstrapAdmin, DatabaseLocation, RunningServer, ServerConfig};
+use sqlx::Connection;
+
+/// Names a PostgreSQL server (any database on it; `postgres://user@127.0.0.1:5432/postgres`) on
+/// which every test creates a database of its own. Unset: every test uses a SQLite file.
+pub const POSTGRES_URL_VAR: &str = "SERVER_TEST_POSTGRES_URL";
+
+/// One test's database, which outlives server restarts within the test.
+pub struct TestDatabase {
+    pub location: DatabaseLocation,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDatabase {
+    /// A fresh, empty database (SQLite file, or a new PostgreSQL database when configured).
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let location = match std::env::var(POSTGRES_URL_VAR).ok().filter(|u| !u.trim().is_empty()) {
+            Some(url) => DatabaseLocation::Postgres(create_postgres_database(&url).await),
+            None => DatabaseLocation::Sqlite(dir.path().join("server.sqlite")),
+        };
+        Self { location, _dir: dir }
+    }
+
+    /// Server defaults on this database.
+    pub fn config(&self) -> ServerConfig {
+        ServerConfig::with_database(self.location.clone())
+    }
+}
+
+/// Creates a uniquely named database on the server `admin_url` points at and returns its URL.
+/// The databases stay behind: the cluster is a throwaway one, removed with its directory.
+async fn create_postgres_database(admin_url: &str) -> String {
+    let name = format!("server_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(admin_url).await.expect("connect to SERVER_TEST_POSTGRES_URL");
+    // Concurrent CREATE DATABASE from one template can collide ("source database is being
+    // accessed by other users"); a short retry rides it out.
+    let mut attempt = 0;
+    loop {
+        match sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await {
+            Ok(_) => break,
+            Err(e) if attempt < 20 => {
+                attempt += 1;
+                eprintln!("CREATE DATABASE {name} failed ({e}); retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("CREATE DATABASE {name}: {e}"),
+        }
+    }
+    admin.close().await.ok();
+    let mut url = url::Url::parse(admin_url).expect("SERVER_TEST_POSTGRES_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -13,7 +68,7 @@ pub struct TestServer {
     pub server: RunningServer,
     pub http: reqwest::Client,
     pub admin_token: String,
-    _dir: tempfile::TempDir,
+    pub db: TestDatabase,
 }
 
 pub async fn start() -> TestServer {
@@ -21,14 +76,14 @@ pub async fn start() -> TestServer {
 }
 
 pub async fn start_with(tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(dir.path().join("server.sqlite"));
+    let db = TestDatabase::new().await;
+    let mut config = db.config();
     config.bootstrap_admin = Some(BootstrapAdmin { document: ADMIN.into(), password: ADMIN_PASSWORD.into() });
     tweak(&mut config);
     let server = server::spawn(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let http = reqwest::Client::new();
     let admin_token = login(&http, &server.base_url(), ADMIN, ADMIN_PASSWORD).await.expect("admin login");
-    TestServer { server, http, admin_token, _dir: dir }
+    TestServer { server, http, admin_token, db }
 }
 
 pub async fn login(http: &reqwest::Client, base: &str, user: &str, password: &str) -> Result<String, (u16, Value)> {
