@@ -221,6 +221,23 @@ const EDGE_ATOL_Q: u16 = (EDGE_ATOL / TAU * 65536.0) as u16;
 
 /// Lanes of the vector pairing scan (four f32 in one SSE register).
 const PAIR_LANES: usize = 4;
+/// [`LANE_POS`] for the four lanes of the pairing stage's reach test.
+const REACH_POS: [[u8; PAIR_LANES]; 16] = {
+    let mut t = [[0u8; PAIR_LANES]; 16];
+    let mut mask = 0;
+    while mask < 16 {
+        let (mut lane, mut k) = (0, 0);
+        while lane < PAIR_LANES {
+            if mask & (1 << lane) != 0 {
+                t[mask][k] = lane as u8;
+                k += 1;
+            }
+            lane += 1;
+        }
+        mask += 1;
+    }
+    t
+};
 /// Coordinate of the padding entries: far enough that no squared distance to
 /// them passes a pairing tolerance, small enough that its square is finite.
 const FAR: f32 = 1.0e9;
@@ -919,9 +936,15 @@ impl Matcher {
         // Transformed probe positions and their tolerances first, in a loop
         // the compiler vectorises; then one exact distance test per couple.
         let (tx, ty, tol) = (&mut self.tx, &mut self.ty, &mut self.tol);
-        tx.resize(n1, 0.0);
-        ty.resize(n1, 0.0);
-        tol.resize(n1, 0.0);
+        // Whole vector blocks for `list_reachable`; the padding lies outside
+        // every bounding box.
+        let padded = n1.next_multiple_of(PAIR_LANES);
+        tx.clear();
+        tx.resize(padded, FAR);
+        ty.clear();
+        ty.resize(padded, FAR);
+        tol.clear();
+        tol.resize(padded, 0.0);
         let probe = p.xs[..n1].iter().zip(&p.ys[..n1]);
         for (((&px, &py), ox), (oy, ot)) in probe
             .zip(tx.iter_mut())
@@ -936,15 +959,7 @@ impl Matcher {
         // Nothing to pair with outside the candidate's bounding box: the
         // probe minutiae that can pair are listed first, without branching
         // (where two prints overlap partly, a branch per minutia mispredicts).
-        let [minx, maxx, miny, maxy] = c.bbox;
-        self.reach.resize(n1, 0);
-        let mut reachable = 0usize;
-        for i in 0..n1 {
-            let (x, y, tol) = (self.tx[i], self.ty[i], self.tol[i]);
-            let outside = (x + tol < minx) | (x - tol > maxx) | (y + tol < miny) | (y - tol > maxy);
-            self.reach[reachable] = i as u8;
-            reachable += !outside as usize;
-        }
+        let reachable = self.list_reachable(n1, c.bbox);
         let inv_angle = 1.0 / PAIR_ANGLE_Q as f32;
         for r in 0..reachable {
             let i = self.reach[r] as usize;
@@ -953,18 +968,11 @@ impl Matcher {
             let (x, y) = (self.tx[i], self.ty[i]);
             // Column window from the x lookup table (a little wide: the exact
             // distance test decides). Negative values saturate to 0 in the casts.
+            // The last entry is c.n (past the largest x), so clamping to it
+            // keeps the window a superset.
             let last_bin = c.x_start.len() - 1;
             let start = c.x_start[(((x - tol) / X_BIN) as usize).min(last_bin)] as usize;
-            let end = if x + tol < 0.0 {
-                0
-            } else {
-                let b = ((x + tol) / X_BIN) as usize + 1;
-                if b > last_bin {
-                    c.n
-                } else {
-                    c.x_start[b] as usize
-                }
-            };
+            let end = c.x_start[(((x + tol) / X_BIN) as usize + 1).min(last_bin)] as usize;
             let pairs = &mut self.pairs;
             within_reach(c, start..end, (x, y), tol * tol, a, |j, d2, da| {
                 let cost = d2.sqrt() / tol + da as f32 * inv_angle;
@@ -985,6 +993,34 @@ impl Matcher {
                 self.matched.push((i as u16, j as u16));
             }
         }
+    }
+
+    /// Lists in `self.reach` the probe minutiae of the current pass (`tx`,
+    /// `ty`, `tol`, padded to whole vector blocks with far-away entries) whose
+    /// tolerance square meets the candidate's bounding box, in increasing
+    /// order, and returns how many there are. Where two prints overlap partly
+    /// a branch per minutia would mispredict, so four minutiae are tested at
+    /// once and their indices appended through a lane-position table.
+    fn list_reachable(&mut self, n1: usize, [minx, maxx, miny, maxy]: [f32; 4]) -> usize {
+        let blocks = n1.div_ceil(PAIR_LANES);
+        self.reach.resize(blocks * PAIR_LANES, 0);
+        let mut reachable = 0usize;
+        for b in 0..blocks {
+            let mut mask = 0usize;
+            for lane in 0..PAIR_LANES {
+                let i = b * PAIR_LANES + lane;
+                let (x, y, tol) = (self.tx[i], self.ty[i], self.tol[i]);
+                let outside =
+                    (x + tol < minx) | (x - tol > maxx) | (y + tol < miny) | (y - tol > maxy);
+                mask |= (!outside as usize) << lane;
+            }
+            let at = &mut self.reach[reachable..reachable + PAIR_LANES];
+            for (slot, &lane) in at.iter_mut().zip(&REACH_POS[mask]) {
+                *slot = (b * PAIR_LANES) as u8 + lane;
+            }
+            reachable += mask.count_ones() as usize;
+        }
+        reachable
     }
 
     /// Least-squares rigid transform (2-D Procrustes) over the current pairs,
