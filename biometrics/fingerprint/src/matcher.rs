@@ -76,8 +76,8 @@ const PAIR_ANGLE_Q: u16 = (PAIR_ANGLE / TAU * 65536.0) as u16;
 pub struct MatchTemplate {
     /// Minutiae used (at most [`MAX_MATCH_MINUTIAE`]).
     n: usize,
-    /// Coordinates, padded with [`PAIR_LANES`] far-away entries so that the
-    /// vector pairing scan may read a whole block past the last minutia.
+    /// Coordinates, padded with [`PAIR_SPAN`] far-away entries so that the
+    /// vector pairing scan may read that far past the last minutia.
     xs: Vec<f32>,
     ys: Vec<f32>,
     /// Bounding box of the minutiae (min x, max x, min y, max y), for the
@@ -221,6 +221,10 @@ const EDGE_ATOL_Q: u16 = (EDGE_ATOL / TAU * 65536.0) as u16;
 
 /// Lanes of the vector pairing scan (four f32 in one SSE register).
 const PAIR_LANES: usize = 4;
+/// Candidates the pairing scan tests for every probe minutia whatever its
+/// window (a window holds 5–15 candidates on FVC prints; longer ones go on
+/// block by block).
+const PAIR_SPAN: usize = 16;
 /// [`LANE_POS`] for the four lanes of the pairing stage's reach test.
 const REACH_POS: [[u8; PAIR_LANES]; 16] = {
     let mut t = [[0u8; PAIR_LANES]; 16];
@@ -370,8 +374,9 @@ fn scan_edges(
 /// Calls `on_hit(j, d², |Δθ|)` for each candidate minutia `j` whose squared
 /// distance to `(x, y)` is at most `tol2` and whose direction differs from
 /// `angle` by at most [`PAIR_ANGLE`] (both in 1/65536 turns, wrapped), among
-/// `range` (lanes past its end are tested too: they are either padding, never
-/// within reach, or further in x than the window allows), in increasing order.
+/// `range` (at least [`PAIR_SPAN`] candidates from its start are tested:
+/// those past its end are either padding, never within reach, or further in
+/// x than the window allows), in increasing order.
 /// Tests four candidates per instruction group without branching and only
 /// then visits the few within reach: about half of those within the distance
 /// fail the direction test, so testing it in the vector saves their visits.
@@ -389,16 +394,17 @@ fn within_reach(
     {
         use std::arch::x86_64::*;
         let n = range.end;
-        // Coordinates and directions are padded by PAIR_LANES entries past
+        // Coordinates and directions are padded by PAIR_SPAN entries past
         // the last minutia (far away, so never within reach).
         assert!(
             n <= c.n
-                && c.xs.len() == c.n + PAIR_LANES
+                && c.xs.len() == c.n + PAIR_SPAN
                 && c.ys.len() == c.xs.len()
                 && c.angles_q.len() == c.xs.len()
         );
         // SAFETY: SSE2 is always available on x86_64; each load reads 4
-        // lanes at j < n, within the padded columns checked above.
+        // lanes at j < max(n, range.start + PAIR_SPAN) ≤ c.n + PAIR_SPAN,
+        // within the padded columns checked above.
         unsafe {
             let vx = _mm_set1_ps(x);
             let vy = _mm_set1_ps(y);
@@ -407,25 +413,20 @@ fn within_reach(
             let amax = _mm_set1_epi32(PAIR_ANGLE_Q as i32);
             let amin = _mm_set1_epi32(-(PAIR_ANGLE_Q as i32));
             let (xs, ys, angles) = (c.xs.as_ptr(), c.ys.as_ptr(), c.angles_q.as_ptr());
-            let mut base = range.start;
-            while base < n {
-                // One 64-bit mask per 64 candidates (16 blocks).
-                let stop = (base + 64).min(n);
-                let mut mask = 0u64;
-                let mut j = base;
-                while j < stop {
-                    let dx = _mm_sub_ps(_mm_loadu_ps(xs.add(j)), vx);
-                    let dy = _mm_sub_ps(_mm_loadu_ps(ys.add(j)), vy);
-                    let d2 = _mm_add_ps(_mm_mul_ps(dx, dx), _mm_mul_ps(dy, dy));
-                    // Direction difference wrapped to i16 (shift up, then
-                    // arithmetic shift down), then |d| ≤ PAIR_ANGLE_Q.
-                    let da = _mm_sub_epi32(_mm_loadu_si128(angles.add(j) as *const __m128i), va);
-                    let da = _mm_srai_epi32(_mm_slli_epi32(da, 16), 16);
-                    let off = _mm_or_si128(_mm_cmpgt_epi32(da, amax), _mm_cmplt_epi32(da, amin));
-                    let ok = _mm_andnot_ps(_mm_castsi128_ps(off), _mm_cmple_ps(d2, vt));
-                    mask |= (_mm_movemask_ps(ok) as u64) << (j - base);
-                    j += PAIR_LANES;
-                }
+            // Bit k of the result: candidate j + k is within reach.
+            let block = |j: usize| -> u64 {
+                let dx = _mm_sub_ps(_mm_loadu_ps(xs.add(j)), vx);
+                let dy = _mm_sub_ps(_mm_loadu_ps(ys.add(j)), vy);
+                let d2 = _mm_add_ps(_mm_mul_ps(dx, dx), _mm_mul_ps(dy, dy));
+                // Direction difference wrapped to i16 (shift up, then
+                // arithmetic shift down), then |d| ≤ PAIR_ANGLE_Q.
+                let da = _mm_sub_epi32(_mm_loadu_si128(angles.add(j) as *const __m128i), va);
+                let da = _mm_srai_epi32(_mm_slli_epi32(da, 16), 16);
+                let off = _mm_or_si128(_mm_cmpgt_epi32(da, amax), _mm_cmplt_epi32(da, amin));
+                let ok = _mm_andnot_ps(_mm_castsi128_ps(off), _mm_cmple_ps(d2, vt));
+                _mm_movemask_ps(ok) as u64
+            };
+            let mut visit = |base: usize, mut mask: u64| {
                 while mask != 0 {
                     let k = base + mask.trailing_zeros() as usize;
                     let (dx, dy) = (c.xs[k] - x, c.ys[k] - y);
@@ -433,6 +434,26 @@ fn within_reach(
                     on_hit(k, dx * dx + dy * dy, angle_diff(k));
                     mask &= mask - 1;
                 }
+            };
+            // The first PAIR_SPAN candidates in any case: most windows fit,
+            // and a fixed count leaves no loop exit to mispredict.
+            let mut base = range.start;
+            let mut mask = 0u64;
+            for q in 0..PAIR_SPAN / PAIR_LANES {
+                mask |= block(base + q * PAIR_LANES) << (q * PAIR_LANES);
+            }
+            visit(base, mask);
+            base += PAIR_SPAN;
+            while base < n {
+                // One 64-bit mask per 64 candidates (16 blocks).
+                let stop = (base + 64).min(n);
+                let mut mask = 0u64;
+                let mut j = base;
+                while j < stop {
+                    mask |= block(j) << (j - base);
+                    j += PAIR_LANES;
+                }
+                visit(base, mask);
                 base = stop;
             }
         }
@@ -613,7 +634,7 @@ impl MatchTemplate {
             .collect();
         let far = |v: Vec<f32>| -> Vec<f32> {
             let mut v = v;
-            v.extend(std::iter::repeat_n(FAR, PAIR_LANES));
+            v.extend(std::iter::repeat_n(FAR, PAIR_SPAN));
             v
         };
         MatchTemplate {
@@ -625,7 +646,7 @@ impl MatchTemplate {
             angles_q: angles
                 .iter()
                 .map(|&a| quant(a) as i32)
-                .chain(std::iter::repeat_n(0, PAIR_LANES))
+                .chain(std::iter::repeat_n(0, PAIR_SPAN))
                 .collect(),
             angles,
             kinds,
