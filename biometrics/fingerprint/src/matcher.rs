@@ -471,6 +471,15 @@ fn within_reach(
     }
 }
 
+/// Length tolerance of the vote stage for an edge of length `lq` (1/16
+/// pixel), in pixels and in 1/16 pixel: 5 px plus 6 % of the length, as skin
+/// stretches more over longer distances.
+fn edge_length_tolerance(lq: i16) -> (f32, i16) {
+    let tol = 5.0 + 0.06 * (lq as f32 / 16.0);
+    // Positive, so truncating after +0.5 rounds.
+    (tol, (tol * 16.0 + 0.5) as i16)
+}
+
 #[inline]
 fn len_bin(len: f32) -> usize {
     ((len / LEN_BIN) as usize).min(LEN_BINS - 1)
@@ -601,9 +610,7 @@ impl MatchTemplate {
             .map(|e| {
                 let lq = len_fixed(e.1);
                 let len = lq as f32 / 16.0;
-                let tol = 5.0 + 0.06 * len;
-                // Positive, so truncating after +0.5 rounds.
-                let tol_q = (tol * 16.0 + 0.5) as i16;
+                let (tol, tol_q) = edge_length_tolerance(lq);
                 let a0 = ang_bin(e.4.wrapping_sub(EDGE_ATOL_Q as i16));
                 let a1 = ang_bin(e.4.wrapping_add(EDGE_ATOL_Q as i16));
                 ProbeEdge {
@@ -1121,5 +1128,113 @@ impl Matcher {
         let n1o = (n1o as f32).max(OVERLAP_FLOOR * p.len() as f32).max(10.0);
         let n2o = (n2o as f32).max(OVERLAP_FLOOR * n2 as f32).max(10.0);
         100.0 * m * m / (n1o * n2o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::Minutia;
+
+    /// Deterministic pseudo-random template: `n` minutiae at least 12 px
+    /// apart over a 400 × 400 image, half of them endings.
+    fn synthetic(seed: u64, n: usize) -> Template {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut rnd = move || {
+            s ^= s >> 12;
+            s ^= s << 25;
+            s ^= s >> 27;
+            (s.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f32 / (1u64 << 53) as f32
+        };
+        let mut minutiae: Vec<Minutia> = Vec::new();
+        while minutiae.len() < n {
+            let (x, y) = (20.0 + rnd() * 360.0, 20.0 + rnd() * 360.0);
+            if minutiae
+                .iter()
+                .all(|m| (m.x as f32 - x).hypot(m.y as f32 - y) > 12.0)
+            {
+                let kind = if rnd() < 0.5 {
+                    MinutiaKind::Ending
+                } else {
+                    MinutiaKind::Bifurcation
+                };
+                minutiae.push(Minutia {
+                    x: x as u16,
+                    y: y as u16,
+                    angle: rnd() * TAU,
+                    kind,
+                    quality: 60,
+                });
+            }
+        }
+        Template {
+            width: 400,
+            height: 400,
+            dpi: 500,
+            minutiae,
+        }
+    }
+
+    /// The votes as the plain definition gives them: every neighbour edge of
+    /// the probe (each direction on its own) against every neighbour edge of
+    /// the candidate, without buckets.
+    fn all_directed_votes(p: &MatchTemplate, c: &MatchTemplate) -> Vec<f32> {
+        let n2 = c.len();
+        let mut votes = vec![0.0f32; p.len() * n2];
+        let within = |d: i16, t: i16| (d.wrapping_add(t) as u16) <= 2 * t as u16;
+        let neighbour = |t: &MatchTemplate, k: usize| t.e_dirs[k].0 & EdgeDirs::FORWARD != 0;
+        let inv_atol = 1.0 / EDGE_ATOL_Q as f32;
+        let atol = EDGE_ATOL_Q as i16;
+        for a in (0..p.edge_count()).filter(|&a| neighbour(p, a)) {
+            let tol = edge_length_tolerance(p.e_len[a]).1;
+            for q in (0..c.edge_count()).filter(|&q| neighbour(c, q)) {
+                let (dl, da, db) = (
+                    p.e_len[a].wrapping_sub(c.e_len[q]),
+                    p.e_from_angle[a].wrapping_sub(c.e_from_angle[q]),
+                    p.e_to_angle[a].wrapping_sub(c.e_to_angle[q]),
+                );
+                if within(dl, tol) && within(da, atol) && within(db, atol) {
+                    let sim = (1.0 - dl.unsigned_abs() as f32 / tol as f32)
+                        * (1.0 - da.unsigned_abs() as f32 * inv_atol)
+                        * (1.0 - db.unsigned_abs() as f32 * inv_atol);
+                    votes[p.e_from[a] as usize * n2 + c.e_from[q] as usize] += sim;
+                    votes[p.e_to[a] as usize * n2 + c.e_to[q] as usize] += sim;
+                }
+            }
+        }
+        votes
+    }
+
+    /// The vote stage scans one orientation per probe edge and weighs each
+    /// hit by the directed comparisons it stands for (EdgeDirs): its votes
+    /// must be those of the plain all-directed definition, up to summation
+    /// order, for mates (many hits) and strangers alike.
+    #[test]
+    fn one_orientation_scan_votes_like_all_directed_edges() {
+        let mut m = Matcher::default();
+        let mut hits = 0;
+        for seed in 0..6u64 {
+            let a = synthetic(seed, 30 + 7 * seed as usize);
+            let mate = crate::perturb(&a, seed + 100);
+            let stranger = synthetic(seed + 50, 40);
+            let p = MatchTemplate::new(&a);
+            for c in [MatchTemplate::new(&mate), MatchTemplate::new(&stranger)] {
+                m.votes.clear();
+                m.votes.resize(p.len() * c.len(), 0.0);
+                m.vote(&p, &c);
+                let want = all_directed_votes(&p, &c);
+                for (k, (&got, &want)) in m.votes.iter().zip(&want).enumerate() {
+                    assert!(
+                        (got - want).abs() <= 1e-4 * want.max(1.0),
+                        "vote {k}: {got} vs {want}"
+                    );
+                }
+                hits += want.iter().filter(|&&v| v > 0.0).count();
+            }
+        }
+        assert!(
+            hits > 500,
+            "too few compatible edges ({hits}) for the test to mean anything"
+        );
     }
 }
