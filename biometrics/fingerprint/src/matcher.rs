@@ -116,8 +116,9 @@ pub struct MatchTemplate {
     /// major, so that one angle bin's length range is one contiguous slice.
     cells: Vec<u16>,
     /// Lookup parameters of each edge when this template is the probe (one
-    /// orientation per pair of minutiae, lower index first), in edge-table
-    /// order: computed once here instead of in every comparison.
+    /// orientation per pair of minutiae, the one visiting fewer start-angle
+    /// buckets), in edge-table order: computed once here instead of in every
+    /// comparison.
     probe: Vec<ProbeEdge>,
 }
 
@@ -604,9 +605,29 @@ impl MatchTemplate {
             v.extend(std::iter::repeat_n(i16::MIN, SCAN_LANES));
             v
         };
+        // Start-angle buckets a probe entry visits (2, or 3 when its angle
+        // window straddles two bucket borders). Either orientation of a pair
+        // may be the probe's (EdgeDirs); the one visiting fewer buckets is
+        // taken, the lower index first on a tie.
+        let buckets = |a_from: i16| {
+            let a0 = ang_bin(a_from.wrapping_sub(EDGE_ATOL_Q as i16));
+            let a1 = ang_bin(a_from.wrapping_add(EDGE_ATOL_Q as i16));
+            (a1 + ANG_BINS - a0) % ANG_BINS + 1
+        };
+        let mut fewest = vec![usize::MAX; n * n];
+        for e in &edges {
+            let k = e.2 as usize * n + e.3 as usize;
+            fewest[k] = buckets(e.4);
+        }
         let probe = edges
             .iter()
-            .filter(|e| e.2 < e.3)
+            .filter(|e| {
+                let (here, there) = (
+                    fewest[e.2 as usize * n + e.3 as usize],
+                    fewest[e.3 as usize * n + e.2 as usize],
+                );
+                here < there || (here == there && e.2 < e.3)
+            })
             .map(|e| {
                 let lq = len_fixed(e.1);
                 let len = lq as f32 / 16.0;
