@@ -18,9 +18,10 @@ pub struct ServeArgs {
     /// Address to listen on (SPID clients expect port 8082).
     #[arg(long, default_value = "127.0.0.1:8082")]
     listen: SocketAddr,
-    /// Server database file. Default: <data_dir>/server.sqlite.
-    #[arg(long)]
-    db: Option<PathBuf>,
+    /// Server database: a SQLite file (default <data_dir>/server.sqlite) or a PostgreSQL URL
+    /// (`postgres://user@host/db`) for a standalone server shared by many stations.
+    #[arg(long, alias = "db", env = "CAPTURE_SERVER_DATABASE")]
+    database: Option<String>,
     /// Document (user name) of the admin created at first start; its password comes from
     /// the CAPTURE_ADMIN_PASSWORD environment variable.
     #[arg(long, default_value = "admin")]
@@ -28,8 +29,11 @@ pub struct ServeArgs {
 }
 
 pub async fn serve(config: &StationConfig, args: ServeArgs) -> anyhow::Result<()> {
-    let db = args.db.unwrap_or_else(|| config.data_dir.join("server.sqlite"));
-    let mut server_config = server::ServerConfig::new(&db);
+    let db = match args.database {
+        Some(value) => server::DatabaseLocation::parse(&value),
+        None => server::DatabaseLocation::Sqlite(config.data_dir.join("server.sqlite")),
+    };
+    let mut server_config = server::ServerConfig::with_database(db.clone());
     if let Ok(password) = std::env::var("CAPTURE_ADMIN_PASSWORD") {
         if password.chars().count() < 8 {
             bail!("CAPTURE_ADMIN_PASSWORD must have at least 8 characters");
@@ -37,7 +41,7 @@ pub async fn serve(config: &StationConfig, args: ServeArgs) -> anyhow::Result<()
         server_config.bootstrap_admin = Some(server::BootstrapAdmin { document: args.admin.clone(), password });
     }
     let running = server::spawn(server_config, args.listen).await.context("starting the server")?;
-    println!("capture-station server listening on {} (database {})", running.base_url(), db.display());
+    println!("capture-station server listening on {} (database {db})", running.base_url());
     std::io::stdout().flush().ok();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
