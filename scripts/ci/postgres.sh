@@ -49,14 +49,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || die "no free port"
 "${AS[@]}" "$BIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --no-sync >"$DIR/initdb.log" 2>&1 \
     || { cat "$DIR/initdb.log"; die "initdb"; }
+# A random high port nobody answers on; should another process take it first, try another.
 # fsync off: the cluster is thrown away after the run; durability is not what these tests measure.
-"${AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/postgres.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c fsync=off -c max_connections=200" start >/dev/null \
-    || { cat "$DIR/postgres.log"; die "pg_ctl start"; }
-echo "$NAME: PostgreSQL $("$BIN/postgres" --version | awk '{print $NF}') on 127.0.0.1:$PORT"
+started=0
+for _ in 1 2 3 4 5; do
+    PORT=$((20000 + RANDOM % 40000))
+    (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && continue
+    if "${AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/postgres.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c fsync=off -c max_connections=200" start >/dev/null; then
+        started=1
+        break
+    fi
+done
+[ "$started" -eq 1 ] || { cat "$DIR/postgres.log"; die "pg_ctl start"; }
+echo "$NAME: PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT"
 
 ORT_DYLIB_PATH=${ORT_DYLIB_PATH:-$(scripts/fetch-onnxruntime.sh)} || die "ONNX Runtime download"
 export ORT_DYLIB_PATH
