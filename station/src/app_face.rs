@@ -612,11 +612,11 @@ mod tests {
         assert!(views.len() <= previews.len() + 1, "{} analyses, {} previews", views.len(), previews.len());
     }
 
-    /// The app's simulated person, stepping up in real time, is shown the prompts of both turn
-    /// challenges in random order and does what they say: LIVE, then the capture. (Blinks are
-    /// rendered too, but the face mesh does not follow closing eyelids: `tests/simulated_liveness.rs`.)
+    /// The app's simulated person, stepping up in real time, is shown the prompts of the default
+    /// challenges (blink and both turns) in random order and does what they say: LIVE, then the
+    /// capture (every order, frame by frame: `tests/simulated_liveness.rs`).
     #[test]
-    fn the_cooperative_subject_passes_the_turns_and_is_captured() {
+    fn the_cooperative_subject_blinks_and_turns_and_is_captured() {
         let Some(mut pipe) = pipeline() else { return };
         let mut camera = WalkUpCamera::new(Duration::ZERO, Duration::from_millis(500))
             .with_motion(Motion::Cooperative)
@@ -625,7 +625,7 @@ mod tests {
         let stop = AtomicBool::new(false);
         let mut views: Vec<AnalysisView> = Vec::new();
         let cfg = FaceStepConfig {
-            liveness: Some(LivenessConfig { challenges: vec![Challenge::TurnLeft, Challenge::TurnRight], ..LivenessConfig::default() }),
+            liveness: Some(LivenessConfig::default()),
             max_duration: Duration::from_secs(40),
             ..FaceStepConfig::default()
         };
@@ -635,6 +635,7 @@ mod tests {
         let liveness = liveness.expect("a challenge was asked");
         assert_eq!(liveness.decision, Decision::Live, "{liveness:#?}\n{trace:#?}");
         assert!(liveness.challenges.iter().all(|c| c.passed && c.elapsed_ms.is_some_and(|ms| ms >= 300)), "{liveness:?}");
+        assert_eq!(liveness.challenges.len(), 3);
         // Once the challenge is over the person is asked nothing more.
         assert_eq!(subject.asked(), SubjectAction::Neutral);
     }

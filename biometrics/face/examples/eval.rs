@@ -229,7 +229,7 @@ fn feedback(dir: &Path) {
             if a.codes().contains(&code) { ok += 1; e.1 += 1; } else { println!("  MISSED {:?}: got {:?}", code, a.feedback); }
         }
         // EYES_CLOSED at landmark level (no closed-eye photo is available)
-        let closed = posed_face(&f0, 0.0, 0.2, p.profile.pitch_offset, 1);
+        let closed = posed_face(&f0, 0.0, 0.0, p.profile.pitch_offset, 1);
         let fb = face::pipeline::judge(&p.profile, &a0.faces, &closed);
         n += 1;
         let e = per.entry("EYES_CLOSED (landmark-level)".to_string()).or_default();

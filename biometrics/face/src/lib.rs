@@ -1,8 +1,8 @@
 //! Face capture pipeline for the biometric capture station, on real ONNX models.
 //!
 //! * [`FacePipeline::analyze`]: per-frame detection (BlazeFace), 468-point mesh, head pose, eye
-//!   openness, size/position, blur, exposure/contrast, single-face check, UI ROI and target box, and
-//!   feedback codes with prompts ([`FeedbackCode`]).
+//!   openness (eyelid contours from MediaPipe Iris), size/position, blur, exposure/contrast,
+//!   single-face check, UI ROI and target box, and feedback codes with prompts ([`FeedbackCode`]).
 //! * [`AutoCapture`]: fires after N consecutive compliant frames, keeps the best one and produces an
 //!   ISO/IEC 19794-5 full-frontal crop as PNG.
 //! * [`LivenessSession`]: active challenge (blink, turn left/right in random order) with timing
@@ -19,6 +19,7 @@ pub mod runtime;
 pub mod imaging;
 pub mod detect;
 pub mod landmarks;
+pub mod eyes;
 pub mod quality;
 pub mod pipeline;
 

@@ -1,4 +1,4 @@
-//! The per-frame pipeline: detect → mesh → measurements → feedback.
+//! The per-frame pipeline: detect → mesh → eye contours → measurements → feedback.
 //!
 //! One [`FacePipeline`] owns its ONNX sessions (`Session::run` needs `&mut self`), so a station runs
 //! one pipeline per camera thread. [`FacePipeline::analyze`] is what the live preview calls on every
@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::{Detection, Detector, DetectorKind, Rect};
 use crate::error::Result;
+use crate::eyes::{EyeContour, EyeModel};
 use crate::imaging::{check_frame, grey_image, laplacian_variance, luma, region_stats};
 use crate::landmarks::{dist, FaceMesh, HeadPose, MeshModel, MESH_INPUT};
 use crate::quality::{CaptureProfile, Feedback, FeedbackCode};
@@ -36,6 +37,8 @@ pub struct PipelineConfig {
     pub detector_model: Option<ModelFile>,
     /// Mesh model override; `None` = the pinned face_landmark_468.onnx.
     pub mesh_model: Option<ModelFile>,
+    /// Eye-contour model override; `None` = the pinned iris_landmark.onnx.
+    pub eye_model: Option<ModelFile>,
     /// Quality thresholds.
     pub profile: CaptureProfile,
 }
@@ -48,6 +51,7 @@ impl Default for PipelineConfig {
             detector: DetectorKind::Front128,
             detector_model: None,
             mesh_model: None,
+            eye_model: None,
             profile: CaptureProfile::default(),
         }
     }
@@ -62,8 +66,11 @@ pub struct FaceAnalysis {
     pub mesh: FaceMesh,
     /// Head pose in degrees.
     pub pose: HeadPose,
-    /// Eye aspect ratio (right eye, left eye); the subject's right = image-left.
+    /// Eye aspect ratio (right eye, left eye) of the iris model's eyelid contour; the subject's
+    /// right = image-left. About 0.3 open, under 0.12 shut (see `CaptureProfile::min_eye_openness`).
     pub eye_openness: [f32; 2],
+    /// Eyelid contours and irises from the iris model (right eye, left eye).
+    pub eyes: [EyeContour; 2],
     /// Eye centres in frame pixels (right eye, left eye).
     pub eye_centres: [[f32; 2]; 2],
     /// Distance between the eye centres in pixels (ICAO wants ≥ 90 for a full-frontal image).
@@ -119,12 +126,13 @@ impl FrameAnalysis {
 pub struct FacePipeline {
     detector: Detector,
     mesh: MeshModel,
+    eyes: EyeModel,
     /// Thresholds in force (may be changed between frames).
     pub profile: CaptureProfile,
 }
 
 impl FacePipeline {
-    /// Loads the runtime and both models (sha256-checked). Takes ~50–100 ms.
+    /// Loads the runtime and the three models (sha256-checked). Takes ~50–120 ms.
     pub fn new(config: &PipelineConfig) -> Result<Self> {
         let models_dir = locate_models_dir(config.models_dir.as_deref());
         let runtime = config.runtime_library.as_deref();
@@ -135,7 +143,12 @@ impl FacePipeline {
             .clone()
             .unwrap_or_else(|| ModelFile::new(pinned::FACE_LANDMARK_468.0, pinned::FACE_LANDMARK_468.1));
         let mesh = MeshModel::new(&mesh_model, runtime, &models_dir)?;
-        Ok(Self { detector, mesh, profile: config.profile.clone() })
+        let eye_model = config
+            .eye_model
+            .clone()
+            .unwrap_or_else(|| ModelFile::new(pinned::IRIS_LANDMARK.0, pinned::IRIS_LANDMARK.1));
+        let eyes = EyeModel::new(&eye_model, runtime, &models_dir)?;
+        Ok(Self { detector, mesh, eyes, profile: config.profile.clone() })
     }
 
     /// Convenience: default configuration with an explicit models folder.
@@ -149,13 +162,14 @@ impl FacePipeline {
         self.detector.detect(frame)
     }
 
-    /// Analyses the main face of a detection (mesh + measurements) without judging the frame.
+    /// Analyses the main face of a detection (mesh, eye contours, measurements) without judging the frame.
     pub fn measure(&mut self, frame: &RgbImage, det: &Detection) -> Result<FaceAnalysis> {
         let (mesh, crop) = self.mesh.run(frame, det)?;
+        let eyes = self.eyes.run(frame, &mesh)?;
         let p = &self.profile;
         let (w, h) = (frame.width() as f32, frame.height() as f32);
         let pose = mesh.head_pose(p.pitch_offset);
-        let (er, el) = mesh.eye_openness();
+        let (er, el) = (eyes[0].openness, eyes[1].openness);
         let (cr, cl) = mesh.eye_centres();
         let eye_distance = dist(cr, cl);
         let face_size = det.rect.width / w;
@@ -184,6 +198,7 @@ impl FacePipeline {
             detection: det.clone(),
             pose,
             eye_openness: [er, el],
+            eyes,
             eye_centres: [cr, cl],
             eye_distance,
             face_size,

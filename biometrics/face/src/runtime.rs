@@ -140,6 +140,10 @@ pub mod pinned {
     /// MediaPipe Face Mesh, 468 points.
     pub const FACE_LANDMARK_468: (&str, &str) =
         ("face_landmark_468.onnx", "faa195b149e8e8c760dbe5b67c6db3ef5635888b2e1bb0fd0ba5bc838a091949");
+    /// MediaPipe Iris: 71 eye-contour points + 5 iris points per eye, for eye openness and blinks
+    /// (the 468-point mesh's eyelid points barely follow a closing eyelid).
+    pub const IRIS_LANDMARK: (&str, &str) =
+        ("iris_landmark.onnx", "84874d202bc137b99bdace24064860e9ef1dff8679403bd5838e056fd14e174d");
     /// dlib ResNet face descriptor (via face-api.js weights), 128-d.
     pub const FACE_DESCRIPTOR_128: (&str, &str) =
         ("face_descriptor_128.onnx", "834e7e2f4c6e4c1a0ad593325bee8f46f7937b97e971749b0c32d70297a130e2");

@@ -67,7 +67,8 @@ pub fn noise(img: &RgbImage, amp: u8, seed: u64) -> RgbImage {
 
 /// A copy of a measured face whose mesh is rotated in 3-D by `yaw_deg` about the vertical axis
 /// through the face centre (orthographic projection), with eye openness scaled by `eye_open`
-/// (1 = as measured, 0 = lids shut), pose and eye measurements recomputed from the new mesh, and the
+/// (1 = as measured, 0 = lids shut), pose and eye measurements recomputed from the new mesh and eyelid
+/// contours, and the
 /// motion patch perturbed by `patch_seed` (a live camera never repeats a frame bit for bit).
 pub fn posed_face(face: &FaceAnalysis, yaw_deg: f32, eye_open: f32, pitch_offset: f32, patch_seed: u64) -> FaceAnalysis {
     let mut f = face.clone();
@@ -76,6 +77,8 @@ pub fn posed_face(face: &FaceAnalysis, yaw_deg: f32, eye_open: f32, pitch_offset
     // yaw > 0 = subject turns to their right = nose moves to image-left (x decreases for z < 0 points).
     let t = yaw_deg.to_radians();
     let (s, c) = t.sin_cos();
+    // Depth of each eye's corners before the turn, for its eyelid contour below.
+    let corner_depth = [(f.mesh.points[33][2] + f.mesh.points[133][2]) / 2.0, (f.mesh.points[362][2] + f.mesh.points[263][2]) / 2.0];
     for p in f.mesh.points.iter_mut() {
         let (x, z) = (p[0] - mx, p[2] - mz);
         p[0] = mx + c * x + s * z;
@@ -97,9 +100,23 @@ pub fn posed_face(face: &FaceAnalysis, yaw_deg: f32, eye_open: f32, pitch_offset
             f.mesh.points[i][1] = ly + (p[1] - ly) * eye_open;
         }
     }
+    // The iris model's eyelid contours (what eye openness is measured on): turned with the head at
+    // the depth of their eye's corners, and their lids pulled toward the corner line the same way.
+    for (eye, z) in f.eyes.iter_mut().zip(corner_depth) {
+        for p in eye.contour.iter_mut().chain(std::iter::once(&mut eye.iris_centre)) {
+            p[0] = mx + c * (p[0] - mx) + s * (z - mz);
+        }
+        let (pa, pb) = (eye.contour[0], eye.contour[8]);
+        let (vx, vy) = (pb[0] - pa[0], pb[1] - pa[1]);
+        for p in eye.contour.iter_mut().take(16) {
+            let t = ((p[0] - pa[0]) * vx + (p[1] - pa[1]) * vy) / (vx * vx + vy * vy).max(1e-6);
+            let (lx, ly) = (pa[0] + t * vx, pa[1] + t * vy);
+            *p = [lx + (p[0] - lx) * eye_open, ly + (p[1] - ly) * eye_open];
+        }
+        eye.openness = crate::eyes::EyeContour::aspect_ratio(&eye.contour);
+    }
     f.pose = f.mesh.head_pose(pitch_offset);
-    let (er, el) = f.mesh.eye_openness();
-    f.eye_openness = [er, el];
+    f.eye_openness = [f.eyes[0].openness, f.eyes[1].openness];
     let (cr, cl) = f.mesh.eye_centres();
     f.eye_centres = [cr, cl];
     f.eye_distance = crate::landmarks::dist(cr, cl);

@@ -47,7 +47,7 @@ enum Cmd {
     Analyze {
         /// Image file (PNG, JPEG, TIFF, BMP).
         image: PathBuf,
-        /// Include the 468 mesh points in the output.
+        /// Include the 468 mesh points and the 71 eye-contour points per eye in the output.
         #[arg(long)]
         landmarks: bool,
     },
@@ -130,6 +130,9 @@ fn run(cli: Cli) -> Result<serde_json::Value, FaceError> {
             if !landmarks {
                 if let Some(f) = r.face.as_mut() {
                     f.mesh.points.clear();
+                    for eye in f.eyes.iter_mut() {
+                        eye.contour.clear();
+                    }
                 }
             }
             Ok(json(&r))
