@@ -612,9 +612,9 @@ impl MatchTemplate {
         let buckets = |a_from: i16| {
             let a0 = ang_bin(a_from.wrapping_sub(EDGE_ATOL_Q as i16));
             let a1 = ang_bin(a_from.wrapping_add(EDGE_ATOL_Q as i16));
-            (a1 + ANG_BINS - a0) % ANG_BINS + 1
+            ((a1 + ANG_BINS - a0) % ANG_BINS + 1) as u8
         };
-        let mut fewest = vec![usize::MAX; n * n];
+        let mut fewest = vec![u8::MAX; n * n];
         for e in &edges {
             let k = e.2 as usize * n + e.3 as usize;
             fewest[k] = buckets(e.4);
