@@ -9,7 +9,7 @@
 //!    templates with compatible descriptors vote for the minutia correspondences
 //!    they imply. (Two minutiae that are each other's neighbours give an edge in
 //!    each direction; the probe side scans one of them and counts the pair
-//!    twice, see [`EdgeDirs`].)
+//!    twice, see `EdgeDirs`.)
 //! 2. **Global consolidation**: the best-voted correspondences seed a rigid
 //!    alignment; minutiae are paired greedily under it, the alignment is refined
 //!    by least squares on the pairs and pairing is repeated. The score grows with
@@ -190,6 +190,7 @@ const HIT_BUFFER: usize = 1024;
 /// lookup then compacts a block's hits without a branch per lane. A loop over
 /// the set bits instead exits after 1–3 rounds at random and mispredicts about
 /// once per block holding a hit.
+#[cfg(target_arch = "x86_64")]
 const LANE_POS: [[u16; SCAN_LANES]; 256] = {
     let mut t = [[0u16; SCAN_LANES]; 256];
     let mut mask = 0;
@@ -206,6 +207,7 @@ const LANE_POS: [[u16; SCAN_LANES]; 256] = {
     }
     t
 };
+#[cfg(target_arch = "x86_64")]
 const LANE_COUNT: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut mask = 0;
@@ -226,7 +228,8 @@ const PAIR_LANES: usize = 4;
 /// window (most windows on FVC prints are shorter; longer ones go on block by
 /// block). 8 and 12 measured the same.
 const PAIR_SPAN: usize = 16;
-/// [`LANE_POS`] for the four lanes of the pairing stage's reach test.
+/// The lanes set in every 4-lane mask, in increasing order (like the vote
+/// scan's `LANE_POS`), for the pairing stage's reach test.
 const REACH_POS: [[u8; PAIR_LANES]; 16] = {
     let mut t = [[0u8; PAIR_LANES]; 16];
     let mut mask = 0;
@@ -286,7 +289,7 @@ fn len_fixed(len: f32) -> i16 {
 /// count. `|d| ≤ t` is tested as the unsigned `d + t ≤ 2t`, which is exact for
 /// wrapping i16 angle differences too. About half the blocks of eight hold a
 /// hit, at random, so nothing here branches on the data: every block writes
-/// eight compacted entries (see [`LANE_POS`]) and the count advances by the
+/// eight compacted entries (see `LANE_POS`) and the count advances by the
 /// number of hits; the entries past the count are overwritten by the next block.
 /// `hits` must hold `found + (s1 - s0) + SCAN_LANES` entries.
 #[inline]
