@@ -272,6 +272,40 @@ pub fn fuse_scores(scores: &[f32]) -> f32 {
     scores.iter().map(|s| s.max(0.0)).sum()
 }
 
+/// A deterministic uniform source in [0, 1) for synthesised test data (xorshift64*: small,
+/// fast, and the same sequence on every platform, so synthetic galleries are reproducible).
+fn test_data_rng(seed: u64) -> impl FnMut() -> f32 {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    move || {
+        s ^= s >> 12;
+        s ^= s << 25;
+        s ^= s >> 27;
+        (s.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f32 / (1u64 << 53) as f32
+    }
+}
+
+/// A deterministic pseudo-random template: `n` minutiae at least 12 px apart over a 400 × 400
+/// image at 500 dpi, half of them endings. For tests and benchmarks that need many distinct
+/// prints without the shared FVC data (matcher invariants, synthetic mates and strangers).
+pub fn synthetic_template(seed: u64, n: usize) -> Template {
+    let mut rnd = test_data_rng(seed);
+    let mut minutiae: Vec<crate::template::Minutia> = Vec::new();
+    while minutiae.len() < n {
+        let (x, y) = (20.0 + rnd() * 360.0, 20.0 + rnd() * 360.0);
+        let far = minutiae.iter().all(|m| (m.x as f32 - x).hypot(m.y as f32 - y) > 12.0);
+        if far {
+            minutiae.push(crate::template::Minutia {
+                x: x as u16,
+                y: y as u16,
+                angle: rnd() * std::f32::consts::TAU,
+                kind: if rnd() < 0.5 { crate::MinutiaKind::Ending } else { crate::MinutiaKind::Bifurcation },
+                quality: 60,
+            });
+        }
+    }
+    Template { width: 400, height: 400, dpi: 500, minutiae }
+}
+
 /// Makes a plausible different-impression variant of a template: random
 /// rotation (±20°) about the centre, translation (±30 px), position jitter
 /// (±3 px), angle jitter (±0.1 rad), 10–25 % of minutiae dropped and up to 5
@@ -279,14 +313,7 @@ pub fn fuse_scores(scores: &[f32]) -> f32 {
 /// prefilter tests from a few real templates (no real 100,000-person set is
 /// available); deterministic for a given `seed`.
 pub fn perturb(t: &Template, seed: u64) -> Template {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut rnd = move || {
-        // xorshift64*: small, fast, good enough for test data.
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        (s.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f32 / (1u64 << 53) as f32
-    };
+    let mut rnd = test_data_rng(seed);
     let (w, h) = (t.width.max(1) as f32, t.height.max(1) as f32);
     let rot = (rnd() - 0.5) * 2.0 * 0.35;
     let (sn, cs) = rot.sin_cos();

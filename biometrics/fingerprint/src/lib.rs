@@ -24,7 +24,7 @@ pub mod template;
 
 pub use error::{FpError, Result};
 pub use extract::extract;
-pub use gallery::{fuse_scores, perturb, Candidate, Gallery};
+pub use gallery::{fuse_scores, perturb, synthetic_template, Candidate, Gallery};
 pub use matcher::{match_score, MatchTemplate, Matcher};
 pub use raster::GrayImage;
 pub use template::{Minutia, MinutiaKind, Template};

@@ -1159,46 +1159,7 @@ impl Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::template::Minutia;
-
-    /// Deterministic pseudo-random template: `n` minutiae at least 12 px
-    /// apart over a 400 × 400 image, half of them endings.
-    fn synthetic(seed: u64, n: usize) -> Template {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let mut rnd = move || {
-            s ^= s >> 12;
-            s ^= s << 25;
-            s ^= s >> 27;
-            (s.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f32 / (1u64 << 53) as f32
-        };
-        let mut minutiae: Vec<Minutia> = Vec::new();
-        while minutiae.len() < n {
-            let (x, y) = (20.0 + rnd() * 360.0, 20.0 + rnd() * 360.0);
-            if minutiae
-                .iter()
-                .all(|m| (m.x as f32 - x).hypot(m.y as f32 - y) > 12.0)
-            {
-                let kind = if rnd() < 0.5 {
-                    MinutiaKind::Ending
-                } else {
-                    MinutiaKind::Bifurcation
-                };
-                minutiae.push(Minutia {
-                    x: x as u16,
-                    y: y as u16,
-                    angle: rnd() * TAU,
-                    kind,
-                    quality: 60,
-                });
-            }
-        }
-        Template {
-            width: 400,
-            height: 400,
-            dpi: 500,
-            minutiae,
-        }
-    }
+    use crate::gallery::synthetic_template;
 
     /// The votes as the plain definition gives them: every neighbour edge of
     /// the probe (each direction on its own) against every neighbour edge of
@@ -1239,9 +1200,9 @@ mod tests {
         let mut m = Matcher::default();
         let mut hits = 0;
         for seed in 0..6u64 {
-            let a = synthetic(seed, 30 + 7 * seed as usize);
+            let a = synthetic_template(seed, 30 + 7 * seed as usize);
             let mate = crate::perturb(&a, seed + 100);
-            let stranger = synthetic(seed + 50, 40);
+            let stranger = synthetic_template(seed + 50, 40);
             let p = MatchTemplate::new(&a);
             for c in [MatchTemplate::new(&mate), MatchTemplate::new(&stranger)] {
                 m.votes.clear();

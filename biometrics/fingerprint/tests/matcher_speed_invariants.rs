@@ -2,45 +2,7 @@
 //! scratch buffers never leak between comparisons, hostile templates stay
 //! bounded, and synthetic mates outscore strangers. Needs no shared data.
 use fingerprint::matcher::MAX_MATCH_MINUTIAE;
-use fingerprint::{match_score, perturb, MatchTemplate, Matcher, Minutia, MinutiaKind, Template};
-
-/// Deterministic pseudo-random template: `n` minutiae spread over a 400×400
-/// image at least 12 pixels apart, so that they look like a print's.
-fn synthetic(seed: u64, n: usize) -> Template {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut rnd = move || {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        (s.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f32 / (1u64 << 53) as f32
-    };
-    let mut minutiae: Vec<Minutia> = Vec::new();
-    while minutiae.len() < n {
-        let (x, y) = (20.0 + rnd() * 360.0, 20.0 + rnd() * 360.0);
-        let far = minutiae
-            .iter()
-            .all(|m| (m.x as f32 - x).hypot(m.y as f32 - y) > 12.0);
-        if far {
-            minutiae.push(Minutia {
-                x: x as u16,
-                y: y as u16,
-                angle: rnd() * std::f32::consts::TAU,
-                kind: if rnd() < 0.5 {
-                    MinutiaKind::Ending
-                } else {
-                    MinutiaKind::Bifurcation
-                },
-                quality: 60,
-            });
-        }
-    }
-    Template {
-        width: 400,
-        height: 400,
-        dpi: 500,
-        minutiae,
-    }
-}
+use fingerprint::{match_score, perturb, synthetic_template, MatchTemplate, Matcher, Minutia, MinutiaKind, Template};
 
 #[test]
 fn reused_matcher_gives_the_same_scores_as_fresh_ones() {
@@ -51,7 +13,7 @@ fn reused_matcher_gives_the_same_scores_as_fresh_ones() {
         .iter()
         .enumerate()
         .flat_map(|(k, &n)| {
-            let t = synthetic(k as u64 + 1, n);
+            let t = synthetic_template(k as u64 + 1, n);
             [
                 MatchTemplate::new(&t),
                 MatchTemplate::new(&perturb(&t, k as u64)),
@@ -72,7 +34,7 @@ fn reused_matcher_gives_the_same_scores_as_fresh_ones() {
 fn synthetic_mates_outscore_strangers() {
     // A perturbed copy (rotation, shift, jitter, dropped and added minutiae)
     // must beat every unrelated template, for each of several fingers.
-    let fingers: Vec<Template> = (0..6).map(|k| synthetic(100 + k, 40)).collect();
+    let fingers: Vec<Template> = (0..6).map(|k| synthetic_template(100 + k, 40)).collect();
     let gallery: Vec<MatchTemplate> = fingers.iter().map(MatchTemplate::new).collect();
     let mut m = Matcher::default();
     for (k, f) in fingers.iter().enumerate() {
@@ -88,7 +50,7 @@ fn synthetic_mates_outscore_strangers() {
 
 #[test]
 fn hostile_templates_stay_bounded_and_score_nothing() {
-    let real = MatchTemplate::new(&synthetic(5, 40));
+    let real = MatchTemplate::new(&synthetic_template(5, 40));
     let mut m = Matcher::default();
     // Far more minutiae than the cap, all on one pixel: no edges at all.
     let stacked = Template {
@@ -112,7 +74,7 @@ fn hostile_templates_stay_bounded_and_score_nothing() {
     assert_eq!(m.score(&real, &stacked), 0.0);
     // Extreme coordinates and non-finite angles must neither panic nor
     // produce a non-finite score.
-    let mut wild = synthetic(6, 30);
+    let mut wild = synthetic_template(6, 30);
     for (k, mn) in wild.minutiae.iter_mut().enumerate() {
         if k % 3 == 0 {
             mn.x = u16::MAX - k as u16;
@@ -133,15 +95,15 @@ fn hostile_templates_stay_bounded_and_score_nothing() {
         assert!(s.is_finite() && s >= 0.0, "score {s}");
     }
     // A full-size template against itself: the largest vote matrix allowed.
-    let big = MatchTemplate::new(&synthetic(8, MAX_MATCH_MINUTIAE));
+    let big = MatchTemplate::new(&synthetic_template(8, MAX_MATCH_MINUTIAE));
     assert!(m.score(&big, &big) > 50.0);
 }
 
 #[test]
 fn tiny_templates_never_match() {
-    let real = MatchTemplate::new(&synthetic(9, 40));
+    let real = MatchTemplate::new(&synthetic_template(9, 40));
     for n in 0..3 {
-        let t = MatchTemplate::new(&synthetic(10, n));
+        let t = MatchTemplate::new(&synthetic_template(10, n));
         assert_eq!(match_score(&t, &real), 0.0);
         assert_eq!(match_score(&real, &t), 0.0);
     }
