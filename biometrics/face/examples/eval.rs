@@ -390,7 +390,10 @@ fn bench(dir: &Path) {
     let pre_mesh = times(&mut || { std::hint::black_box(face::imaging::sample(&fr, &face::imaging::Affine::rotated_square(cx, cy, side, ang, 192.0), 192, 192, [0.0; 3])); });
     let det0 = f.detection.clone();
     let measure = times(&mut || { p.measure(&fr, &det0).unwrap(); });
-    println!("  preprocessing: detector letterbox {:.2} ms, mesh crop {:.2} ms; measure (mesh + metrics) {:.2} ms", pre_det.1, pre_mesh.1, measure.1);
+    let iris = face::runtime::pinned::IRIS_LANDMARK;
+    let mut eyes = face::eyes::EyeModel::new(&face::ModelFile::new(iris.0, iris.1), None, &face::runtime::locate_models_dir(None)).unwrap();
+    let eye_contours = times(&mut || { eyes.run(&fr, &f.mesh).unwrap(); });
+    println!("  preprocessing: detector letterbox {:.2} ms, mesh crop {:.2} ms; measure (mesh + eyes + metrics) {:.2} ms, of which eye contours (2 crops + 2 iris-model runs) {:.2} ms", pre_det.1, pre_mesh.1, measure.1, eye_contours.1);
     println!("frame 640x480, 1 intra-op thread, {n} runs each (mean / median / p95 ms):");
     println!("  full per-frame analyze: {:.2} / {:.2} / {:.2}", full.0, full.1, full.2);
     println!("  detection only:         {:.2} / {:.2} / {:.2}", det.0, det.1, det.2);
