@@ -1240,8 +1240,7 @@ impl Matcher {
         // one loop: per-edge loops of 0–4 hits would mispredict at every
         // exit. One probe edge adds at most one hit per candidate edge, plus
         // the block the branch-free append writes past the count.
-        self.hits
-            .resize(HIT_BUFFER + c.edge_count() + SCAN_PAD, 0);
+        self.hits.resize(HIT_BUFFER + c.edge_count() + SCAN_PAD, 0);
         let mut found = 0;
         for (k, e) in p.probe.iter().enumerate() {
             let (lq, pa, pb) = (e.len, e.from_angle, e.to_angle);
@@ -1358,19 +1357,49 @@ impl Matcher {
         let blocks = n1.div_ceil(PAIR_LANES);
         self.reach.resize(blocks * PAIR_LANES, 0);
         let mut reachable = 0usize;
+        let (tx, ty, tol) = (
+            &self.tx[..blocks * PAIR_LANES],
+            &self.ty[..blocks * PAIR_LANES],
+            &self.tol[..blocks * PAIR_LANES],
+        );
         for b in 0..blocks {
-            let mut mask = 0usize;
-            for lane in 0..PAIR_LANES {
-                let i = b * PAIR_LANES + lane;
-                let (x, y, tol) = (self.tx[i], self.ty[i], self.tol[i]);
-                let outside =
-                    (x + tol < minx) | (x - tol > maxx) | (y + tol < miny) | (y - tol > maxy);
-                mask |= (!outside as usize) << lane;
-            }
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: SSE2 is always available on x86_64; the loads read
+            // lanes b·4..b·4 + 4 ≤ blocks·4, within the slices above.
+            let mask = unsafe {
+                use std::arch::x86_64::*;
+                let x = _mm_loadu_ps(tx.as_ptr().add(b * PAIR_LANES));
+                let y = _mm_loadu_ps(ty.as_ptr().add(b * PAIR_LANES));
+                let t = _mm_loadu_ps(tol.as_ptr().add(b * PAIR_LANES));
+                let outside = _mm_or_ps(
+                    _mm_or_ps(
+                        _mm_cmplt_ps(_mm_add_ps(x, t), _mm_set1_ps(minx)),
+                        _mm_cmpgt_ps(_mm_sub_ps(x, t), _mm_set1_ps(maxx)),
+                    ),
+                    _mm_or_ps(
+                        _mm_cmplt_ps(_mm_add_ps(y, t), _mm_set1_ps(miny)),
+                        _mm_cmpgt_ps(_mm_sub_ps(y, t), _mm_set1_ps(maxy)),
+                    ),
+                );
+                !_mm_movemask_ps(outside) as usize & 0xf
+            };
+            #[cfg(not(target_arch = "x86_64"))]
+            let mask = {
+                let mut mask = 0usize;
+                for lane in 0..PAIR_LANES {
+                    let i = b * PAIR_LANES + lane;
+                    let (x, y, tol) = (tx[i], ty[i], tol[i]);
+                    let outside =
+                        (x + tol < minx) | (x - tol > maxx) | (y + tol < miny) | (y - tol > maxy);
+                    mask |= (!outside as usize) << lane;
+                }
+                mask
+            };
+            // Four indices at once: lanes < 4 and b·4 + 3 < 256, so no
+            // byte carries into the next.
+            let first = (b * PAIR_LANES) as u32 * 0x0101_0101;
             let at = &mut self.reach[reachable..reachable + PAIR_LANES];
-            for (slot, &lane) in at.iter_mut().zip(&REACH_POS[mask]) {
-                *slot = (b * PAIR_LANES) as u8 + lane;
-            }
+            at.copy_from_slice(&(u32::from_le_bytes(REACH_POS[mask]) + first).to_le_bytes());
             reachable += mask.count_ones() as usize;
         }
         reachable
@@ -1560,13 +1589,29 @@ mod tests {
             }
             let mate = crate::perturb(&a, seed + 300);
             let p = MatchTemplate::new(&a);
-            for c in [MatchTemplate::new(&mate), MatchTemplate::new(&stranger), p.clone()] {
+            for c in [
+                MatchTemplate::new(&mate),
+                MatchTemplate::new(&stranger),
+                p.clone(),
+            ] {
                 let want = baseline.score(&p, &c);
                 let got = detected.score(&p, &c);
-                assert_eq!(got.to_bits(), want.to_bits(), "seed {seed}: {got} vs {want}");
                 assert_eq!(
-                    detected.votes.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                    baseline.votes.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    got.to_bits(),
+                    want.to_bits(),
+                    "seed {seed}: {got} vs {want}"
+                );
+                assert_eq!(
+                    detected
+                        .votes
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>(),
+                    baseline
+                        .votes
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>(),
                     "seed {seed}: vote matrices differ"
                 );
                 compared += 1;
