@@ -248,6 +248,8 @@ enum Isa {
     Avx2,
 }
 
+// Derivable only where there is nothing to detect.
+#[cfg_attr(not(target_arch = "x86_64"), allow(clippy::derivable_impls))]
 impl Default for Isa {
     fn default() -> Self {
         #[cfg(target_arch = "x86_64")]
