@@ -123,7 +123,7 @@ pub fn capture_face(
         let Some(rgb) = rgb_image(frame) else {
             continue;
         };
-        let analysis = pipeline.analyze(&rgb).map_err(extraction_failed)?;
+        let analysis = pipeline.analyze_with_eyes(&rgb).map_err(extraction_failed)?;
         let Some(face) = analysis.face else { continue };
         let reached = f64::from(face.quality) >= requested;
         if best.as_ref().is_none_or(|(q, _, _)| face.quality > *q) {

@@ -731,7 +731,7 @@ fn analyse_frame(
         guard
             .as_mut()
             .expect("pipeline was just set")
-            .analyze(&frame)
+            .analyze_with_eyes(&frame)
             .map_err(face_error)?
     };
     let mode = state.config.remote.liveness;

@@ -410,7 +410,10 @@ fn analysis_loop(
         let Some(frame) = frame else { continue };
         let Some(rgb) = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb.clone()) else { continue };
         let t0 = Instant::now();
-        let analysis = pipeline.analyze(&rgb).map_err(|e| CaptureError::Face(e.to_string()))?;
+        let face_error = |e: face::FaceError| CaptureError::Face(e.to_string());
+        // The per-frame analysis leaves out the eye stage (it would double the time per frame);
+        // it runs below only when liveness needs eye openness and on the frame autocapture would keep.
+        let mut analysis = pipeline.analyze(&rgb).map_err(face_error)?;
         let mut result = None;
         match steps.phase {
             FacePhase::Positioning if in_position(&analysis) => {
@@ -425,6 +428,9 @@ fn analysis_loop(
             _ => {}
         }
         if let (FacePhase::Challenge, Some(session)) = (steps.phase, steps.liveness.as_mut()) {
+            if session.needs_eyes() {
+                pipeline.measure_eyes(&rgb, &mut analysis).map_err(face_error)?;
+            }
             let progress = session.feed(&analysis, frame.timestamp.as_millis() as u64);
             if progress.done {
                 steps.liveness_result = Some(session.finish());
@@ -432,7 +438,7 @@ fn analysis_loop(
             }
         }
         if steps.phase == FacePhase::Capturing {
-            let r = auto.feed(&rgb, &analysis).map_err(|e| CaptureError::Face(e.to_string()))?;
+            let r = auto.feed_with_eye_stage(pipeline, &rgb, &analysis).map_err(face_error)?;
             if r.captured {
                 steps.phase = FacePhase::Captured;
             }

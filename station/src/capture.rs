@@ -146,9 +146,10 @@ pub fn face_image(frame: &RgbFrame) -> Result<CapturedImage, CaptureError> {
     })
 }
 
-/// Face autocapture over a camera: every frame goes through the face pipeline; the capture fires
-/// when `AutoCapture` has seen enough consecutive compliant frames, and the enrolled image is
-/// its ISO/IEC 19794-5 full-frontal crop. `on_frame` receives each frame's feedback so the
+/// Face autocapture over a camera: every frame goes through the face pipeline (without the eye
+/// stage); the capture fires when `AutoCapture` has seen enough consecutive compliant frames and the
+/// kept frame's eyes, measured then, are open; the enrolled image is its ISO/IEC 19794-5
+/// full-frontal crop. `on_frame` receives each frame's feedback so the
 /// operator (or the subject) can be told what to change.
 pub fn autocapture_face(
     camera: &mut dyn Camera,
@@ -164,7 +165,10 @@ pub fn autocapture_face(
         let Some(rgb) = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb.clone()) else {
             return FrameVerdict::Skip;
         };
-        let verdict = pipeline.analyze(&rgb).and_then(|analysis| auto.feed(&rgb, &analysis));
+        let verdict = match pipeline.analyze(&rgb) {
+            Ok(analysis) => auto.feed_with_eye_stage(pipeline, &rgb, &analysis),
+            Err(e) => Err(e),
+        };
         match verdict {
             Ok(result) => {
                 on_frame(&result);

@@ -35,6 +35,16 @@ fn pipeline() -> Option<face::FacePipeline> {
     }
 }
 
+/// The frame analysed the way the app's face step does it: the per-frame pipeline, plus the eye
+/// stage only while the session needs eye openness (its baseline and the blink step).
+fn analysed(pipe: &mut face::FacePipeline, session: &LivenessSession, rgb: &image::RgbImage) -> face::FrameAnalysis {
+    let mut analysis = pipe.analyze(rgb).unwrap();
+    if session.needs_eyes() {
+        pipe.measure_eyes(rgb, &mut analysis).unwrap();
+    }
+    analysis
+}
+
 /// Asks `order` (fixed, not shuffled) of a simulated subject moving as `motion`, for at most
 /// `seconds` of simulated time.
 fn challenge(pipe: &mut face::FacePipeline, motion: Motion, order: &[Challenge], seconds: u64) -> LivenessResult {
@@ -46,7 +56,7 @@ fn challenge(pipe: &mut face::FacePipeline, motion: Motion, order: &[Challenge],
         let at = Duration::from_millis(sequence * 1000 / ANALYSED_FPS);
         let frame = camera.frame_at(at, sequence);
         let rgb = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb).unwrap();
-        let analysis = pipe.analyze(&rgb).unwrap();
+        let analysis = analysed(pipe, &session, &rgb);
         if session.feed(&analysis, at.as_millis() as u64).done {
             break;
         }
@@ -85,7 +95,7 @@ fn prompted(pipe: &mut face::FacePipeline, motion: Motion, challenges: &[Challen
         let at = Duration::from_millis(sequence * 1000 / ANALYSED_FPS);
         let frame = camera.frame_at(at, sequence);
         let rgb = image::RgbImage::from_raw(frame.width, frame.height, frame.rgb).unwrap();
-        let analysis = pipe.analyze(&rgb).unwrap();
+        let analysis = analysed(pipe, &session, &rgb);
         let progress = session.feed(&analysis, at.as_millis() as u64);
         if progress.done {
             break;
@@ -198,10 +208,10 @@ fn a_rendered_blink_closes_both_eyes_and_nothing_else() {
     let cfg = LivenessConfig::default();
     let measure = |pipe: &mut face::FacePipeline, eyelids: f32| {
         let rgb = camera.render_pose(Pose { eyelids, ..still });
-        let a = pipe.analyze(&image::RgbImage::from_raw(640, 480, rgb).unwrap()).unwrap();
+        let a = pipe.analyze_with_eyes(&image::RgbImage::from_raw(640, 480, rgb).unwrap()).unwrap();
         let f = a.face.expect("a face");
         let d = |i: usize, j: usize| face::landmarks::dist(f.mesh.p(i), f.mesh.p(j));
-        (f.eye_openness, d(10, 152) / d(33, 263))
+        (f.eye_openness().expect("eyes measured"), d(10, 152) / d(33, 263))
     };
     let (open, open_aspect) = measure(&mut pipe, 0.0);
     let mut figures = Vec::new();
@@ -228,34 +238,50 @@ fn a_rendered_blink_closes_both_eyes_and_nothing_else() {
     assert!(shut >= 3, "shut for {shut} frames");
 }
 
-/// Autocapture never enrols a face with its eyes shut: every such frame says "Open your eyes"
-/// (EYES_CLOSED, measured openness against the profile's threshold), while the same subject with
-/// open eyes is captured.
+/// Autocapture never enrols a face with its eyes shut. The frames are analysed as the app does it
+/// (no eye stage per frame); the eyes are measured only on the frame a completed streak would
+/// capture, and shut eyes there mean no capture, "Open your eyes" (EYES_CLOSED, the measured
+/// openness against the profile's threshold) and a new streak. The same subject with open eyes is
+/// captured, and the captured frame's eyes were measured open.
 #[test]
 fn autocapture_does_not_accept_closed_eyes() {
     let Some(mut pipe) = pipeline() else { return };
     let camera = SimulatedCamera::from_portrait(frontal_subject().unwrap(), Motion::Static);
     let threshold = pipe.profile.min_eye_openness;
+    let needed = AutoCaptureConfig::default().min_consecutive;
     let run = |pipe: &mut face::FacePipeline, eyelids: f32| {
         let mut auto = AutoCapture::new(AutoCaptureConfig::default());
-        let mut last = None;
-        for k in 0..10u64 {
+        let mut results = Vec::new();
+        for k in 0..2 * needed as u64 {
             let rgb = image::RgbImage::from_raw(640, 480, camera.render_pose(Pose { eyelids, ..camera.pose(0.0, k) })).unwrap();
             let analysis = pipe.analyze(&rgb).unwrap();
-            last = Some(auto.feed(&rgb, &analysis).unwrap());
+            assert!(analysis.face.as_ref().unwrap().eyes.is_none(), "no eye stage per frame");
+            results.push(auto.feed_with_eye_stage(pipe, &rgb, &analysis).unwrap());
             if auto.result().is_some() {
                 break;
             }
         }
-        (auto.result().is_some(), last.unwrap())
+        (auto.result().cloned(), results)
     };
-    let (captured, last) = run(&mut pipe, 1.0);
-    assert!(!captured, "{last:?}");
-    let eyes = last.feedback.iter().find(|f| f.code == FeedbackCode::EyesClosed).unwrap_or_else(|| panic!("{last:?}"));
-    assert_eq!(eyes.prompt, "Open your eyes");
-    assert!(eyes.value < threshold, "{eyes:?}");
-    // Eyes shut is the only thing wrong with those frames.
-    assert_eq!(last.feedback.len(), 1, "{last:?}");
-    let (captured, last) = run(&mut pipe, 0.0);
-    assert!(captured, "open eyes are captured: {last:?}");
+    let (captured, results) = run(&mut pipe, 1.0);
+    assert!(captured.is_none(), "{results:?}");
+    // Every frame but the eyes is fine, so each streak completes — and is refused on its eyes.
+    for r in &results {
+        let completes_a_streak = (r.index + 1) % needed == 0;
+        if completes_a_streak {
+            assert!(!r.compliant && r.streak == 0 && !r.captured, "{r:?}");
+            let [eyes] = &r.feedback[..] else { panic!("only the eyes are wrong: {r:?}") };
+            assert_eq!(eyes.code, FeedbackCode::EyesClosed);
+            assert_eq!(eyes.prompt, "Open your eyes");
+            assert!(eyes.value < threshold, "{eyes:?}");
+        } else {
+            assert!(r.compliant && r.feedback.is_empty() && r.streak == r.index % needed + 1, "{r:?}");
+        }
+    }
+    assert_eq!(results.len(), 2 * needed, "the streak started again after the refusal");
+    let (captured, results) = run(&mut pipe, 0.0);
+    let captured = captured.unwrap_or_else(|| panic!("open eyes are captured: {results:?}"));
+    assert_eq!(results.len(), needed);
+    let [er, el] = captured.analysis.face.as_ref().unwrap().eye_openness().expect("the captured frame's eyes were measured");
+    assert!(er.min(el) >= threshold, "{er} {el}");
 }

@@ -190,9 +190,10 @@ fn feedback(dir: &Path) {
     for name in subjects() {
         let img = load(dir, name);
         let base = frame_of(&mut p, &img, 0.38, 0.0, 0.0, 0.0).unwrap();
-        let a0 = p.analyze(&base).unwrap();
+        let a0 = p.analyze_with_eyes(&base).unwrap();
         let f0 = a0.face.clone().unwrap();
-        println!("{name} base: codes {:?} pose {:.1}/{:.1}/{:.1} ear {:.3}/{:.3} sharp {:.0} exp {:.0} contrast {:.0}", a0.codes(), f0.pose.yaw, f0.pose.pitch, f0.pose.roll, f0.eye_openness[0], f0.eye_openness[1], f0.sharpness, f0.exposure, f0.contrast);
+        let [er, el] = f0.eye_openness().unwrap();
+        println!("{name} base: codes {:?} pose {:.1}/{:.1}/{:.1} ear {er:.3}/{el:.3} sharp {:.0} exp {:.0} contrast {:.0}", a0.codes(), f0.pose.yaw, f0.pose.pitch, f0.pose.roll, f0.sharpness, f0.exposure, f0.contrast);
         for s in [0.0f32, 1.0, 2.0, 3.0, 4.0] {
             let fr = if s > 0.0 { blur(&base, s) } else { base.clone() };
             sharp.push((name, s, p.analyze(&fr).unwrap().face.map(|f| f.sharpness)));
@@ -282,7 +283,7 @@ fn liveness(dir: &Path) {
     for name in subjects() {
         let img = load(dir, name);
         let base = frame_of(&mut p, &img, 0.38, 0.0, 0.0, 0.0).unwrap();
-        let a0 = p.analyze(&base).unwrap();
+        let a0 = p.analyze_with_eyes(&base).unwrap();
         let f0 = a0.face.clone().unwrap();
         // bona fide (simulated at landmark level from the measured mesh)
         for (oi, order) in orders.iter().enumerate() {
@@ -332,7 +333,8 @@ fn liveness(dir: &Path) {
                 let mut maxyaw: f32 = 0.0;
                 for i in 0..120 {
                     let fr = gen(i);
-                    let a = p.analyze(&fr).unwrap();
+                    let mut a = p.analyze(&fr).unwrap();
+                    if s.needs_eyes() { p.measure_eyes(&fr, &mut a).unwrap(); }
                     if let Some(f) = &a.face { maxyaw = maxyaw.max((f.pose.yaw - f0.pose.yaw).abs()); }
                     s.feed(&a, (i as f32 * 1000.0 / 15.0) as u64);
                 }
@@ -379,6 +381,8 @@ fn bench(dir: &Path) {
         (v.iter().sum::<f64>() / n as f64, v[n / 2], v[n * 95 / 100])
     };
     let full = times(&mut || { p.analyze(&fr).unwrap(); });
+    let with_eyes = times(&mut || { p.analyze_with_eyes(&fr).unwrap(); });
+    let eye_stage = times(&mut || { let mut b = a.clone(); p.measure_eyes(&fr, &mut b).unwrap(); });
     let det = times(&mut || { p.detect(&fr).unwrap(); });
     let emb = times(&mut || { e.embed(&fr, &f).unwrap(); });
     let mut ac = AutoCapture::new(AutoCaptureConfig::default());
@@ -393,9 +397,11 @@ fn bench(dir: &Path) {
     let iris = face::runtime::pinned::IRIS_LANDMARK;
     let mut eyes = face::eyes::EyeModel::new(&face::ModelFile::new(iris.0, iris.1), None, &face::runtime::locate_models_dir(None)).unwrap();
     let eye_contours = times(&mut || { eyes.run(&fr, &f.mesh).unwrap(); });
-    println!("  preprocessing: detector letterbox {:.2} ms, mesh crop {:.2} ms; measure (mesh + eyes + metrics) {:.2} ms, of which eye contours (2 crops + 2 iris-model runs) {:.2} ms", pre_det.1, pre_mesh.1, measure.1, eye_contours.1);
+    println!("  preprocessing: detector letterbox {:.2} ms, mesh crop {:.2} ms; measure (mesh + metrics) {:.2} ms; eye contours alone (2 crops + 2 iris-model runs) {:.2} ms", pre_det.1, pre_mesh.1, measure.1, eye_contours.1);
     println!("frame 640x480, 1 intra-op thread, {n} runs each (mean / median / p95 ms):");
-    println!("  full per-frame analyze: {:.2} / {:.2} / {:.2}", full.0, full.1, full.2);
+    println!("  per-frame analyze (no eyes): {:.2} / {:.2} / {:.2}", full.0, full.1, full.2);
+    println!("  eye stage (measure_eyes):    {:.2} / {:.2} / {:.2}", eye_stage.0, eye_stage.1, eye_stage.2);
+    println!("  analyze_with_eyes:           {:.2} / {:.2} / {:.2}", with_eyes.0, with_eyes.1, with_eyes.2);
     println!("  detection only:         {:.2} / {:.2} / {:.2}", det.0, det.1, det.2);
     println!("  descriptor (embed):     {:.2} / {:.2} / {:.2}", emb.0, emb.1, emb.2);
     println!("  ISO crop + PNG encode:  {:.2} / {:.2} / {:.2}", iso.0, iso.1, iso.2);

@@ -6,14 +6,19 @@
 //! eyes levelled, inter-eye distance and eye position fixed by the standard's Token geometry, which
 //! also satisfies the Full Frontal constraints (face centred, eye line at 55 % of the height from
 //! the bottom, head about half the image width).
+//!
+//! Eye openness costs a second model (the eye stage, ≈ 8 ms a frame), so a live stream analysed
+//! without it is fed through [`AutoCapture::feed_with_eye_stage`]: the eyes are measured only on the
+//! frame that would be captured, when its streak completes, and a shut-eyed frame is never captured
+//! — the subject is told to open their eyes and the streak starts again.
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FaceError, Result};
 use crate::imaging::{encode_png, sample, to_rgb_image, Affine};
-use crate::pipeline::{FaceAnalysis, FrameAnalysis};
-use crate::quality::Feedback;
+use crate::pipeline::{FaceAnalysis, FacePipeline, FrameAnalysis};
+use crate::quality::{Feedback, FeedbackCode};
 
 /// Geometry of ISO/IEC 19794-5 Token images, as fractions of the image width W:
 /// width:height = 3:4, eye midpoint at (0.5·W, 0.6·W), inter-eye distance 0.25·W.
@@ -142,38 +147,73 @@ impl AutoCapture {
         Self { cfg, index: 0, streak: 0, best: None, result: None }
     }
 
-    /// Feeds the next frame with its analysis. Frames after the capture fired are counted but ignored.
+    /// Feeds the next frame with an analysis that already carries eye openness
+    /// ([`FacePipeline::analyze_with_eyes`], so shut eyes already made the frame non-compliant).
+    /// Frames after the capture fired are counted but ignored. When the frame that would be captured
+    /// has no eye measurement the capture does not fire and [`FaceError::EyesNotMeasured`] is
+    /// returned: a live stream analysed without eyes goes through
+    /// [`AutoCapture::feed_with_eye_stage`].
     pub fn feed(&mut self, frame: &RgbImage, analysis: &FrameAnalysis) -> Result<FrameResult> {
+        self.advance(frame, analysis, None)
+    }
+
+    /// Feeds the next frame of a live stream analysed by [`FacePipeline::analyze`] (no eye stage).
+    /// The eye stage runs on one frame only: the best frame of the streak, once this frame completes
+    /// the streak. If its eyes are shut the capture does not fire, this frame's result says
+    /// EYES_CLOSED ("Open your eyes") and the streak starts again; so the captured image always has
+    /// its eyes measured open ([`CaptureResult::analysis`] carries the measurement).
+    pub fn feed_with_eye_stage(&mut self, eye_stage: &mut FacePipeline, frame: &RgbImage, analysis: &FrameAnalysis) -> Result<FrameResult> {
+        self.advance(frame, analysis, Some(eye_stage))
+    }
+
+    fn advance(&mut self, frame: &RgbImage, analysis: &FrameAnalysis, eye_stage: Option<&mut FacePipeline>) -> Result<FrameResult> {
         let index = self.index;
         self.index += 1;
-        if self.result.is_none() {
-            match (&analysis.face, analysis.compliant) {
-                (Some(face), true) => {
-                    self.streak += 1;
-                    let better = self.best.as_ref().is_none_or(|b| face.quality > b.1);
-                    if better {
-                        self.best = Some((index, face.quality, frame.clone(), analysis.clone()));
-                    }
-                    if self.streak >= self.cfg.min_consecutive.max(1) {
-                        let (bi, _, bframe, banalysis) = self.best.take().expect("best is set in a streak");
-                        let face = banalysis.face.as_ref().expect("compliant frames have a face");
-                        let iso = iso_crop(&bframe, face, self.cfg.iso_width)?;
-                        self.result = Some(CaptureResult { frame_index: bi, analysis: banalysis, iso, frame: Some(bframe) });
-                    }
-                }
-                _ => {
-                    self.streak = 0;
-                    self.best = None;
-                }
-            }
-        }
-        Ok(FrameResult {
+        let mut result = FrameResult {
             index,
             compliant: analysis.compliant,
             feedback: analysis.feedback.clone(),
             streak: self.streak,
             captured: self.result.is_some(),
-        })
+        };
+        if self.result.is_some() {
+            return Ok(result);
+        }
+        let Some(face) = analysis.face.as_ref().filter(|_| analysis.compliant) else {
+            self.streak = 0;
+            self.best = None;
+            result.streak = 0;
+            return Ok(result);
+        };
+        self.streak += 1;
+        result.streak = self.streak;
+        if self.best.as_ref().is_none_or(|b| face.quality > b.1) {
+            self.best = Some((index, face.quality, frame.clone(), analysis.clone()));
+        }
+        if self.streak < self.cfg.min_consecutive.max(1) {
+            return Ok(result);
+        }
+        let (bi, _, bframe, mut banalysis) = self.best.take().expect("best is set in a streak");
+        let measured = banalysis.face.as_ref().is_some_and(|f| f.eyes.is_some());
+        match eye_stage {
+            _ if measured => {}
+            Some(pipeline) => pipeline.measure_eyes(&bframe, &mut banalysis)?,
+            None => {
+                self.streak = 0;
+                return Err(FaceError::EyesNotMeasured);
+            }
+        }
+        if !banalysis.compliant {
+            // Only the eye stage can have changed the verdict: the kept frame's eyes are shut.
+            self.streak = 0;
+            let eyes: Vec<Feedback> = banalysis.feedback.into_iter().filter(|f| f.code == FeedbackCode::EyesClosed).collect();
+            return Ok(FrameResult { index, compliant: false, feedback: eyes, streak: 0, captured: false });
+        }
+        let face = banalysis.face.as_ref().expect("compliant frames have a face");
+        let iso = iso_crop(&bframe, face, self.cfg.iso_width)?;
+        self.result = Some(CaptureResult { frame_index: bi, analysis: banalysis, iso, frame: Some(bframe) });
+        result.captured = true;
+        Ok(result)
     }
 
     /// The capture, once it has fired.

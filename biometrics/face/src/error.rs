@@ -118,6 +118,11 @@ pub enum FaceError {
         #[source]
         source: std::io::Error,
     },
+    /// Autocapture was about to capture a frame whose eyes had not been measured (its analysis came
+    /// from `analyze`, which skips the eye stage, and it was fed through `AutoCapture::feed`): an
+    /// image with shut eyes could have been enrolled, so the capture does not fire.
+    #[error("autocapture would capture a frame whose eyes were not measured; analyse it with analyze_with_eyes, or feed a live stream through AutoCapture::feed_with_eye_stage")]
+    EyesNotMeasured,
     /// PNG encoding of an output image failed.
     #[error("cannot encode PNG: {0}")]
     Encode(String),

@@ -2,6 +2,11 @@
 //! face mesh and the iris model's eyelid contours with timing limits, plus passive motion cues. The
 //! result is shaped like AwareID Knomi's `liveness_result` (`decision`, `score`, `feedback`).
 //!
+//! Eye openness comes from the pipeline's eye stage, which costs as much as the rest of a frame;
+//! the session needs it only while it learns the open-eye baseline (when a blink is asked) and
+//! during the blink step, and says so ([`LivenessSession::needs_eyes`]) so that a live loop runs the
+//! stage only then. The turns use the mesh alone.
+//!
 //! What it catches: a still photo or screen held to the camera (no blink, no 3-D head rotation —
 //! moving, tilting or bending a photo gives landmark motion that an affine map explains, and a
 //! vertical squash that fakes a blink also changes the face's aspect ratio); a replayed video
@@ -64,7 +69,8 @@ pub struct LivenessConfig {
     pub challenges: Vec<Challenge>,
     /// Shuffle the challenge order per session (defeats replays of a recorded session).
     pub randomize: bool,
-    /// Frames with a face used to learn the subject's neutral yaw and open-eye EAR.
+    /// Frames with a face used to learn the subject's neutral yaw and (when a blink is asked) the
+    /// open-eye EAR; while the eye baseline is short only frames with measured eyes add to it.
     pub baseline_frames: usize,
     /// Deadline for each challenge step, from the moment it is prompted.
     pub step_timeout_ms: u64,
@@ -306,10 +312,35 @@ impl LivenessSession {
         self.steps.iter().any(|s| s.outcome.as_ref().is_some_and(|o| !o.passed))
     }
 
+    fn asks_blink(&self) -> bool {
+        self.steps.iter().any(|s| s.challenge == Challenge::Blink)
+    }
+
+    /// The neutral pose, and the open-eye EAR when a blink is asked, have been learnt.
+    fn baseline_learnt(&self) -> bool {
+        let n = self.cfg.baseline_frames;
+        self.base_yaw.len() >= n && (self.base_ear.len() >= n || !self.asks_blink())
+    }
+
+    /// Whether the next frame fed must carry eye openness (the pipeline's eye stage,
+    /// `FacePipeline::measure_eyes`): while the open-eye baseline is learnt for a session that asks
+    /// a blink, and during the blink step. Turns, and a finished session, need none. A frame fed
+    /// without eyes while they are needed does not count toward the eye baseline and cannot complete
+    /// a blink (the step's deadline still runs).
+    pub fn needs_eyes(&self) -> bool {
+        if self.failed() || self.current >= self.steps.len() {
+            return false;
+        }
+        if !self.baseline_learnt() {
+            return self.asks_blink();
+        }
+        self.steps[self.current].challenge == Challenge::Blink
+    }
+
     /// Progress for the UI.
     pub fn progress(&self) -> LivenessProgress {
         let done = self.failed() || self.current >= self.steps.len();
-        let current = if done || self.base_ear.len() < self.cfg.baseline_frames { None } else { Some(self.steps[self.current].challenge) };
+        let current = if done || !self.baseline_learnt() { None } else { Some(self.steps[self.current].challenge) };
         LivenessProgress { current, prompt: current.map(|c| c.prompt().to_string()), completed: self.current, done }
     }
 
@@ -339,12 +370,17 @@ impl LivenessSession {
             }
         }
         self.prev_patch = Some(face.patch.clone());
-        let ear = (face.eye_openness[0] + face.eye_openness[1]) / 2.0;
+        let ear = face.eye_openness().map(|[r, l]| (r + l) / 2.0);
         // Baseline.
-        if self.base_ear.len() < self.cfg.baseline_frames {
-            self.base_ear.push(ear);
-            self.base_yaw.push(face.pose.yaw);
-            self.base_aspect.push(aspect(face));
+        if !self.baseline_learnt() {
+            let n = self.cfg.baseline_frames;
+            if self.base_yaw.len() < n {
+                self.base_yaw.push(face.pose.yaw);
+                self.base_aspect.push(aspect(face));
+            }
+            if let Some(ear) = ear.filter(|_| self.base_ear.len() < n) {
+                self.base_ear.push(ear);
+            }
             if self.reference.is_none() {
                 self.reference = Some(motion_points(face));
             }
@@ -381,22 +417,25 @@ impl LivenessSession {
                 }
             }
             Challenge::Blink => {
-                let ratio = if bear > 0.0 { ear / bear } else { 1.0 };
-                if step.peak == 0.0 || ratio < step.peak {
-                    step.peak = ratio;
-                }
-                let squashed = (aspect(face) / basp.max(1e-3) - 1.0).abs() > cfg.blink_max_aspect_change;
-                if ratio < cfg.blink_closed_ratio {
-                    if squashed {
-                        complete = Some(false);
-                    } else if step.closed_since.is_none() {
-                        step.closed_since = Some(timestamp_ms);
+                // A frame without measured eyes says nothing about the eyelids.
+                if let Some(ear) = ear {
+                    let ratio = if bear > 0.0 { ear / bear } else { 1.0 };
+                    if step.peak == 0.0 || ratio < step.peak {
+                        step.peak = ratio;
                     }
-                } else if ratio > cfg.blink_open_ratio {
-                    if let Some(t0) = step.closed_since.take() {
-                        let closed = timestamp_ms.saturating_sub(t0);
-                        if closed <= cfg.blink_max_ms && elapsed >= cfg.min_reaction_ms {
-                            complete = Some(true);
+                    let squashed = (aspect(face) / basp.max(1e-3) - 1.0).abs() > cfg.blink_max_aspect_change;
+                    if ratio < cfg.blink_closed_ratio {
+                        if squashed {
+                            complete = Some(false);
+                        } else if step.closed_since.is_none() {
+                            step.closed_since = Some(timestamp_ms);
+                        }
+                    } else if ratio > cfg.blink_open_ratio {
+                        if let Some(t0) = step.closed_since.take() {
+                            let closed = timestamp_ms.saturating_sub(t0);
+                            if closed <= cfg.blink_max_ms && elapsed >= cfg.min_reaction_ms {
+                                complete = Some(true);
+                            }
                         }
                     }
                 }

@@ -1,8 +1,16 @@
-//! The per-frame pipeline: detect → mesh → eye contours → measurements → feedback.
+//! The per-frame pipeline: detect → mesh → measurements → feedback, and the eye stage on demand.
 //!
 //! One [`FacePipeline`] owns its ONNX sessions (`Session::run` needs `&mut self`), so a station runs
 //! one pipeline per camera thread. [`FacePipeline::analyze`] is what the live preview calls on every
-//! frame; the result carries everything the UI overlay, autocapture and liveness need.
+//! frame (≈ 9 ms at 640×480 on one core); the result carries everything the UI overlay, autocapture
+//! and the turn challenges need.
+//!
+//! Eye openness is a separate stage, [`FacePipeline::measure_eyes`]: it runs the iris model on both
+//! eyes, which costs about as much again (≈ 8 ms), so a 30 fps loop runs it only where eye openness
+//! decides something — while liveness learns the open-eye baseline and during the blink step
+//! ([`crate::LivenessSession::needs_eyes`]), and on the one frame autocapture is about to capture
+//! ([`crate::AutoCapture::feed_with_eye_stage`]). Single-shot callers (one photo, a remote frame)
+//! use [`FacePipeline::analyze_with_eyes`].
 
 use std::path::{Path, PathBuf};
 
@@ -66,11 +74,10 @@ pub struct FaceAnalysis {
     pub mesh: FaceMesh,
     /// Head pose in degrees.
     pub pose: HeadPose,
-    /// Eye aspect ratio (right eye, left eye) of the iris model's eyelid contour; the subject's
-    /// right = image-left. About 0.3 open, under 0.12 shut (see `CaptureProfile::min_eye_openness`).
-    pub eye_openness: [f32; 2],
-    /// Eyelid contours and irises from the iris model (right eye, left eye).
-    pub eyes: [EyeContour; 2],
+    /// Eyelid contours, irises and eye openness from the iris model (right eye, left eye; the
+    /// subject's right = image-left). `None` until the eye stage ran ([`FacePipeline::measure_eyes`]):
+    /// [`FacePipeline::analyze`] leaves it out because it costs about as much as the rest of the frame.
+    pub eyes: Option<[EyeContour; 2]>,
     /// Eye centres in frame pixels (right eye, left eye).
     pub eye_centres: [[f32; 2]; 2],
     /// Distance between the eye centres in pixels (ICAO wants ≥ 90 for a full-frontal image).
@@ -87,11 +94,34 @@ pub struct FaceAnalysis {
     pub contrast: f32,
     /// Fraction of clipped (≥ 250) face pixels.
     pub clipped: f32,
-    /// Overall quality 0..100 used to pick the best frame (not a pass/fail).
+    /// Overall quality 0..100 used to pick the best frame (not a pass/fail): pose, centring and
+    /// sharpness, minus 30 for eyes measured shut (eyes not measured cost nothing).
     pub quality: f32,
     /// Small levelled grey face patch (PATCH×PATCH) for motion analysis; not serialised.
     #[serde(skip)]
     pub patch: Vec<u8>,
+}
+
+impl FaceAnalysis {
+    /// Eye aspect ratio (right eye, left eye) of the iris model's eyelid contours: about 0.2–0.36
+    /// open, under 0.12 shut (see `CaptureProfile::min_eye_openness`). `None` when the eye stage has
+    /// not run on this frame — not measured, which is not the same as open.
+    pub fn eye_openness(&self) -> Option<[f32; 2]> {
+        self.eyes.as_ref().map(|[r, l]| [r.openness, l.openness])
+    }
+
+    /// Overall quality 0..100 (see [`FaceAnalysis::quality`]); closed eyes cost 30 points once
+    /// they have been measured.
+    fn score(&self, p: &CaptureProfile) -> f32 {
+        let pose_pen = self.pose.yaw.abs() + self.pose.pitch.abs() + self.pose.roll.abs();
+        let shut = self.eye_openness().is_some_and(|[r, l]| r.min(l) < p.min_eye_openness);
+        (100.0
+            - 2.0 * pose_pen
+            - 100.0 * (self.center_offset[0].abs() + self.center_offset[1].abs())
+            - if shut { 30.0 } else { 0.0 }
+            + 10.0 * (self.sharpness / p.min_sharpness.max(1e-3)).min(2.0))
+        .clamp(0.0, 100.0)
+    }
 }
 
 /// Result of analysing one frame.
@@ -122,7 +152,7 @@ impl FrameAnalysis {
     }
 }
 
-/// Detection + mesh + quality checks for live frames.
+/// Detection + mesh + quality checks for live frames, and the eye stage on demand.
 pub struct FacePipeline {
     detector: Detector,
     mesh: MeshModel,
@@ -162,14 +192,13 @@ impl FacePipeline {
         self.detector.detect(frame)
     }
 
-    /// Analyses the main face of a detection (mesh, eye contours, measurements) without judging the frame.
+    /// Analyses the main face of a detection (mesh, measurements) without judging the frame and
+    /// without the eye stage (`eyes` is `None`).
     pub fn measure(&mut self, frame: &RgbImage, det: &Detection) -> Result<FaceAnalysis> {
         let (mesh, crop) = self.mesh.run(frame, det)?;
-        let eyes = self.eyes.run(frame, &mesh)?;
         let p = &self.profile;
         let (w, h) = (frame.width() as f32, frame.height() as f32);
         let pose = mesh.head_pose(p.pitch_offset);
-        let (er, el) = (eyes[0].openness, eyes[1].openness);
         let (cr, cl) = mesh.eye_centres();
         let eye_distance = dist(cr, cl);
         let face_size = det.rect.width / w;
@@ -187,18 +216,10 @@ impl FacePipeline {
             PATCH,
             image::imageops::FilterType::Triangle,
         );
-        let pose_pen = pose.yaw.abs() + pose.pitch.abs() + pose.roll.abs();
-        let quality = (100.0
-            - 2.0 * pose_pen
-            - 100.0 * (center_offset[0].abs() + center_offset[1].abs())
-            - if er.min(el) < p.min_eye_openness { 30.0 } else { 0.0 }
-            + 10.0 * (sharpness / p.min_sharpness.max(1e-3)).min(2.0))
-        .clamp(0.0, 100.0);
-        Ok(FaceAnalysis {
+        let mut face = FaceAnalysis {
             detection: det.clone(),
             pose,
-            eye_openness: [er, el],
-            eyes,
+            eyes: None,
             eye_centres: [cr, cl],
             eye_distance,
             face_size,
@@ -207,13 +228,43 @@ impl FacePipeline {
             exposure,
             contrast,
             clipped,
-            quality,
+            quality: 0.0,
             patch: small.into_raw(),
             mesh,
-        })
+        };
+        face.quality = face.score(p);
+        Ok(face)
     }
 
-    /// Full per-frame analysis: faces, measurements of the main face, feedback, compliance.
+    /// The eye stage: eyelid contours and eye openness of the analysed frame's main face from the
+    /// iris model (two 64×64 crops, two model runs: ≈ 8 ms at 640×480 on one core, as much as the
+    /// rest of [`FacePipeline::analyze`]), then the frame is judged again (EYES_CLOSED, quality,
+    /// compliance). Does nothing when there is no face or its eyes are already measured.
+    /// `frame` must be the image `analysis` was made from.
+    pub fn measure_eyes(&mut self, frame: &RgbImage, analysis: &mut FrameAnalysis) -> Result<()> {
+        let Some(face) = analysis.face.as_mut() else { return Ok(()) };
+        if face.eyes.is_some() {
+            return Ok(());
+        }
+        face.eyes = Some(self.eyes.run(frame, &face.mesh)?);
+        face.quality = face.score(&self.profile);
+        analysis.feedback = judge(&self.profile, &analysis.faces, face);
+        analysis.compliant = analysis.feedback.is_empty();
+        Ok(())
+    }
+
+    /// [`FacePipeline::analyze`] followed by [`FacePipeline::measure_eyes`]: the whole analysis,
+    /// eye openness included (≈ 17 ms on one core), for callers that judge one frame at a time
+    /// rather than a 30 fps stream (a single photo, a frame posted by a phone, SBI capture).
+    pub fn analyze_with_eyes(&mut self, frame: &RgbImage) -> Result<FrameAnalysis> {
+        let mut analysis = self.analyze(frame)?;
+        self.measure_eyes(frame, &mut analysis)?;
+        Ok(analysis)
+    }
+
+    /// Per-frame analysis: faces, measurements of the main face, feedback, compliance — everything
+    /// but eye openness (`eyes` is `None`, so EYES_CLOSED is not judged here; see
+    /// [`FacePipeline::measure_eyes`]).
     pub fn analyze(&mut self, frame: &RgbImage) -> Result<FrameAnalysis> {
         check_frame(frame)?;
         let faces = self.detector.detect(frame)?;
@@ -264,6 +315,7 @@ impl FacePipeline {
 }
 
 /// Applies the profile's thresholds to a measured face. Order = what the subject should fix first.
+/// Eye openness is judged only when the eye stage has measured it.
 pub fn judge(p: &CaptureProfile, faces: &[Detection], f: &FaceAnalysis) -> Vec<Feedback> {
     use FeedbackCode::*;
     let mut out = Vec::new();
@@ -289,9 +341,11 @@ pub fn judge(p: &CaptureProfile, faces: &[Detection], f: &FaceAnalysis) -> Vec<F
     {
         out.push(Feedback::new(LookStraight, name, *v, *t));
     }
-    let eye = f.eye_openness[0].min(f.eye_openness[1]);
-    if eye < p.min_eye_openness {
-        out.push(Feedback::new(EyesClosed, "eye_openness", eye, p.min_eye_openness));
+    if let Some([r, l]) = f.eye_openness() {
+        let eye = r.min(l);
+        if eye < p.min_eye_openness {
+            out.push(Feedback::new(EyesClosed, "eye_openness", eye, p.min_eye_openness));
+        }
     }
     if f.exposure < p.min_exposure {
         out.push(Feedback::new(TooDark, "exposure", f.exposure, p.min_exposure));

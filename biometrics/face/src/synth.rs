@@ -68,7 +68,7 @@ pub fn noise(img: &RgbImage, amp: u8, seed: u64) -> RgbImage {
 /// A copy of a measured face whose mesh is rotated in 3-D by `yaw_deg` about the vertical axis
 /// through the face centre (orthographic projection), with eye openness scaled by `eye_open`
 /// (1 = as measured, 0 = lids shut), pose and eye measurements recomputed from the new mesh and eyelid
-/// contours, and the
+/// contours (the contours only where the eye stage measured them: `face.eyes` is `Some`), and the
 /// motion patch perturbed by `patch_seed` (a live camera never repeats a frame bit for bit).
 pub fn posed_face(face: &FaceAnalysis, yaw_deg: f32, eye_open: f32, pitch_offset: f32, patch_seed: u64) -> FaceAnalysis {
     let mut f = face.clone();
@@ -102,7 +102,7 @@ pub fn posed_face(face: &FaceAnalysis, yaw_deg: f32, eye_open: f32, pitch_offset
     }
     // The iris model's eyelid contours (what eye openness is measured on): turned with the head at
     // the depth of their eye's corners, and their lids pulled toward the corner line the same way.
-    for (eye, z) in f.eyes.iter_mut().zip(corner_depth) {
+    for (eye, z) in f.eyes.iter_mut().flatten().zip(corner_depth) {
         for p in eye.contour.iter_mut().chain(std::iter::once(&mut eye.iris_centre)) {
             p[0] = mx + c * (p[0] - mx) + s * (z - mz);
         }
@@ -116,7 +116,6 @@ pub fn posed_face(face: &FaceAnalysis, yaw_deg: f32, eye_open: f32, pitch_offset
         eye.openness = crate::eyes::EyeContour::aspect_ratio(&eye.contour);
     }
     f.pose = f.mesh.head_pose(pitch_offset);
-    f.eye_openness = [f.eyes[0].openness, f.eyes[1].openness];
     let (cr, cl) = f.mesh.eye_centres();
     f.eye_centres = [cr, cl];
     f.eye_distance = crate::landmarks::dist(cr, cl);

@@ -20,7 +20,7 @@ fn autocapture_fires_after_n_consecutive_compliant_frames_and_crops_to_iso_geome
     let mut fired_at = None;
     for (i, fr) in seq.iter().enumerate() {
         let a = p.analyze(fr).unwrap();
-        let r = ac.feed(fr, &a).unwrap();
+        let r = ac.feed_with_eye_stage(&mut p, fr, &a).unwrap();
         assert_eq!(r.index, i);
         if i == 2 {
             assert!(!r.compliant && r.streak == 0, "{r:?}");
@@ -32,6 +32,10 @@ fn autocapture_fires_after_n_consecutive_compliant_frames_and_crops_to_iso_geome
     assert_eq!(fired_at, Some(5));
     let c = ac.result().unwrap();
     assert!((3..=5).contains(&c.frame_index), "best frame must come from the final streak: {}", c.frame_index);
+    // The eye stage ran on the captured frame: its eyes are measured, and open.
+    let [er, el] = c.analysis.face.as_ref().unwrap().eye_openness().expect("the captured frame's eyes were measured");
+    assert!(er.min(el) >= p.profile.min_eye_openness, "{er} {el}");
+    assert!(c.analysis.compliant);
     // the ISO image: 480x640 PNG, eyes level at (240 ± , 288) with 120 px between them
     let iso = face::imaging::decode(&c.iso.png, "iso.png").unwrap();
     assert_eq!(iso.dimensions(), (480, 640));
@@ -45,6 +49,32 @@ fn autocapture_fires_after_n_consecutive_compliant_frames_and_crops_to_iso_geome
     assert!(c.iso.source_eye_distance > 90.0);
 }
 
+/// Analyses without the eye stage fed to plain `feed` cannot be captured: the frame that would be
+/// captured has no eye measurement, so it is refused with a typed error instead of enrolling a face
+/// whose eyes nobody looked at; the same frames with their eyes measured are captured.
+#[test]
+fn autocapture_refuses_to_capture_a_frame_whose_eyes_were_not_measured() {
+    let mut p = pipeline();
+    let img = image("obama.jpg");
+    let frames: Vec<_> = (0..3).map(|i| noise(&frame(&mut p, &img, 0.38, 0.0, (i as f32) * 4.0, 0.0), 2, i)).collect();
+    let mut ac = AutoCapture::new(AutoCaptureConfig { min_consecutive: 3, iso_width: 480 });
+    for (i, fr) in frames.iter().enumerate() {
+        let a = p.analyze(fr).unwrap();
+        assert!(a.compliant, "{:?}", a.feedback);
+        match ac.feed(fr, &a) {
+            Ok(r) => assert!(i < 2 && !r.captured, "{r:?}"),
+            Err(e) => assert!(i == 2 && matches!(e, face::FaceError::EyesNotMeasured), "frame {i}: {e}"),
+        }
+    }
+    assert!(ac.result().is_none());
+    let mut ac = AutoCapture::new(AutoCaptureConfig { min_consecutive: 3, iso_width: 480 });
+    for fr in &frames {
+        let a = p.analyze_with_eyes(fr).unwrap();
+        ac.feed(fr, &a).unwrap();
+    }
+    assert!(ac.result().is_some());
+}
+
 #[test]
 fn autocapture_never_fires_on_non_compliant_frames() {
     let mut p = pipeline();
@@ -54,7 +84,7 @@ fn autocapture_never_fires_on_non_compliant_frames() {
     for i in 0..8 {
         let fr = noise(&far, 2, i);
         let a = p.analyze(&fr).unwrap();
-        assert!(!ac.feed(&fr, &a).unwrap().captured);
+        assert!(!ac.feed_with_eye_stage(&mut p, &fr, &a).unwrap().captured);
     }
     assert!(ac.result().is_none());
 }
@@ -62,7 +92,11 @@ fn autocapture_never_fires_on_non_compliant_frames() {
 fn run_images(p: &mut face::FacePipeline, order: Vec<Challenge>, frames: impl Iterator<Item = image::RgbImage>) -> face::LivenessResult {
     let mut s = LivenessSession::with_order(LivenessConfig::default(), order);
     for (i, fr) in frames.enumerate() {
-        let a = p.analyze(&fr).unwrap();
+        // As a live loop does: the eye stage only while the session needs eye openness.
+        let mut a = p.analyze(&fr).unwrap();
+        if s.needs_eyes() {
+            p.measure_eyes(&fr, &mut a).unwrap();
+        }
         s.feed(&a, i as u64 * 66);
     }
     s.finish()
@@ -129,7 +163,7 @@ fn live_track(a0: &FrameAnalysis, order: &[Challenge], turn: f32) -> Vec<(FrameA
 fn simulated_live_track_passes_and_wrong_order_or_slowness_fails() {
     let mut p = pipeline();
     let img = image("obama.jpg");
-    let a0 = { let fr = frame(&mut p, &img, 0.38, 0.0, 0.0, 0.0); p.analyze(&fr) }.unwrap();
+    let a0 = { let fr = frame(&mut p, &img, 0.38, 0.0, 0.0, 0.0); p.analyze_with_eyes(&fr) }.unwrap();
     let order = vec![Challenge::TurnRight, Challenge::Blink, Challenge::TurnLeft];
     let mut s = LivenessSession::with_order(LivenessConfig::default(), order.clone());
     for (a, t) in live_track(&a0, &order, 28.0) {
@@ -161,6 +195,63 @@ fn simulated_live_track_passes_and_wrong_order_or_slowness_fails() {
     let r = s.finish();
     assert_eq!(r.decision, Decision::Spoof, "{r:?}");
     assert!(r.feedback.iter().any(|f| f.starts_with("CHALLENGE_NOT_COMPLETED")), "{:?}", r.feedback);
+}
+
+/// The session asks for eye openness only while it learns the open-eye baseline and during the
+/// blink step; a live track whose frames carry eyes only then is LIVE, and a session of turns never
+/// asks for eyes. Eyes withheld during the blink step mean no blink is seen.
+#[test]
+fn liveness_needs_eyes_only_for_the_baseline_and_the_blink() {
+    let mut p = pipeline();
+    let img = image("obama.jpg");
+    let a0 = { let fr = frame(&mut p, &img, 0.38, 0.0, 0.0, 0.0); p.analyze_with_eyes(&fr) }.unwrap();
+    let without_eyes = |a: &FrameAnalysis| {
+        let mut a = a.clone();
+        a.face.as_mut().unwrap().eyes = None;
+        a
+    };
+    let cfg = LivenessConfig::default();
+    let order = vec![Challenge::TurnRight, Challenge::Blink, Challenge::TurnLeft];
+    let mut s = LivenessSession::with_order(cfg.clone(), order.clone());
+    // (step being asked, needs_eyes) for every frame fed
+    let mut asked = Vec::new();
+    for (a, t) in live_track(&a0, &order, 28.0) {
+        let needs = s.needs_eyes();
+        let step = s.progress().current;
+        asked.push((step, needs));
+        s.feed(&if needs { a } else { without_eyes(&a) }, t);
+    }
+    let r = s.finish();
+    assert_eq!(r.decision, Decision::Live, "{r:?}");
+    assert!(!s.needs_eyes(), "a finished session needs no eyes");
+    // baseline frames (no step yet) and the blink step need eyes; the turns do not
+    let baseline = asked.iter().take_while(|(step, _)| step.is_none()).count();
+    assert_eq!(baseline, cfg.baseline_frames);
+    assert!(asked[..baseline].iter().all(|(_, needs)| *needs), "{asked:?}");
+    for (step, needs) in &asked[baseline..] {
+        assert_eq!(*needs, *step == Some(Challenge::Blink), "{asked:?}");
+    }
+    assert!(asked.iter().any(|(step, _)| *step == Some(Challenge::Blink)));
+    // turns only: eyes are never needed, and the session is LIVE without them
+    let turns = vec![Challenge::TurnLeft, Challenge::TurnRight];
+    let mut s = LivenessSession::with_order(cfg.clone(), turns.clone());
+    for (a, t) in live_track(&a0, &turns, 28.0) {
+        assert!(!s.needs_eyes());
+        s.feed(&without_eyes(&a), t);
+    }
+    assert_eq!(s.finish().decision, Decision::Live);
+    // the blink step fed without eyes sees no blink (the deadline then fails it)
+    let mut s = LivenessSession::with_order(cfg.clone(), vec![Challenge::Blink]);
+    let mut last = 0;
+    for (a, t) in live_track(&a0, &[Challenge::Blink], 28.0) {
+        let blinking = s.progress().current == Some(Challenge::Blink);
+        s.feed(&if blinking { without_eyes(&a) } else { a }, t);
+        last = t;
+    }
+    s.feed(&without_eyes(&a0), last + cfg.step_timeout_ms + 100);
+    let r = s.finish();
+    assert_eq!(r.decision, Decision::Spoof, "{r:?}");
+    assert!(r.feedback.iter().any(|f| f == "CHALLENGE_NOT_COMPLETED_BLINK"), "{r:?}");
 }
 
 #[test]

@@ -39,8 +39,17 @@ fn full_range_detector_also_finds_the_astronaut() {
 #[test]
 fn mesh_pose_and_eyes_match_reference_on_astronaut() {
     let mut p = pipeline();
-    let a = p.analyze(&image("astronaut.png")).unwrap();
-    let f = a.face.clone().expect("face");
+    let img = image("astronaut.png");
+    let mut a = p.analyze(&img).unwrap();
+    // The per-frame analysis leaves the eye stage out: eye openness is absent, not "open".
+    assert!(a.face.as_ref().expect("face").eyes.is_none() && a.face.as_ref().unwrap().eye_openness().is_none());
+    let without_eyes = a.clone();
+    p.measure_eyes(&img, &mut a).unwrap();
+    // The eye stage adds the eyes and changes nothing that was measured without them.
+    let (f, g) = (a.face.clone().unwrap(), without_eyes.face.clone().unwrap());
+    assert!(f.eyes.is_some());
+    assert_eq!((&f.mesh, f.pose, &f.detection, f.sharpness), (&g.mesh, g.pose, &g.detection, g.sharpness));
+    assert_eq!(p.analyze_with_eyes(&img).unwrap(), a, "analyze_with_eyes = analyze + measure_eyes");
     let m = &f.mesh;
     assert_eq!(m.points.len(), 468);
     assert!(m.presence > 0.99);
@@ -52,9 +61,10 @@ fn mesh_pose_and_eyes_match_reference_on_astronaut() {
     // which eye openness comes from (measured 0.349 / 0.361: she smiles with wide-open eyes)
     let (mr, ml) = m.eye_openness();
     assert!(close(mr, 0.245, 0.015) && close(ml, 0.235, 0.015), "{mr} {ml}");
-    assert!(close(f.eye_openness[0], 0.349, 0.02) && close(f.eye_openness[1], 0.361, 0.02), "{:?}", f.eye_openness);
+    let [er, el] = f.eye_openness().unwrap();
+    assert!(close(er, 0.349, 0.02) && close(el, 0.361, 0.02), "{er} {el}");
     // both eyes' contours lie on their eyes: corners next to the mesh's, iris centre between them
-    for (eye, (outer, inner)) in f.eyes.iter().zip([(33, 133), (263, 362)]) {
+    for (eye, (outer, inner)) in f.eyes.iter().flatten().zip([(33, 133), (263, 362)]) {
         assert!(face::landmarks::dist(eye.contour[0], m.p(outer)) < 3.0, "{:?} vs {:?}", eye.contour[0], m.p(outer));
         assert!(face::landmarks::dist(eye.contour[8], m.p(inner)) < 3.0, "{:?} vs {:?}", eye.contour[8], m.p(inner));
         let (lo, hi) = (m.p(outer)[0].min(m.p(inner)[0]), m.p(outer)[0].max(m.p(inner)[0]));
@@ -134,12 +144,16 @@ fn every_feedback_code_fires_on_a_frame_that_violates_it() {
         expect(&mut p, &two, FeedbackCode::MultipleFaces);
         // closed eyes: no closed-eye photograph is available, so the measured eyelid contours are
         // shut (rendered closed eyes, with the real model: station test `simulated_liveness`)
-        let a = p.analyze(&base).unwrap();
+        let a = p.analyze_with_eyes(&base).unwrap();
         let f = a.face.clone().unwrap();
         let closed = posed_face(&f, 0.0, 0.0, p.profile.pitch_offset, 1);
         let fb = judge(&p.profile, &a.faces, &closed);
-        assert!(fb.iter().any(|x| x.code == FeedbackCode::EyesClosed), "{name} {:?} {:?} {fb:?}", f.eye_openness, closed.eye_openness);
+        assert!(fb.iter().any(|x| x.code == FeedbackCode::EyesClosed), "{name} {:?} {:?} {fb:?}", f.eye_openness(), closed.eye_openness());
         assert!(!judge(&p.profile, &a.faces, &f).iter().any(|x| x.code == FeedbackCode::EyesClosed));
+        // Without the eye stage the eyes are not judged at all (neither open nor shut).
+        let mut unmeasured = closed.clone();
+        unmeasured.eyes = None;
+        assert!(!judge(&p.profile, &a.faces, &unmeasured).iter().any(|x| x.code == FeedbackCode::EyesClosed));
     }
 }
 

@@ -126,11 +126,11 @@ fn run(cli: Cli) -> Result<serde_json::Value, FaceError> {
         Cmd::Analyze { image, landmarks } => {
             let img = face::imaging::load(&image)?;
             let mut p = FacePipeline::new(&pcfg)?;
-            let mut r = p.analyze(&img)?;
+            let mut r = p.analyze_with_eyes(&img)?;
             if !landmarks {
                 if let Some(f) = r.face.as_mut() {
                     f.mesh.points.clear();
-                    for eye in f.eyes.iter_mut() {
+                    for eye in f.eyes.iter_mut().flatten() {
                         eye.contour.clear();
                     }
                 }
@@ -150,7 +150,7 @@ fn run(cli: Cli) -> Result<serde_json::Value, FaceError> {
                 if i > 0 && ac.result().is_some() {
                     break;
                 }
-                let a = p.analyze(&img)?;
+                let a = p.analyze_with_eyes(&img)?;
                 results.push(ac.feed(&img, &a)?);
             }
             let captured = ac.result().map(|c| {
@@ -180,7 +180,7 @@ fn run(cli: Cli) -> Result<serde_json::Value, FaceError> {
             let dt = 1000.0 / fps.max(0.1);
             for (i, f) in frames_in(&dir)?.iter().enumerate() {
                 let img = face::imaging::load(f)?;
-                let a = p.analyze(&img)?;
+                let a = p.analyze_with_eyes(&img)?;
                 s.feed(&a, (i as f32 * dt) as u64);
             }
             Ok(json(&serde_json::json!({ "liveness_result": s.finish() })))
