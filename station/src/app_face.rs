@@ -462,7 +462,8 @@ fn analysis_loop(
             target: analysis.target,
             pose: analysis.face.as_ref().map(|f| f.pose),
             feedback,
-            compliant: analysis.compliant,
+            // Autocapture's verdict when it ran: it may have refused the kept frame on its eyes.
+            compliant: result.as_ref().map_or(analysis.compliant, |r| r.compliant),
             phase: steps.phase,
             prompt,
             challenge,
