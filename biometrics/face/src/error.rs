@@ -71,7 +71,7 @@ pub enum FaceError {
     /// An image could not be read or decoded (corrupt, truncated, unsupported format).
     #[error("cannot decode image {source_name}: {reason}; supply a PNG, JPEG, TIFF or BMP file")]
     ImageDecode {
-        /// File name or "<bytes>".
+        /// File name or `"<bytes>"`.
         source_name: String,
         /// Decoder message.
         reason: String,
