@@ -195,13 +195,15 @@ impl AutoCapture {
         }
         let (bi, _, bframe, mut banalysis) = self.best.take().expect("best is set in a streak");
         let measured = banalysis.face.as_ref().is_some_and(|f| f.eyes.is_some());
-        match eye_stage {
-            _ if measured => {}
-            Some(pipeline) => pipeline.measure_eyes(&bframe, &mut banalysis)?,
-            None => {
-                self.streak = 0;
-                return Err(FaceError::EyesNotMeasured);
-            }
+        let eyes = match eye_stage {
+            _ if measured => Ok(()),
+            Some(pipeline) => pipeline.measure_eyes(&bframe, &mut banalysis),
+            None => Err(FaceError::EyesNotMeasured),
+        };
+        if let Err(e) = eyes {
+            // The kept frame is gone with its unmeasured eyes: a new streak has to earn the capture.
+            self.streak = 0;
+            return Err(e);
         }
         if !banalysis.compliant {
             // Only the eye stage can have changed the verdict: the kept frame's eyes are shut.

@@ -67,6 +67,10 @@ fn autocapture_refuses_to_capture_a_frame_whose_eyes_were_not_measured() {
         }
     }
     assert!(ac.result().is_none());
+    // The refused streak is over: the next frame starts a new one.
+    let a = p.analyze_with_eyes(&frames[0]).unwrap();
+    let r = ac.feed(&frames[0], &a).unwrap();
+    assert!(r.streak == 1 && !r.captured, "{r:?}");
     let mut ac = AutoCapture::new(AutoCaptureConfig { min_consecutive: 3, iso_width: 480 });
     for fr in &frames {
         let a = p.analyze_with_eyes(fr).unwrap();
