@@ -101,6 +101,14 @@ fn compare_body_opening(body: &[u8]) {
     );
 }
 
+/// Deletes a finished phase's SQLite files (database, WAL, shared memory): a round writes
+/// about 1 GB, and five rounds on a small disk otherwise end in "database or disk is full".
+fn remove_database(dir: &std::path::Path, name: &str) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("{name}.sqlite{suffix}")));
+    }
+}
+
 async fn start(dir: &std::path::Path, name: &str) -> (server::RunningServer, String) {
     let mut config = ServerConfig::new(dir.join(format!("{name}.sqlite")));
     config.bootstrap_admin = Some(BootstrapAdmin { document: "admin".into(), password: PASSWORD.into() });
@@ -186,6 +194,7 @@ fn main() {
             lat.last().unwrap().as_secs_f64() * 1e3
         );
         s.shutdown().await;
+        remove_database(dir.path(), "throughput");
 
         // 2. Station sync of 1,000 queued enrollments vs a raw upload of the same bytes: the
         // exact request bodies the queue sends, pre-built, posted by plain concurrent workers.
@@ -209,6 +218,7 @@ fn main() {
                 let (raw_server, raw_token) = start(dir.path(), &format!("raw-{round}")).await;
                 let (wall, _) = upload(&raw_server.base_url(), &raw_token, bodies, sync_config.concurrency).await;
                 raw_server.shutdown().await;
+                remove_database(dir.path(), &format!("raw-{round}"));
                 wall
             };
             if raw_first {
@@ -232,11 +242,14 @@ fn main() {
             let sync_wall = t.elapsed();
             assert_eq!(progress.synced, sync_n);
             sync_server.shutdown().await;
+            remove_database(dir.path(), &format!("sync-{round}"));
             if !raw_first {
                 raw_wall = raw_phase(raw_bodies).await;
             }
             let ratio = 100.0 * raw_wall.as_secs_f64() / upload_wall.as_secs_f64();
             ratios.push(ratio);
+            drop((syncer, queue));
+            remove_database(dir.path(), &format!("queue-{round}"));
             println!(
                 "sync round {} ({} first): {sync_n} queued enrollments (concurrency {}): upload phase (all acknowledged, durable on the server) {:.2} s = {:.0}/s; \
                  until every decision is recorded {:.2} s = {:.0}/s; raw upload of the same bytes: {:.2} s = {:.0}/s; \
