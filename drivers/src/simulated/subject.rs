@@ -94,28 +94,12 @@ impl Gesture {
         if s <= 0.0 || s >= self.duration() {
             return SubjectMovement::default();
         }
-        // Smooth start and stop of each phase (a raised cosine from 0 to 1 over `d`).
-        let ease = |x: f32, d: f32| 0.5 * (1.0 - (std::f32::consts::PI * (x / d).clamp(0.0, 1.0)).cos());
         match self.kind {
             GestureKind::Turn { peak, out, hold, back } => {
-                let f = if s < out {
-                    ease(s, out)
-                } else if s < out + hold {
-                    1.0
-                } else {
-                    1.0 - ease(s - out - hold, back)
-                };
-                SubjectMovement { yaw: peak * f, eyelids: 0.0 }
+                SubjectMovement { yaw: peak * rise_hold_fall(s, out, hold, back), eyelids: 0.0 }
             }
             GestureKind::Blink { close, shut, open } => {
-                let f = if s < close {
-                    ease(s, close)
-                } else if s < close + shut {
-                    1.0
-                } else {
-                    1.0 - ease(s - close - shut, open)
-                };
-                SubjectMovement { yaw: 0.0, eyelids: f }
+                SubjectMovement { yaw: 0.0, eyelids: rise_hold_fall(s, close, shut, open) }
             }
         }
     }
@@ -251,6 +235,20 @@ impl CooperativeSubject {
     /// expected in increasing order (frames); an earlier time starts a new stream.
     pub fn movement_at(&self, t: f32) -> SubjectMovement {
         self.behaviour.lock().unwrap_or_else(|p| p.into_inner()).at(t)
+    }
+}
+
+/// A gesture's envelope at `s` seconds: rises from 0 to 1 over `rise`, holds for `hold`, falls
+/// back to 0 over `fall`, with a smooth start and stop of each phase (a raised cosine), as a head
+/// turn or an eyelid moves.
+fn rise_hold_fall(s: f32, rise: f32, hold: f32, fall: f32) -> f32 {
+    let ease = |x: f32, d: f32| 0.5 * (1.0 - (std::f32::consts::PI * (x / d).clamp(0.0, 1.0)).cos());
+    if s < rise {
+        ease(s, rise)
+    } else if s < rise + hold {
+        1.0
+    } else {
+        1.0 - ease(s - rise - hold, fall)
     }
 }
 
