@@ -24,7 +24,7 @@ use std::f32::consts::{PI, TAU};
 /// 11,520 all-impostor comparisons of FVC2002/2004 DB1_B and DB2_B (see
 /// docs/benchmarks/fpengine.md) at most one impostor scores at or above it
 /// (the lowest such score is 18.48 with the current extractor and matcher; FNMR
-/// there 23.8 % of the 1,120 genuine pairs). Re-derive it whenever extraction or
+/// there 25.0 % of the 1,120 genuine pairs). Re-derive it whenever extraction or
 /// scoring changes: `fingerprint eval` prints the pooled figure.
 /// So few impostors make this indicative, not certified: callers deciding
 /// identity on one finger should prefer fusing two fingers
@@ -37,11 +37,24 @@ pub const FMR_1_IN_10000_THRESHOLD: f32 = 18.5;
 pub const MAX_MATCH_MINUTIAE: usize = 200;
 /// Neighbours per minutia in the edge table.
 const NEIGHBOURS: usize = 8;
+/// Neighbours per minutia whose edges the probe looks up among the
+/// candidate's [`NEIGHBOURS`] nearest. One fewer, so that an edge still finds
+/// its mate when a minutia found in one impression and not the other (or
+/// moved by the skin) pushes the neighbour one rank down on the candidate
+/// side; and the probe scans about an eighth fewer edges. With 8 on both sides
+/// the four FVC set-B EERs were 1.81 / 1.78 / 10.00 / 13.57 %, with 7 here
+/// (and 5 [`SEEDS`]) 1.78 / 1.43 / 10.39 / 13.22 % at 15 % more comparisons
+/// per second (docs/benchmarks/fpengine.md, fourth round). The score is no
+/// longer exactly symmetric in its two templates.
+const PROBE_NEIGHBOURS: usize = 7;
 /// Longest edge considered (pixels at 500 dpi): beyond this, skin distortion
 /// makes distances unreliable.
 const MAX_EDGE: f32 = 170.0;
-/// Seeds tried in consolidation.
-const SEEDS: usize = 6;
+/// Seeds tried in consolidation: the best-voted correspondences, each the
+/// start of one alignment. Five instead of six saves a sixth of the pairing
+/// passes; the sixth-best seed rarely gave a comparison its best alignment
+/// (see [`PROBE_NEIGHBOURS`] for the measured accuracy of both changes).
+const SEEDS: usize = 5;
 /// A seed is refined only if its first pairing pass found at least this
 /// fraction of the most pairs an earlier seed's first pass found. Skipping
 /// the others saves about a sixth of the pairing passes; on the four FVC set-B
@@ -106,19 +119,17 @@ pub struct MatchTemplate {
     e_from_angle: Vec<i16>,
     /// Angle of the edge vector relative to the end minutia's direction (same unit).
     e_to_angle: Vec<i16>,
-    /// Start and end minutia of each edge (indices fit: at most
-    /// [`MAX_MATCH_MINUTIAE`] ≤ 255 minutiae).
-    e_from: Vec<u8>,
-    e_to: Vec<u8>,
-    /// Which of each entry's two orientations are neighbour edges.
-    e_dirs: Vec<EdgeDirs>,
+    /// Start and end minutia of each edge and which of its orientations are
+    /// neighbour edges.
+    e_ends: Vec<EdgeEnds>,
     /// CSR offsets of the edges per (start-angle bin, length bin) cell, angle
     /// major, so that one angle bin's length range is one contiguous slice.
     cells: Vec<u16>,
     /// Lookup parameters of each edge when this template is the probe (one
-    /// orientation per pair of minutiae, the one visiting fewer start-angle
-    /// buckets), in edge-table order: computed once here instead of in every
-    /// comparison.
+    /// orientation per pair of minutiae joined by an edge to one of the
+    /// [`PROBE_NEIGHBOURS`] nearest, the orientation visiting fewer
+    /// start-angle buckets), in edge-table order: computed once here instead
+    /// of in every comparison.
     probe: Vec<ProbeEdge>,
 }
 
@@ -134,9 +145,11 @@ pub struct MatchTemplate {
 /// therefore scans one orientation per pair of minutiae (about two thirds of
 /// its directed edges, as most neighbours are mutual) and each hit counts
 /// for the directed comparisons it stands for: `FORWARD` of both plus
-/// `REVERSE` of both ([`EdgeDirs::multiplicity`]). For that the candidate
-/// holds both orientations of every edge, the missing one of a one-way edge
-/// as an entry with only `REVERSE` set. The votes are those of the all-directed
+/// `REVERSE` of both ([`EdgeDirs::MULTIPLICITY`]), where the probe's flags
+/// count its [`PROBE_NEIGHBOURS`] nearest ([`ProbeEdge::dirs`]) and the
+/// candidate's its [`NEIGHBOURS`] nearest. For that the candidate holds both
+/// orientations of every edge, the missing one of a one-way edge as an entry
+/// with only `REVERSE` set. The votes are those of the all-directed
 /// comparison up to floating-point summation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct EdgeDirs(u8);
@@ -145,13 +158,21 @@ impl EdgeDirs {
     const FORWARD: u8 = 1;
     const REVERSE: u8 = 2;
 
-    /// Directed comparisons a hit of probe entry `self` with candidate entry
-    /// `c` stands for (0, 1 or 2).
-    #[inline]
-    fn multiplicity(self, c: EdgeDirs) -> u8 {
-        let both = self.0 & c.0;
-        (both & Self::FORWARD) + (both >> 1)
-    }
+    /// Directed comparisons a hit of probe entry `p` with candidate entry
+    /// `c` stands for (0, 1 or 2), indexed by `p.0 & c.0`: `FORWARD` of both
+    /// plus `REVERSE` of both.
+    const MULTIPLICITY: [f32; 4] = [0.0, 1.0, 1.0, 2.0];
+}
+
+/// The end minutiae of an edge table entry (indices fit: at most
+/// [`MAX_MATCH_MINUTIAE`] ≤ 255 minutiae) and its [`EdgeDirs`], side by side:
+/// turning a hit into votes then reads one word instead of three columns.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(4))]
+struct EdgeEnds {
+    from: u8,
+    to: u8,
+    dirs: EdgeDirs,
 }
 
 /// What the vote stage needs of one probe edge: its descriptor, tolerance,
@@ -166,6 +187,9 @@ struct ProbeEdge {
     inv_tol: f32,
     from: u8,
     to: u8,
+    /// Which orientations of the pair are edges from a minutia to one of its
+    /// [`PROBE_NEIGHBOURS`] nearest (never none: pairs with no such edge are
+    /// not in the probe table).
     dirs: EdgeDirs,
     /// Length bins `lb0..lb1` (exclusive) and start-angle bins `a0`, `a0 + 1`,
     /// … (`na` of them, wrapping) of the candidate cells to scan.
@@ -801,32 +825,14 @@ impl MatchTemplate {
             })
             .collect();
         let kinds: Vec<MinutiaKind> = t.minutiae.iter().take(n).map(|m| m.kind).collect();
-        // Neighbour edges (from, to, length): each minutia's k nearest.
-        let mut directed: Vec<(u8, u8, f32)> = Vec::with_capacity(n * NEIGHBOURS);
-        let mut near: Vec<(f32, usize)> = Vec::with_capacity(n);
-        for i in 0..n {
-            near.clear();
-            for j in 0..n {
-                if i == j {
-                    continue;
-                }
-                // Symmetric in i and j (squares of opposite differences).
-                let d = ((xs[j] - xs[i]).powi(2) + (ys[j] - ys[i]).powi(2)).sqrt();
-                if d > 4.0 && d < MAX_EDGE {
-                    near.push((d, j));
-                }
-            }
-            near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            directed.extend(
-                near.iter()
-                    .take(NEIGHBOURS)
-                    .map(|&(d, j)| (i as u8, j as u8, d)),
-            );
+        let directed = nearest_neighbours(&xs, &ys);
+        // rank[i·n + j]: j's place among i's nearest neighbours (u8::MAX:
+        // not among them).
+        let mut rank = vec![u8::MAX; n * n];
+        for &(i, j, _, r) in &directed {
+            rank[i as usize * n + j as usize] = r;
         }
-        let mut is_edge = vec![false; n * n];
-        for &(i, j, _) in &directed {
-            is_edge[i as usize * n + j as usize] = true;
-        }
+        let is_edge = |i: u8, j: u8| rank[i as usize * n + j as usize] != u8::MAX;
         // Edge angles, computed once per pair of minutiae (lower index first)
         // so that the reverse orientation's are exactly the swapped angles
         // turned by half a turn (see EdgeDirs).
@@ -844,8 +850,8 @@ impl MatchTemplate {
         // orientations of every edge: sorted, then split into columns.
         let mut edges: Vec<(usize, f32, u8, u8, i16, i16, EdgeDirs)> =
             Vec::with_capacity(2 * directed.len());
-        for &(i, j, d) in &directed {
-            let reverse = is_edge[j as usize * n + i as usize];
+        for &(i, j, d, _) in &directed {
+            let reverse = is_edge(j, i);
             let mut push = |from: u8, to: u8, dirs: u8| {
                 let (a_from, a_to) = edge_angles(from as usize, to as usize);
                 let cell = ang_bin(a_from) * LEN_BINS + len_bin(d);
@@ -890,6 +896,12 @@ impl MatchTemplate {
             let k = e.2 as usize * n + e.3 as usize;
             fewest[k] = buckets(e.4);
         }
+        // The probe's own flags (see ProbeEdge::dirs): the same for both
+        // orientations of a pair, bits swapped.
+        let probe_dirs = |a: u8, b: u8| {
+            let near = |i: u8, j: u8| rank[i as usize * n + j as usize] < PROBE_NEIGHBOURS as u8;
+            EdgeDirs((near(a, b) as u8 * EdgeDirs::FORWARD) | (near(b, a) as u8 * EdgeDirs::REVERSE))
+        };
         let probe = edges
             .iter()
             .filter(|e| {
@@ -897,7 +909,7 @@ impl MatchTemplate {
                     fewest[e.2 as usize * n + e.3 as usize],
                     fewest[e.3 as usize * n + e.2 as usize],
                 );
-                here < there || (here == there && e.2 < e.3)
+                (here < there || (here == there && e.2 < e.3)) && probe_dirs(e.2, e.3).0 != 0
             })
             .map(|e| {
                 let lq = len_fixed(e.1);
@@ -913,7 +925,7 @@ impl MatchTemplate {
                     inv_tol: 1.0 / tol_q as f32,
                     from: e.2,
                     to: e.3,
-                    dirs: e.6,
+                    dirs: probe_dirs(e.2, e.3),
                     lb0: len_bin((len - tol).max(0.0)) as u8,
                     lb1: (len_bin(len + tol) + 1) as u8,
                     a0: a0 as u8,
@@ -951,9 +963,14 @@ impl MatchTemplate {
             kinds,
             x_start,
             e_len: pad(edges.iter().map(|e| len_fixed(e.1)).collect()),
-            e_from: edges.iter().map(|e| e.2).collect(),
-            e_dirs: edges.iter().map(|e| e.6).collect(),
-            e_to: edges.iter().map(|e| e.3).collect(),
+            e_ends: edges
+                .iter()
+                .map(|e| EdgeEnds {
+                    from: e.2,
+                    to: e.3,
+                    dirs: e.6,
+                })
+                .collect(),
             e_from_angle: pad(edges.iter().map(|e| e.4).collect()),
             e_to_angle: pad(edges.iter().map(|e| e.5).collect()),
             cells,
@@ -977,12 +994,11 @@ impl MatchTemplate {
     /// edges differ in it by the rotation between the impressions. Used by the
     /// 1:N index.
     pub(crate) fn for_each_edge(&self, mut f: impl FnMut(f32, i16, i16, i16)) {
-        for k in 0..self.e_from.len() {
-            if self.e_dirs[k].0 & EdgeDirs::FORWARD == 0 {
+        for (k, ends) in self.e_ends.iter().enumerate() {
+            if ends.dirs.0 & EdgeDirs::FORWARD == 0 {
                 continue;
             }
-            let dir =
-                self.e_from_angle[k].wrapping_add(quant(self.angles[self.e_from[k] as usize]));
+            let dir = self.e_from_angle[k].wrapping_add(quant(self.angles[ends.from as usize]));
             f(
                 self.e_len[k] as f32 / 16.0,
                 self.e_from_angle[k],
@@ -994,7 +1010,7 @@ impl MatchTemplate {
 
     /// Number of entries in the edge table (both orientations of every edge).
     pub(crate) fn edge_count(&self) -> usize {
-        self.e_from.len()
+        self.e_ends.len()
     }
 
     /// Drops the probe-side lookup table, which a template only ever used as
@@ -1006,6 +1022,36 @@ impl MatchTemplate {
         self.probe = Vec::new();
         self
     }
+}
+
+/// Each minutia's [`NEIGHBOURS`] nearest others (further than 4 and nearer
+/// than [`MAX_EDGE`] pixels) as (minutia, neighbour, distance, rank), nearest
+/// first, minutia by minutia; ties go to the lower index.
+fn nearest_neighbours(xs: &[f32], ys: &[f32]) -> Vec<(u8, u8, f32, u8)> {
+    let n = xs.len();
+    let mut directed = Vec::with_capacity(n * NEIGHBOURS);
+    let mut near: Vec<(f32, usize)> = Vec::with_capacity(n);
+    for i in 0..n {
+        near.clear();
+        for j in 0..n {
+            if i == j {
+                continue;
+            }
+            // Symmetric in i and j (squares of opposite differences).
+            let d = ((xs[j] - xs[i]).powi(2) + (ys[j] - ys[i]).powi(2)).sqrt();
+            if d > 4.0 && d < MAX_EDGE {
+                near.push((d, j));
+            }
+        }
+        near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        directed.extend(
+            near.iter()
+                .take(NEIGHBOURS)
+                .enumerate()
+                .map(|(r, &(d, j))| (i as u8, j as u8, d, r as u8)),
+        );
+    }
+    directed
 }
 
 /// Reusable scratch buffers so repeated matching does not allocate.
@@ -1082,16 +1128,31 @@ fn top_votes(votes: &[f32]) -> [(f32, u32); SEEDS] {
 fn add_votes(p: &MatchTemplate, c: &MatchTemplate, hits: &[Hit], votes: &mut [f32]) {
     let n2 = c.len();
     let inv_atol = 1.0 / EDGE_ATOL_Q as f32;
+    // Columns cut to one length, so that one bounds check covers all four
+    // reads of a hit: this loop runs for every hit, at a few instructions
+    // per cycle, so every instruction of it shows.
+    let m = c.e_ends.len();
+    let (lens, from_angles, to_angles, ends) = (
+        &c.e_len[..m],
+        &c.e_from_angle[..m],
+        &c.e_to_angle[..m],
+        &c.e_ends[..m],
+    );
     for &h in hits {
         let e = &p.probe[(h >> 16) as usize];
         let q = (h & 0xffff) as usize;
-        let dl = (e.len as i32 - c.e_len[q] as i32).unsigned_abs() as f32;
-        let da = e.from_angle.wrapping_sub(c.e_from_angle[q]).unsigned_abs() as f32;
-        let db = e.to_angle.wrapping_sub(c.e_to_angle[q]).unsigned_abs() as f32;
-        let sim = (1.0 - dl * e.inv_tol) * (1.0 - da * inv_atol) * (1.0 - db * inv_atol);
-        let sim = sim * e.dirs.multiplicity(c.e_dirs[q]) as f32;
-        votes[e.from as usize * n2 + c.e_from[q] as usize] += sim;
-        votes[e.to as usize * n2 + c.e_to[q] as usize] += sim;
+        let end = ends[q];
+        // Signed differences, made absolute as floats (exact: all below
+        // 2^24); an angle difference wraps to its signed value in turns.
+        let dl = e.len.wrapping_sub(lens[q]) as f32;
+        let da = e.from_angle.wrapping_sub(from_angles[q]) as f32;
+        let db = e.to_angle.wrapping_sub(to_angles[q]) as f32;
+        let sim = (1.0 - dl.abs() * e.inv_tol)
+            * (1.0 - da.abs() * inv_atol)
+            * (1.0 - db.abs() * inv_atol);
+        let sim = sim * EdgeDirs::MULTIPLICITY[(e.dirs.0 & end.dirs.0) as usize];
+        votes[e.from as usize * n2 + end.from as usize] += sim;
+        votes[e.to as usize * n2 + end.to as usize] += sim;
     }
 }
 
@@ -1131,7 +1192,8 @@ impl Rigid {
 
 impl Matcher {
     /// Similarity of two templates, 0 (nothing in common) to 100 and more
-    /// rarely; symmetric up to floating-point tie-breaking, deterministic.
+    /// rarely; deterministic. Nearly symmetric: the probe looks up fewer
+    /// neighbour edges than the candidate offers ([`PROBE_NEIGHBOURS`]).
     pub fn score(&mut self, p: &MatchTemplate, c: &MatchTemplate) -> f32 {
         #[cfg(target_arch = "x86_64")]
         if self.isa == Isa::Avx2 {
@@ -1160,10 +1222,9 @@ impl Matcher {
         if n1 < 3 || n2 < 3 {
             return 0.0;
         }
-        // One probe entry per pair of minutiae, two table entries.
-        debug_assert_eq!(
-            2 * p.probe.len(),
-            p.edge_count(),
+        // At most one probe entry per pair of minutiae (two table entries).
+        debug_assert!(
+            2 * p.probe.len() <= p.edge_count() && (p.edge_count() == 0 || !p.probe.is_empty()),
             "probe without its probe-side table"
         );
         self.votes.clear();
@@ -1492,17 +1553,27 @@ mod tests {
     use super::*;
     use crate::gallery::synthetic_template;
 
-    /// The votes as the plain definition gives them: every neighbour edge of
-    /// the probe (each direction on its own) against every neighbour edge of
-    /// the candidate, without buckets.
+    /// The votes as the plain definition gives them: every edge from a probe
+    /// minutia to one of its [`PROBE_NEIGHBOURS`] nearest (each direction on
+    /// its own) against every neighbour edge of the candidate, without
+    /// buckets.
     fn all_directed_votes(p: &MatchTemplate, c: &MatchTemplate) -> Vec<f32> {
         let n2 = c.len();
         let mut votes = vec![0.0f32; p.len() * n2];
         let within = |d: i16, t: i16| (d.wrapping_add(t) as u16) <= 2 * t as u16;
-        let neighbour = |t: &MatchTemplate, k: usize| t.e_dirs[k].0 & EdgeDirs::FORWARD != 0;
+        let neighbour = |t: &MatchTemplate, k: usize| t.e_ends[k].dirs.0 & EdgeDirs::FORWARD != 0;
+        let probe_edges: Vec<(u8, u8)> = nearest_neighbours(&p.xs[..p.len()], &p.ys[..p.len()])
+            .into_iter()
+            .filter(|&(.., rank)| (rank as usize) < PROBE_NEIGHBOURS)
+            .map(|(i, j, ..)| (i, j))
+            .collect();
+        let probe_neighbour = |k: usize| {
+            let ends = p.e_ends[k];
+            probe_edges.contains(&(ends.from, ends.to))
+        };
         let inv_atol = 1.0 / EDGE_ATOL_Q as f32;
         let atol = EDGE_ATOL_Q as i16;
-        for a in (0..p.edge_count()).filter(|&a| neighbour(p, a)) {
+        for a in (0..p.edge_count()).filter(|&a| neighbour(p, a) && probe_neighbour(a)) {
             let tol = edge_length_tolerance(p.e_len[a]).1;
             for q in (0..c.edge_count()).filter(|&q| neighbour(c, q)) {
                 let (dl, da, db) = (
@@ -1514,8 +1585,9 @@ mod tests {
                     let sim = (1.0 - dl.unsigned_abs() as f32 / tol as f32)
                         * (1.0 - da.unsigned_abs() as f32 * inv_atol)
                         * (1.0 - db.unsigned_abs() as f32 * inv_atol);
-                    votes[p.e_from[a] as usize * n2 + c.e_from[q] as usize] += sim;
-                    votes[p.e_to[a] as usize * n2 + c.e_to[q] as usize] += sim;
+                    let (pe, ce) = (p.e_ends[a], c.e_ends[q]);
+                    votes[pe.from as usize * n2 + ce.from as usize] += sim;
+                    votes[pe.to as usize * n2 + ce.to as usize] += sim;
                 }
             }
         }
