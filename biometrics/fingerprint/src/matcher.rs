@@ -166,9 +166,9 @@ impl EdgeDirs {
 
 /// The end minutiae of an edge table entry (indices fit: at most
 /// [`MAX_MATCH_MINUTIAE`] ≤ 255 minutiae) and its [`EdgeDirs`], side by side:
-/// turning a hit into votes then reads one word instead of three columns.
+/// turning a hit into votes then reads one place instead of three columns.
+/// Three bytes, unpadded: a 100,000-template gallery holds some 46 million.
 #[derive(Debug, Clone, Copy)]
-#[repr(C, align(4))]
 struct EdgeEnds {
     from: u8,
     to: u8,
