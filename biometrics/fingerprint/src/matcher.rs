@@ -3,13 +3,14 @@
 //! Two stages, in the spirit of SourceAFIS's edge pairing and of classic
 //! local-then-global matchers (Jiang & Yau 2000):
 //!
-//! 1. **Local**: every minutia is linked to its nearest neighbours. An edge is
-//!    described by its length and the two angles it makes with its end minutiae's
-//!    directions — all invariant to rotation and translation. Edges of the two
-//!    templates with compatible descriptors vote for the minutia correspondences
-//!    they imply. (Two minutiae that are each other's neighbours give an edge in
-//!    each direction; the probe side scans one of them and counts the pair
-//!    twice, see `EdgeDirs`.)
+//! 1. **Local**: every minutia is linked to its nearest neighbours (the
+//!    probe's 7 are looked up among the candidate's 8, see `PROBE_NEIGHBOURS`).
+//!    An edge is described by its length and the two angles it makes with its
+//!    end minutiae's directions — all invariant to rotation and translation.
+//!    Edges of the two templates with compatible descriptors vote for the
+//!    minutia correspondences they imply. (Two minutiae that are each other's
+//!    neighbours give an edge in each direction; the probe side scans one of
+//!    them and counts the pair twice, see `EdgeDirs`.)
 //! 2. **Global consolidation**: the best-voted correspondences seed a rigid
 //!    alignment; minutiae are paired greedily under it, the alignment is refined
 //!    by least squares on the pairs and pairing is repeated. The score grows with
