@@ -1,6 +1,9 @@
 //! Single-thread matching throughput on FVC2002 DB1_B templates.
 //!
-//!     bench_match [DIR [PASSES]]
+//!     bench_match [--baseline] [DIR [PASSES]]
+//!
+//! --baseline: the portable (SSE2) comparison loops even where the CPU has
+//! AVX2, i.e. the speed a CPU without AVX2 gets; the scores are the same.
 //!
 //! PASSES (default 1): passes over all ordered pairs per timed round. The
 //! thread CPU clock advances in steps of a few milliseconds on this VM, so a
@@ -29,15 +32,20 @@ fn cpu_ns() -> f64 {
 }
 
 fn main() {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| {
+    let baseline = std::env::args().any(|a| a == "--baseline");
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--baseline")
+        .collect();
+    let dir = args.first().cloned().unwrap_or_else(|| {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../../shared/data/fingerprint/fvc2002/DB1_B"
         )
         .to_string()
     });
-    let passes: usize = std::env::args()
-        .nth(2)
+    let passes: usize = args
+        .get(1)
         .map_or(1, |p| p.parse().expect("PASSES: a positive integer"))
         .max(1);
     let imgs = list_fvc(dir.as_ref()).expect("dataset");
@@ -60,7 +68,12 @@ fn main() {
     );
     // Five rounds over all ordered pairs; the best round is the figure least
     // disturbed by other work on a shared machine, the median is shown too.
-    let mut m = Matcher::default();
+    let mut m = if baseline {
+        println!("comparison loops: portable (--baseline)");
+        Matcher::baseline()
+    } else {
+        Matcher::default()
+    };
     let mut rounds = Vec::new();
     let mut n = 0usize;
     let mut acc = 0.0f32;

@@ -1193,6 +1193,18 @@ impl Rigid {
 }
 
 impl Matcher {
+    /// A matcher that runs the portable loops (SSE2 on x86_64) even where
+    /// the CPU has AVX2. Scores are bit-for-bit those of
+    /// [`Matcher::default`]; only the speed differs, so this exists to
+    /// measure the fallback that CPUs without AVX2 get (`bench_match
+    /// --baseline`) and to test the two paths against each other.
+    pub fn baseline() -> Self {
+        Matcher {
+            isa: Isa::Baseline,
+            ..Matcher::default()
+        }
+    }
+
     /// Similarity of two templates, 0 (nothing in common) to 100 and more
     /// rarely; deterministic. Nearly symmetric: the probe looks up fewer
     /// neighbour edges than the candidate offers ([`PROBE_NEIGHBOURS`]).
@@ -1636,10 +1648,7 @@ mod tests {
     /// windows run past the fixed first span and the 64-candidate masks.
     #[test]
     fn avx2_and_baseline_loops_score_alike() {
-        let mut baseline = Matcher {
-            isa: Isa::Baseline,
-            ..Matcher::default()
-        };
+        let mut baseline = Matcher::baseline();
         let mut detected = Matcher::default();
         if detected.isa == Isa::Baseline {
             eprintln!("avx2_and_baseline_loops_score_alike: skipped, no AVX2 on this CPU/target");
