@@ -902,18 +902,21 @@ impl MatchTemplate {
         // orientations of a pair, bits swapped.
         let probe_dirs = |a: u8, b: u8| {
             let near = |i: u8, j: u8| rank[i as usize * n + j as usize] < PROBE_NEIGHBOURS as u8;
-            EdgeDirs((near(a, b) as u8 * EdgeDirs::FORWARD) | (near(b, a) as u8 * EdgeDirs::REVERSE))
+            EdgeDirs(
+                (near(a, b) as u8 * EdgeDirs::FORWARD) | (near(b, a) as u8 * EdgeDirs::REVERSE),
+            )
         };
         let probe = edges
             .iter()
-            .filter(|e| {
+            .filter_map(|e| {
                 let (here, there) = (
                     fewest[e.2 as usize * n + e.3 as usize],
                     fewest[e.3 as usize * n + e.2 as usize],
                 );
-                (here < there || (here == there && e.2 < e.3)) && probe_dirs(e.2, e.3).0 != 0
+                let dirs = probe_dirs(e.2, e.3);
+                ((here < there || (here == there && e.2 < e.3)) && dirs.0 != 0).then_some((e, dirs))
             })
-            .map(|e| {
+            .map(|(e, dirs)| {
                 let lq = len_fixed(e.1);
                 let len = lq as f32 / 16.0;
                 let (tol, tol_q) = edge_length_tolerance(lq);
@@ -927,7 +930,7 @@ impl MatchTemplate {
                     inv_tol: 1.0 / tol_q as f32,
                     from: e.2,
                     to: e.3,
-                    dirs: probe_dirs(e.2, e.3),
+                    dirs,
                     lb0: len_bin((len - tol).max(0.0)) as u8,
                     lb1: (len_bin(len + tol) + 1) as u8,
                     a0: a0 as u8,
